@@ -1,0 +1,74 @@
+"""Tiny randomly initialised GPT-2, Llama and GPT-NeoX models for the diagnosis tests.
+
+Imported directly by the tests (``from helpers_tiny import …``); fixed seeds,
+no network. The tokenizer is byte-level with no merges, so every character
+is one token and any text round-trips through encode/decode.
+"""
+
+from __future__ import annotations
+
+import torch
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+from transformers import (
+    GPT2Config,
+    GPT2LMHeadModel,
+    GPTNeoXConfig,
+    GPTNeoXForCausalLM,
+    LlamaConfig,
+    LlamaForCausalLM,
+    PreTrainedTokenizerFast,
+)
+
+VOCAB = 260  # 256 byte symbols + <eos>, headroom
+
+
+def tiny_tokenizer() -> PreTrainedTokenizerFast:
+    """Byte-level tokenizer without merges: one token per byte."""
+    alphabet = pre_tokenizers.ByteLevel.alphabet()
+    vocab = {ch: i for i, ch in enumerate(sorted(alphabet))}
+    vocab["<eos>"] = len(vocab)
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=[]))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<eos>", pad_token="<eos>")
+
+
+def _finish(model: torch.nn.Module, dtype: torch.dtype, seed: int) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            # random (not default-zero) biases and norm gains, so every code path counts
+            if name.endswith("bias") or "norm" in name or "ln" in name:
+                p.add_(0.1 * torch.randn_like(p))
+    return model.to(dtype).eval()
+
+
+def tiny_gpt2(dtype: torch.dtype = torch.float64, seed: int = 0, layers: int = 3) -> GPT2LMHeadModel:
+    torch.manual_seed(seed)
+    cfg = GPT2Config(vocab_size=VOCAB, n_positions=64, n_embd=32, n_layer=layers, n_head=4, n_inner=64,
+                     bos_token_id=256, eos_token_id=256)
+    return _finish(GPT2LMHeadModel(cfg), dtype, seed + 1)
+
+
+def tiny_llama(dtype: torch.dtype = torch.float64, seed: int = 0, layers: int = 3, **overrides) -> LlamaForCausalLM:
+    torch.manual_seed(seed)
+    kw = dict(
+        vocab_size=VOCAB, hidden_size=32, intermediate_size=48, num_hidden_layers=layers,
+        num_attention_heads=4, num_key_value_heads=2, head_dim=8, max_position_embeddings=64,
+        tie_word_embeddings=False, bos_token_id=256, eos_token_id=256, pad_token_id=256,
+    )
+    kw.update(overrides)
+    return _finish(LlamaForCausalLM(LlamaConfig(**kw)), dtype, seed + 1)
+
+
+def tiny_neox(dtype: torch.dtype = torch.float64, seed: int = 0, layers: int = 3) -> GPTNeoXForCausalLM:
+    torch.manual_seed(seed)
+    cfg = GPTNeoXConfig(
+        vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=layers,
+        num_attention_heads=4, max_position_embeddings=64, rotary_pct=0.5, use_parallel_residual=True,
+        bos_token_id=256, eos_token_id=256,
+    )
+    return _finish(GPTNeoXForCausalLM(cfg), dtype, seed + 1)
+
+
+TINY_BUILDERS = {"gpt2": tiny_gpt2, "llama": tiny_llama, "gpt_neox": tiny_neox}
