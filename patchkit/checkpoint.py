@@ -1,0 +1,287 @@
+"""Safetensors checkpoints read without loading them.
+
+A checkpoint is a Hugging Face directory (``model.safetensors``, or shards
+listed in ``model.safetensors.index.json``) or a single ``.safetensors`` file.
+We parse the headers ourselves so that apply/revert can read, hash and
+rewrite single slices by byte offset and never hold the whole model.
+Pickle formats are refused: patchkit never unpickles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterable
+
+import torch
+
+from patchkit import errors
+
+INDEX_NAME = "model.safetensors.index.json"
+SINGLE_NAME = "model.safetensors"
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+_CHUNK = 16 << 20
+_MAX_HEADER = 100 << 20
+
+DTYPES: dict[str, torch.dtype] = {
+    "F64": torch.float64,
+    "F32": torch.float32,
+    "F16": torch.float16,
+    "BF16": torch.bfloat16,
+    "F8_E4M3": torch.float8_e4m3fn,
+    "F8_E5M2": torch.float8_e5m2,
+    "I64": torch.int64,
+    "I32": torch.int32,
+    "I16": torch.int16,
+    "I8": torch.int8,
+    "U8": torch.uint8,
+    "BOOL": torch.bool,
+}
+ITEMSIZE = {name: torch.empty((), dtype=dt).element_size() for name, dt in DTYPES.items()}
+DTYPE_NAMES = {dt: name for name, dt in DTYPES.items()}
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """Where one tensor's bytes live: ``file`` (relative to the checkpoint root) at absolute ``offset``."""
+
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    file: str
+    offset: int
+    nbytes: int
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def row_bytes(self) -> int:
+        """Bytes of one index along dim 0 (the whole tensor for a scalar)."""
+        return self.nbytes // self.shape[0] if self.shape and self.shape[0] else self.nbytes
+
+
+class Checkpoint:
+    """A safetensors checkpoint opened by header only.
+
+    Attributes:
+        path: what was given (a directory or a ``.safetensors`` file).
+        root: the directory holding the weight files.
+        files: weight file names relative to ``root``, sorted.
+        tensors: tensor name -> :class:`TensorInfo`.
+    """
+
+    def __init__(self, path: Path, root: Path, files: list[str], tensors: dict[str, TensorInfo]):
+        self.path, self.root, self.files, self.tensors = path, root, files, tensors
+
+    @classmethod
+    def open(cls, path: str | Path) -> "Checkpoint":
+        """Open a checkpoint directory or file, checking every header against its file size."""
+        path = Path(path)
+        if path.is_file():
+            if path.suffix in PICKLE_SUFFIXES:
+                raise _pickle_error(path)
+            if path.suffix != ".safetensors":
+                raise errors.CheckpointError(f"{path}: not a .safetensors file or checkpoint directory")
+            root, files = path.parent, [path.name]
+        elif path.is_dir():
+            root, files = path, _weight_files(path)
+        else:
+            raise errors.CheckpointError(f"{path}: no such checkpoint")
+        tensors: dict[str, TensorInfo] = {}
+        for rel in files:
+            for info in read_header(root / rel, rel):
+                if info.name in tensors:
+                    raise errors.CheckpointError(f"{root / rel}: tensor {info.name} also in {tensors[info.name].file}")
+                tensors[info.name] = info
+        if not tensors:
+            raise errors.CheckpointError(f"{path}: holds no tensors")
+        _check_index(path, tensors)
+        return cls(path, root, files, tensors)
+
+    @property
+    def is_file(self) -> bool:
+        return self.path.is_file()
+
+    @property
+    def num_parameters(self) -> int:
+        return sum(t.numel for t in self.tensors.values())
+
+    def info(self, name: str) -> TensorInfo:
+        try:
+            return self.tensors[name]
+        except KeyError:
+            raise errors.BaseMismatchError(f"{self.path}: has no tensor {name}") from None
+
+    def file_path(self, rel: str) -> Path:
+        return self.root / rel
+
+    def read_rows(self, name: str, start: int, stop: int) -> torch.Tensor:
+        """Read ``tensor[start:stop]`` (whole rows, one contiguous byte range); a scalar reads whole."""
+        info = self.info(name)
+        if not info.shape:
+            return _from_bytes(self._pread(info, 0, info.nbytes), info.dtype, ())
+        data = self._pread(info, start * info.row_bytes, (stop - start) * info.row_bytes)
+        return _from_bytes(data, info.dtype, (stop - start, *info.shape[1:]))
+
+    def read_tensor(self, name: str) -> torch.Tensor:
+        info = self.info(name)
+        return self.read_rows(name, 0, info.shape[0] if info.shape else 1)
+
+    def raw_bytes(self, name: str) -> bytes:
+        info = self.info(name)
+        return self._pread(info, 0, info.nbytes)
+
+    def hash_all(self) -> tuple[list[dict], dict[str, str]]:
+        """One streaming pass: each weight file's sha256 and size, and each tensor's sha256."""
+        files, tensor_hashes = [], {}
+        for rel in self.files:
+            file_hash, hashes = _hash_file(self.file_path(rel), [t for t in self.tensors.values() if t.file == rel])
+            files.append({"path": rel, "sha256": file_hash, "size": self.file_path(rel).stat().st_size})
+            tensor_hashes.update(hashes)
+        return files, tensor_hashes
+
+    def fingerprint(self, tensor_hashes: dict[str, str] | None = None) -> str:
+        """Content hash independent of file layout: sorted (name, dtype, shape, tensor sha256)."""
+        tensor_hashes = tensor_hashes if tensor_hashes is not None else self.hash_all()[1]
+        return fingerprint({n: (t.dtype, t.shape, tensor_hashes[n]) for n, t in self.tensors.items()})
+
+    def _pread(self, info: TensorInfo, start: int, length: int) -> bytes:
+        with open(self.file_path(info.file), "rb") as fh:
+            data = os.pread(fh.fileno(), length, info.offset + start)
+        if len(data) != length:
+            raise errors.CheckpointError(f"{self.file_path(info.file)}: truncated inside tensor {info.name}")
+        return data
+
+
+def fingerprint(entries: dict[str, tuple[str, tuple[int, ...], str]]) -> str:
+    """sha256 over sorted lines ``name<TAB>dtype<TAB>shape<TAB>sha256``."""
+    digest = hashlib.sha256()
+    for name in sorted(entries):
+        dtype, shape, sha = entries[name]
+        digest.update(f"{name}\t{dtype}\t{list(shape)}\t{sha}\n".encode())
+    return digest.hexdigest()
+
+
+def read_header(path: Path, rel: str | None = None) -> list[TensorInfo]:
+    """Parse a safetensors header, checking every tensor lies inside the file."""
+    rel = rel if rel is not None else path.name
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8:
+            raise errors.CheckpointError(f"{path}: truncated safetensors file ({size} bytes, no header)")
+        (n,) = struct.unpack("<Q", head)
+        if n > _MAX_HEADER or 8 + n > size:
+            raise errors.CheckpointError(f"{path}: truncated or not safetensors (header of {n} bytes, file of {size})")
+        try:
+            header = json.loads(fh.read(n))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise errors.CheckpointError(f"{path}: safetensors header is not valid JSON") from None
+    if not isinstance(header, dict):
+        raise errors.CheckpointError(f"{path}: safetensors header is not a JSON object")
+    infos = []
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            dtype, shape, (begin, end) = entry["dtype"], tuple(int(d) for d in entry["shape"]), entry["data_offsets"]
+        except (KeyError, TypeError, ValueError):
+            raise errors.CheckpointError(f"{path}: malformed header entry for tensor {name}") from None
+        if dtype not in DTYPES:
+            raise errors.CheckpointError(f"{path}: tensor {name} has unsupported dtype {dtype}")
+        if end - begin != math.prod(shape) * ITEMSIZE[dtype] or begin < 0:
+            raise errors.CheckpointError(f"{path}: tensor {name}: data_offsets {begin}..{end} do not fit {dtype}{list(shape)}")
+        if 8 + n + end > size:
+            raise errors.CheckpointError(f"{path}: truncated: tensor {name} ends at byte {8 + n + end}, file has {size}")
+        infos.append(TensorInfo(name, dtype, shape, rel, 8 + n + begin, end - begin))
+    return infos
+
+
+def tensor_bytes(t: torch.Tensor) -> memoryview:
+    """The raw little-endian C-order bytes of a tensor, as safetensors stores them."""
+    t = t.detach().to("cpu").contiguous().reshape(-1)
+    return memoryview(t.view(torch.uint8).numpy()) if t.numel() else memoryview(b"")
+
+
+def sha256_tensor(t: torch.Tensor) -> str:
+    """sha256 of a tensor's raw C-order bytes (the hash recorded for base/patched slices)."""
+    return hashlib.sha256(tensor_bytes(t)).hexdigest()
+
+
+def write_at(fh: BinaryIO, offset: int, t: torch.Tensor) -> None:
+    """Write a tensor's raw bytes at ``offset`` of an open file (used for in-place slice writes)."""
+    data = tensor_bytes(t)
+    written = os.pwrite(fh.fileno(), data, offset)
+    if written != len(data):
+        raise OSError(f"short write at offset {offset}")
+
+
+def _from_bytes(data: bytes, dtype: str, shape: tuple[int, ...]) -> torch.Tensor:
+    if not data:
+        return torch.empty(shape, dtype=DTYPES[dtype])
+    return torch.frombuffer(bytearray(data), dtype=DTYPES[dtype]).reshape(shape)
+
+
+def _hash_file(path: Path, infos: Iterable[TensorInfo]) -> tuple[str, dict[str, str]]:
+    """Hash a whole file and each tensor's byte range in one read."""
+    file_hash = hashlib.sha256()
+    ranges = sorted(infos, key=lambda t: t.offset)
+    hashers = {t.name: hashlib.sha256() for t in ranges}
+    pos = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            file_hash.update(chunk)
+            end = pos + len(chunk)
+            for t in ranges:
+                lo, hi = max(t.offset, pos), min(t.offset + t.nbytes, end)
+                if lo < hi:
+                    hashers[t.name].update(memoryview(chunk)[lo - pos : hi - pos])
+            pos = end
+    return file_hash.hexdigest(), {n: h.hexdigest() for n, h in hashers.items()}
+
+
+def _weight_files(root: Path) -> list[str]:
+    index = root / INDEX_NAME
+    if index.is_file():
+        try:
+            weight_map = json.loads(index.read_text("utf-8"))["weight_map"]
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+            raise errors.CheckpointError(f"{index}: not a valid safetensors index (no weight_map)") from None
+        files = sorted(set(weight_map.values()))
+        for rel in files:
+            if not (root / rel).is_file():
+                raise errors.CheckpointError(f"{index}: lists {rel}, which is missing")
+        return files
+    if (root / SINGLE_NAME).is_file():
+        return [SINGLE_NAME]
+    files = sorted(p.name for p in root.glob("*.safetensors") if p.is_file())
+    if files:
+        return files
+    pickles = sorted(p for p in root.iterdir() if p.suffix in PICKLE_SUFFIXES)
+    if pickles:
+        raise _pickle_error(pickles[0])
+    raise errors.CheckpointError(f"{root}: no safetensors weights (expected {SINGLE_NAME} or {INDEX_NAME})")
+
+
+def _check_index(path: Path, tensors: dict[str, TensorInfo]) -> None:
+    index = path / INDEX_NAME if path.is_dir() else None
+    if index is None or not index.is_file():
+        return
+    for name, rel in json.loads(index.read_text("utf-8"))["weight_map"].items():
+        found = tensors.get(name)
+        if found is None or found.file != rel:
+            raise errors.CheckpointError(f"{index}: maps {name} to {rel}, but {rel} does not hold it")
+
+
+def _pickle_error(path: Path) -> errors.CheckpointError:
+    return errors.CheckpointError(
+        f"{path}: pickle checkpoints are refused (patchkit never unpickles); convert to safetensors first, "
+        "e.g. AutoModel.from_pretrained(dir).save_pretrained(out, safe_serialization=True)"
+    )

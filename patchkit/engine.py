@@ -1,0 +1,789 @@
+"""create / apply / revert / verify patches, built from checkpoint, delta, manifest and signing.
+
+apply and revert stream: they read headers, hash only the touched slices,
+link or copy the untouched bytes, write touched rows in place into a
+temporary sibling of OUT, and rename it into place only when everything
+succeeded. Every check that can fail runs before the first byte is written.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Iterator, Mapping
+
+import safetensors
+import safetensors.torch
+import torch
+
+from patchkit import __version__, checkpoint, delta, errors, manifest, signing
+from patchkit.checkpoint import Checkpoint, TensorInfo
+
+DELTA_NAME = "delta.safetensors"
+PANELS_DIR = "panels"
+README_NAME = "README.md"
+PATCH_FILES = (manifest.MANIFEST_NAME, DELTA_NAME, signing.SIGNATURE_NAME, README_NAME)
+APPLIED_RECORD = "patchkit.applied.json"
+_DELTA_METADATA = {"format": "patchkit-delta-1"}
+
+
+def is_patch_file(relpath: str) -> bool:
+    """True for a path a patch directory may hold: the fixed files, or ``panels/<file>``.
+
+    Used to refuse anything else (path traversal, links, stray files) when pulling a patch.
+    """
+    if not relpath or "\\" in relpath:
+        return False
+    parts = PurePosixPath(relpath).parts
+    if relpath.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        return False
+    if len(parts) == 1:
+        return parts[0] in PATCH_FILES
+    return len(parts) == 2 and parts[0] == PANELS_DIR and not parts[1].startswith(".")
+
+
+# ---- verification report ---------------------------------------------------------------
+
+
+@dataclass
+class Check:
+    """One line of a verification checklist."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class VerifyReport:
+    """The checklist :func:`verify` returns; other tools append their own checks with :meth:`add`/:meth:`run`."""
+
+    patch: str
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    def add(self, name: str, ok: bool, detail: str = "") -> Check:
+        check = Check(name, ok, detail)
+        self.checks.append(check)
+        return check
+
+    def run(self, name: str, fn: Callable[[], str]) -> bool:
+        """Run ``fn`` (returns a detail line); a PatchkitError it raises becomes a failed check."""
+        try:
+            detail = fn()
+        except errors.PatchkitError as exc:
+            self.add(name, False, str(exc))
+            return False
+        self.add(name, True, detail)
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"patch": self.patch, "ok": self.ok, "checks": [vars(c).copy() for c in self.checks]}
+
+
+# ---- the patch object ------------------------------------------------------------------
+
+
+class Patch:
+    """A patch directory, loaded and schema-checked (signature and integrity are checked on demand)."""
+
+    def __init__(self, path: Path, manifest_: dict[str, Any], manifest_bytes: bytes):
+        self.path = path
+        self.manifest = manifest_
+        self.manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Patch":
+        """Read ``patch.json`` and validate it against the schema.
+
+        Example:
+            >>> p = Patch.load("patches/fix")
+            >>> [e["tensor"] for e in p.edits]
+        """
+        path = Path(path)
+        if not path.is_dir():
+            raise errors.UsageError(f"{path}: not a patch directory")
+        data = manifest.read(path / manifest.MANIFEST_NAME)
+        tensors = [e["tensor"] for e in data["edits"]]
+        if len(set(tensors)) != len(tensors):
+            raise errors.SchemaError(f"{path / manifest.MANIFEST_NAME}: edits: a tensor is listed twice")
+        return cls(path, data, (path / manifest.MANIFEST_NAME).read_bytes())
+
+    @property
+    def edits(self) -> list[dict[str, Any]]:
+        return self.manifest["edits"]
+
+    @property
+    def name(self) -> str:
+        return self.manifest["name"]
+
+    @property
+    def signer_fingerprint(self) -> str | None:
+        signer = self.manifest["signer"]
+        return signer["key_fingerprint"] if signer else None
+
+    def read_delta(self, edit: Mapping[str, Any]) -> torch.Tensor:
+        """The delta tensor of one edit (call :meth:`check_integrity` first to trust it)."""
+        try:
+            with safetensors.safe_open(str(self.path / DELTA_NAME), framework="pt") as fh:
+                return fh.get_tensor(edit["delta_key"])
+        except Exception as exc:  # safetensors raises its own error types for bad files
+            raise errors.IntegrityError(f"{self.path / DELTA_NAME}: cannot read delta {edit['delta_key']}: {exc}") from None
+
+    # -- checks, each raising a precise error; verify() turns them into checklist lines --
+
+    def verify_signature(self, pubkey: Path | None = None, allow_unsigned: bool = False) -> str | None:
+        """Check the signature and that its key is trusted; return the signer fingerprint.
+
+        With ``allow_unsigned`` a missing, invalid or untrusted signature is a warning, not an error.
+        """
+        try:
+            self._check_signature()
+            return self._check_trust(pubkey)
+        except errors.SignatureError as exc:
+            if not allow_unsigned:
+                raise
+            warnings.warn(f"--allow-unsigned: using a patch whose signature is not trusted: {exc}", UserWarning, stacklevel=2)
+            return None
+
+    def check_integrity(self) -> None:
+        """Delta file hash and size, its tensors' names, dtypes and shapes, and every slice inside its shape."""
+        self._check_delta_file()
+        self._check_slices()
+
+    def _check_signature(self) -> str:
+        signer = self.manifest["signer"]
+        if signer is None or not (self.path / signing.SIGNATURE_NAME).exists():
+            raise errors.SignatureError(f"{self.path}: unsigned patch (no {'signer' if signer is None else signing.SIGNATURE_NAME})")
+        pem = signer["public_key"].encode()
+        if signing.fingerprint(pem) != signer["key_fingerprint"]:
+            raise errors.SignatureError(f"{self.path / manifest.MANIFEST_NAME}: signer public key does not match its fingerprint")
+        signing.verify_patch_signature(self.path, pem)
+        return f"valid OMS signature by key {signer['key_fingerprint'][:16]}…"
+
+    def _check_trust(self, pubkey: Path | None) -> str:
+        fp = self.signer_fingerprint
+        if fp is None:
+            raise errors.SignatureError(f"{self.path}: unsigned patch")
+        return f"key {fp[:16]}… trusted ({signing.check_trusted(fp, pubkey)})"
+
+    def _check_delta_file(self) -> str:
+        path, want = self.path / DELTA_NAME, self.manifest["delta"]
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            raise errors.IntegrityError(f"{path}: missing") from None
+        if size != want["size"]:
+            raise errors.IntegrityError(f"{path}: {size} bytes, manifest says {want['size']}")
+        found = _file_sha256(path)
+        if found != want["sha256"]:
+            raise errors.IntegrityError(f"{path}: sha256 {found[:16]}… but manifest says {want['sha256'][:16]}… (tampered?)")
+        try:
+            infos = {t.name: t for t in checkpoint.read_header(path)}
+        except errors.CheckpointError as exc:
+            raise errors.IntegrityError(str(exc)) from None
+        expected = {e["delta_key"]: e for e in self.edits}
+        if set(infos) != set(expected):
+            raise errors.IntegrityError(f"{path}: holds {sorted(infos)}, manifest lists {sorted(expected)}")
+        for key, e in expected.items():
+            shape = delta.slice_shape(_slice(e))
+            if infos[key].dtype != e["delta_dtype"] or infos[key].shape != shape:
+                raise errors.IntegrityError(
+                    f"{path}: {key} is {infos[key].dtype}{list(infos[key].shape)}, manifest says {e['delta_dtype']}{list(shape)}"
+                )
+        return f"sha256 {found[:16]}…, {len(infos)} tensor(s)"
+
+    def _check_slices(self) -> str:
+        for e in self.edits:
+            slc, shape = _slice(e), tuple(e["shape"])
+            if not delta.inside(slc, shape):
+                raise errors.IntegrityError(f"{self.path / manifest.MANIFEST_NAME}: {e['tensor']}: slice {e['slice']} outside shape {list(shape)}")
+            if e["numel"] != _numel(delta.slice_shape(slc)):
+                raise errors.IntegrityError(f"{self.path / manifest.MANIFEST_NAME}: {e['tensor']}: numel {e['numel']} ≠ slice size")
+        return f"{len(self.edits)} slice(s) inside their tensors"
+
+    def _check_stats(self) -> str:
+        for e in self.edits:
+            l2, max_abs = delta.stats(self.read_delta(e))
+            if (l2, max_abs) != (e["delta_l2"], e["delta_max_abs"]):
+                raise errors.IntegrityError(
+                    f"{e['tensor']}: recomputed ΔL2 {l2!r}, max|Δ| {max_abs!r}; manifest says {e['delta_l2']!r}, {e['delta_max_abs']!r}"
+                )
+        return "ΔL2 and max |Δ| of every edit match the delta"
+
+    # -- in-memory use on a loaded model --
+
+    def apply_to(self, model: torch.nn.Module) -> None:
+        """Apply the patch in place to a loaded model whose state_dict names match; exact, no grad.
+
+        Checks every base slice hash first and raises BaseMismatchError (changing nothing) otherwise.
+        """
+        self._patch_module(model, forward=True)
+
+    def revert_from(self, model: torch.nn.Module) -> None:
+        """Undo :meth:`apply_to` in place, checking the patched slice hashes first."""
+        self._patch_module(model, forward=False)
+
+    @torch.no_grad()
+    def _patch_module(self, model: torch.nn.Module, forward: bool) -> None:
+        self.check_integrity()
+        state = model.state_dict()
+        updates = []
+        for e in self.edits:
+            t = state.get(e["tensor"])
+            if t is None:
+                raise errors.BaseMismatchError(f"model has no tensor {e['tensor']} (the patch edits it)")
+            _check_tensor_matches(e, checkpoint.DTYPE_NAMES.get(t.dtype, str(t.dtype)), tuple(t.shape), "model")
+            idx = delta.index(_slice(e))
+            part = t[idx].detach().to("cpu")
+            updates.append((t, idx, self._transform(e, part, forward, "model")))
+        for t, idx, new in updates:
+            t[idx].copy_(new.to(t.device))
+
+    def _transform(self, e: Mapping[str, Any], part: torch.Tensor, forward: bool, where: str) -> torch.Tensor:
+        """Check ``part`` is the expected side, move it across with the delta, check the other side."""
+        before, after = ("base_sha256", "patched_sha256") if forward else ("patched_sha256", "base_sha256")
+        found = checkpoint.sha256_tensor(part)
+        if found != e[before]:
+            state = "base" if forward else "patched"
+            raise errors.BaseMismatchError(
+                f"{where}: {e['tensor']}{delta.format_slice(_slice(e), tuple(e['shape']))}: sha256 {found[:16]}…, "
+                f"expected {e[before][:16]}… — not the {state} checkpoint this patch was made for"
+            )
+        d = self.read_delta(e)
+        new = delta.add_delta(part, d) if forward else delta.sub_delta(part, d)
+        if checkpoint.sha256_tensor(new) != e[after]:
+            raise errors.IntegrityError(f"{self.path}: {e['tensor']}: result does not hash to the manifest's {after}")
+        return new
+
+    def summary(self) -> dict[str, Any]:
+        """What ``patchkit show`` prints: base, edits with their share of the model, evals, signer."""
+        m = self.manifest
+        total = m["base"]["num_parameters"]
+        edits = [
+            {
+                "tensor": e["tensor"],
+                "label": e.get("label"),
+                "slice": delta.format_slice(_slice(e), tuple(e["shape"])),
+                "shape": e["shape"],
+                "dtype": e["dtype"],
+                "delta_dtype": e["delta_dtype"],
+                "numel": e["numel"],
+                "share": e["numel"] / total,
+                "delta_l2": e["delta_l2"],
+                "delta_max_abs": e["delta_max_abs"],
+            }
+            for e in self.edits
+        ]
+        numel = sum(e["numel"] for e in self.edits)
+        return {
+            "name": m["name"],
+            "description": m["description"],
+            "created": m["created"],
+            "patchkit_version": m["patchkit_version"],
+            "signer": self.signer_fingerprint,
+            "base": {k: m["base"][k] for k in ("repo_id", "revision", "fingerprint", "num_parameters", "num_tensors")},
+            "edits": edits,
+            "numel": numel,
+            "share": numel / total,
+            "method": m.get("method"),
+            "evals": m.get("evals"),
+        }
+
+
+# ---- create ----------------------------------------------------------------------------
+
+
+def create(
+    base: str | Path,
+    edited: str | Path | Mapping[str, torch.Tensor],
+    out: str | Path,
+    *,
+    key: str | Path | None,
+    name: str | None = None,
+    description: str | None = None,
+    method: Mapping[str, Any] | None = None,
+    evals: Mapping[str, Any] | None = None,
+    extra_files: Mapping[str, str | Path] | None = None,
+    labels: Mapping[str, str] | None = None,
+    base_repo_id: str | None = None,
+    base_revision: str | None = None,
+    force: bool = False,
+) -> Path:
+    """Write the minimal signed patch that turns ``base`` into ``edited``.
+
+    Args:
+        base: checkpoint directory or ``.safetensors`` file.
+        edited: a checkpoint path, or a mapping of full edited tensors (absent names are unchanged).
+        out: the patch directory to write.
+        key: EC P-256 private key (``patchkit keygen``); None writes an unsigned patch.
+    Returns:
+        ``out``.
+    Example:
+        >>> create("base/", "edited/", "fix/", key="key.pem")
+    """
+    base_ckpt = Checkpoint.open(base)
+    out = Path(out)
+    _refuse_existing(out, force, inputs=[base_ckpt.path] + ([Path(edited)] if isinstance(edited, (str, Path)) else []))
+    extras = _check_extra_files(extra_files or {})
+    labels = dict(labels or {})
+    files, hashes = base_ckpt.hash_all()
+    patched_hashes = dict(hashes)
+    edits, deltas = [], {}
+    for tensor, base_t, edited_t in _changed_tensors(base_ckpt, edited):
+        box = delta.changed_box(base_t, edited_t)
+        if box is None:
+            continue
+        idx = delta.index(box)
+        base_part, patched_part = base_t[idx].contiguous(), edited_t[idx].contiguous()
+        try:
+            d = delta.make_delta(base_part, patched_part)
+            l2, max_abs = delta.stats(d)
+        except errors.NotExactError as exc:
+            raise errors.NotExactError(f"{tensor}{delta.format_slice(box, tuple(base_t.shape))}: {exc}") from None
+        info = base_ckpt.tensors[tensor]
+        edit = {
+            "tensor": tensor,
+            "dtype": info.dtype,
+            "shape": list(info.shape),
+            "slice": [list(r) for r in box],
+            "delta_key": tensor,
+            "delta_dtype": checkpoint.DTYPE_NAMES[d.dtype],
+            "base_sha256": checkpoint.sha256_tensor(base_part),
+            "patched_sha256": checkpoint.sha256_tensor(patched_part),
+            "delta_l2": l2,
+            "delta_max_abs": max_abs,
+            "numel": _numel(delta.slice_shape(box)),
+        }
+        if tensor in labels:
+            edit["label"] = labels[tensor]
+        edits.append(edit)
+        deltas[tensor] = d.contiguous()
+        patched_hashes[tensor] = checkpoint.sha256_tensor(edited_t)
+    if not edits:
+        raise errors.NothingChangedError(f"{edited if isinstance(edited, (str, Path)) else 'edited tensors'}: identical to {base}")
+    delta_bytes = safetensors.torch.save(deltas, metadata=_DELTA_METADATA)
+    public_pem = signing.public_pem_of_private(Path(key)) if key is not None else None
+    data: dict[str, Any] = {
+        "schema_version": manifest.SCHEMA_VERSION,
+        "name": name or out.name,
+        "description": description or "",
+        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "patchkit_version": __version__,
+        "signer": {"key_fingerprint": signing.fingerprint(public_pem), "public_key": public_pem.decode()} if public_pem else None,
+        "base": {
+            "repo_id": base_repo_id,
+            "revision": base_revision,
+            "files": files,
+            "fingerprint": _fingerprint(base_ckpt, hashes),
+            "num_parameters": base_ckpt.num_parameters,
+            "num_tensors": len(base_ckpt.tensors),
+        },
+        "patched": {"fingerprint": _fingerprint(base_ckpt, patched_hashes)},
+        "edits": edits,
+        "delta": {"file": DELTA_NAME, "sha256": hashlib.sha256(delta_bytes).hexdigest(), "size": len(delta_bytes)},
+    }
+    if method is not None:
+        data["method"] = dict(method)
+    if evals is not None:
+        data["evals"] = dict(evals)
+    manifest.validate(data)
+    if key is None:
+        warnings.warn(f"{out}: writing an UNSIGNED patch (no key given)", UserWarning, stacklevel=2)
+
+    def write(tmp: Path) -> None:
+        tmp.mkdir()
+        manifest.write(tmp / manifest.MANIFEST_NAME, data)
+        (tmp / DELTA_NAME).write_bytes(delta_bytes)
+        for rel, src in extras.items():
+            (tmp / rel).parent.mkdir(exist_ok=True)
+            shutil.copyfile(src, tmp / rel)
+        if key is not None:
+            signing.sign_patch(tmp, Path(key))
+
+    return _atomic_write(out, force, write)
+
+
+def _changed_tensors(
+    base: Checkpoint, edited: str | Path | Mapping[str, torch.Tensor]
+) -> Iterator[tuple[str, torch.Tensor, torch.Tensor]]:
+    """Yield (name, base tensor, edited tensor) for tensors whose bytes differ, one at a time."""
+    if isinstance(edited, Mapping):
+        for name in sorted(edited):
+            t = edited[name]
+            info = base.tensors.get(name)
+            if info is None:
+                raise errors.IncompatibleModelsError(f"edited tensor {name} is not in {base.path}")
+            t = t.detach().to("cpu").contiguous()
+            found = (checkpoint.DTYPE_NAMES.get(t.dtype, str(t.dtype)), tuple(t.shape))
+            if found != (info.dtype, info.shape):
+                raise errors.IncompatibleModelsError(
+                    f"{name}: edited is {found[0]}{list(found[1])}, {base.path} has {info.dtype}{list(info.shape)}"
+                )
+            base_t = base.read_tensor(name)
+            if not delta.bits_equal(base_t, t):
+                yield name, base_t, t
+        return
+    other = Checkpoint.open(edited)
+    missing, extra = sorted(set(base.tensors) - set(other.tensors)), sorted(set(other.tensors) - set(base.tensors))
+    if missing or extra:
+        raise errors.IncompatibleModelsError(
+            f"{other.path}: tensor names differ from {base.path}: missing {missing[:3]}, extra {extra[:3]}"
+        )
+    for name in sorted(base.tensors):
+        a, b = base.tensors[name], other.tensors[name]
+        if (a.dtype, a.shape) != (b.dtype, b.shape):
+            raise errors.IncompatibleModelsError(
+                f"{name}: {other.path} has {b.dtype}{list(b.shape)}, {base.path} has {a.dtype}{list(a.shape)}"
+            )
+        if base.raw_bytes(name) != other.raw_bytes(name):
+            yield name, base.read_tensor(name), other.read_tensor(name)
+
+
+def _check_extra_files(extra: Mapping[str, str | Path]) -> dict[str, Path]:
+    checked = {}
+    for rel, src in extra.items():
+        if not (is_patch_file(rel) and rel.startswith(PANELS_DIR + "/")):
+            raise errors.UsageError(f"extra file {rel!r}: must be panels/<name> inside the patch")
+        if not Path(src).is_file():
+            raise errors.UsageError(f"extra file {rel!r}: source {src} is not a file")
+        checked[rel] = Path(src)
+    return checked
+
+
+# ---- apply / revert --------------------------------------------------------------------
+
+
+def apply(
+    patch: str | Path,
+    base: str | Path,
+    out: str | Path,
+    *,
+    pubkey: str | Path | None = None,
+    allow_unsigned: bool = False,
+    force: bool = False,
+) -> Path:
+    """Write ``base`` with the patch applied to ``out``, streaming; return ``out``.
+
+    Checks the signature, the delta and every base slice hash before writing anything.
+
+    Example:
+        >>> apply("fix/", "base/", "patched/", pubkey="key.pem.pub")
+    """
+    return _move(patch, base, out, forward=True, pubkey=pubkey, allow_unsigned=allow_unsigned, force=force)
+
+
+def revert(
+    patch: str | Path,
+    patched: str | Path,
+    out: str | Path,
+    *,
+    pubkey: str | Path | None = None,
+    allow_unsigned: bool = False,
+    force: bool = False,
+) -> Path:
+    """Write ``patched`` with the patch undone to ``out``: the exact inverse of :func:`apply`.
+
+    Example:
+        >>> revert("fix/", "patched/", "restored/", pubkey="key.pem.pub")
+    """
+    return _move(patch, patched, out, forward=False, pubkey=pubkey, allow_unsigned=allow_unsigned, force=force)
+
+
+def _move(patch, source, out, *, forward: bool, pubkey, allow_unsigned: bool, force: bool) -> Path:
+    p = Patch.load(patch)
+    p.verify_signature(Path(pubkey) if pubkey is not None else None, allow_unsigned)
+    p.check_integrity()
+    ckpt = Checkpoint.open(source)
+    out = Path(out)
+    _refuse_existing(out, force, inputs=[ckpt.path, p.path])
+    plan = _plan(p, ckpt, forward)
+    record = _updated_record(p, ckpt, forward)
+    touched = {info.file for info, _, _ in plan}
+
+    def write(tmp: Path) -> None:
+        if ckpt.is_file:
+            _clone(ckpt.path, tmp)
+            _write_rows(tmp, [(i, r, rows) for i, r, rows in plan])
+            return
+        tmp.mkdir()
+        _copy_tree(ckpt.root, tmp, weights=set(ckpt.files), touched=touched)
+        for rel in touched:
+            _write_rows(tmp / rel, [(i, r, rows) for i, r, rows in plan if i.file == rel])
+        if record["applied"]:
+            (tmp / APPLIED_RECORD).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", "utf-8")
+
+    result = _atomic_write(out, force, write)
+    if ckpt.is_file:
+        _write_sidecar_record(out, record)
+    return result
+
+
+def _plan(p: Patch, ckpt: Checkpoint, forward: bool) -> list[tuple[TensorInfo, int, torch.Tensor]]:
+    """For every edit: (tensor, first row, the new whole rows), after checking hashes both sides."""
+    plan = []
+    for e in p.edits:
+        info = ckpt.tensors.get(e["tensor"])
+        if info is None:
+            raise errors.BaseMismatchError(f"{ckpt.path}: has no tensor {e['tensor']} (the patch edits it)")
+        _check_tensor_matches(e, info.dtype, info.shape, str(ckpt.path))
+        slc = _slice(e)
+        r0, r1 = slc[0] if slc else (0, 1)
+        rows = ckpt.read_rows(e["tensor"], r0, r1) if slc else ckpt.read_tensor(e["tensor"])
+        sub = (slice(0, r1 - r0), *delta.index(slc[1:])) if slc else ()
+        rows[sub] = p._transform(e, rows[sub].contiguous(), forward, str(ckpt.path))
+        plan.append((info, r0, rows))
+    return plan
+
+
+def _write_rows(path: Path, items: list[tuple[TensorInfo, int, torch.Tensor]]) -> None:
+    with open(path, "r+b") as fh:
+        for info, r0, rows in items:
+            checkpoint.write_at(fh, info.offset + r0 * info.row_bytes, rows)
+
+
+def _check_tensor_matches(e: Mapping[str, Any], dtype: str, shape: tuple[int, ...], where: str) -> None:
+    if (dtype, tuple(shape)) != (e["dtype"], tuple(e["shape"])):
+        raise errors.BaseMismatchError(
+            f"{where}: tensor {e['tensor']} is {dtype}{list(shape)}, the patch expects {e['dtype']}{e['shape']}"
+        )
+
+
+# ---- applied-patches record ------------------------------------------------------------
+
+
+def applied_patches(path: str | Path) -> list[dict[str, Any]]:
+    """The patches recorded as applied to a checkpoint written by :func:`apply` (oldest first)."""
+    record = _record_path(Path(path))
+    if not record.is_file():
+        return []
+    try:
+        return list(json.loads(record.read_text("utf-8"))["applied"])
+    except (ValueError, KeyError, TypeError):
+        raise errors.CheckpointError(f"{record}: malformed applied-patches record") from None
+
+
+def _record_path(path: Path) -> Path:
+    return path / APPLIED_RECORD if path.is_dir() or not path.suffix else path.with_name(f"{path.name}.{APPLIED_RECORD}")
+
+
+def _updated_record(p: Patch, ckpt: Checkpoint, forward: bool) -> dict[str, Any]:
+    applied = applied_patches(ckpt.path)
+    entry = {"name": p.name, "patch_sha256": p.manifest_sha256, "signer": p.signer_fingerprint}
+    if forward:
+        applied.append(entry)
+    else:
+        shas = [a.get("patch_sha256") for a in applied]
+        if p.manifest_sha256 in shas:
+            del applied[len(shas) - 1 - shas[::-1].index(p.manifest_sha256)]
+        elif applied:
+            warnings.warn(f"{ckpt.path}: its record does not list patch {p.name}; reverting by hashes alone", UserWarning)
+    return {"applied": applied}
+
+
+def _write_sidecar_record(out: Path, record: dict[str, Any]) -> None:
+    path = _record_path(out)
+    if record["applied"]:
+        path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", "utf-8")
+    elif path.exists():
+        path.unlink()
+
+
+# ---- verify and show -------------------------------------------------------------------
+
+
+def verify(
+    patch: str | Path,
+    *,
+    base: str | Path | None = None,
+    pubkey: str | Path | None = None,
+    allow_unsigned: bool = False,
+) -> VerifyReport:
+    """Check a patch (and optionally a base checkpoint) and return the checklist.
+
+    Checks: schema, files, signature, signer trusted, delta file, ΔL2/max|Δ|, slices, and with
+    ``base``: its tensors, fingerprint and slice hashes. Never raises for a failed check.
+
+    Example:
+        >>> report = verify("fix/", base="base/", pubkey="key.pem.pub")
+        >>> report.ok
+    """
+    report = VerifyReport(str(patch))
+    try:
+        p = Patch.load(patch)
+    except errors.PatchkitError as exc:
+        report.add("schema", False, str(exc))
+        return report
+    report.add("schema", True, f"{manifest.MANIFEST_NAME} matches schema v{manifest.SCHEMA_VERSION}")
+    report.run("files", lambda: _check_files(p.path))
+    key = Path(pubkey) if pubkey is not None else None
+    for name, fn in (("signature", p._check_signature), ("signer trusted", lambda: p._check_trust(key))):
+        try:
+            report.add(name, True, fn())
+        except errors.SignatureError as exc:
+            if allow_unsigned:
+                warnings.warn(f"--allow-unsigned: {exc}", UserWarning, stacklevel=2)
+            report.add(name, allow_unsigned, f"{'NOT CHECKED (--allow-unsigned): ' if allow_unsigned else ''}{exc}")
+    delta_ok = report.run("delta file", p._check_delta_file)
+    slices_ok = report.run("slices", p._check_slices)
+    if delta_ok:
+        report.run("delta statistics", p._check_stats)
+    if base is not None:
+        report.run("base checkpoint", lambda: _check_base(p, Path(base), deep=delta_ok and slices_ok))
+    return report
+
+
+def _check_files(path: Path) -> str:
+    found = sorted(str(f.relative_to(path).as_posix()) for f in path.rglob("*") if not f.is_dir())
+    bad = [f for f in found if not is_patch_file(f) or (path / f).is_symlink()]
+    if bad:
+        raise errors.IntegrityError(f"{path}: unexpected files {bad[:5]}")
+    return ", ".join(found)
+
+
+def _check_base(p: Patch, base: Path, deep: bool) -> str:
+    ckpt = Checkpoint.open(base)
+    files, hashes = ckpt.hash_all()
+    for e in p.edits:
+        info = ckpt.tensors.get(e["tensor"])
+        if info is None:
+            raise errors.BaseMismatchError(f"{base}: has no tensor {e['tensor']} (the patch edits it)")
+        _check_tensor_matches(e, info.dtype, info.shape, str(base))
+    fp = _fingerprint(ckpt, hashes)
+    if fp != p.manifest["base"]["fingerprint"]:
+        if fp == p.manifest["patched"]["fingerprint"]:
+            raise errors.BaseMismatchError(f"{base}: is the PATCHED checkpoint (this patch is already applied)")
+        raise errors.BaseMismatchError(f"{base}: content fingerprint {fp[:16]}… ≠ the patch's base {p.manifest['base']['fingerprint'][:16]}…")
+    if deep:
+        _plan(p, ckpt, forward=True)
+    same_layout = sorted((f["path"], f["sha256"]) for f in files) == sorted((f["path"], f["sha256"]) for f in p.manifest["base"]["files"])
+    return f"fingerprint {fp[:16]}… matches; base slices hash as recorded; weight files {'identical' if same_layout else 'laid out differently (content equal)'}"
+
+
+def show(path: str | Path) -> dict[str, Any]:
+    """Summary of a patch directory, or of the patches applied to a checkpoint written by apply."""
+    path = Path(path)
+    if (path / manifest.MANIFEST_NAME).is_file():
+        return {"kind": "patch", **Patch.load(path).summary()}
+    if _record_path(path).is_file() or path.exists():
+        return {"kind": "checkpoint", "path": str(path), "applied": applied_patches(path)}
+    raise errors.UsageError(f"{path}: neither a patch directory nor a checkpoint")
+
+
+# ---- files: atomic output, links, copies -------------------------------------------------
+
+
+def _refuse_existing(out: Path, force: bool, inputs: list[Path]) -> None:
+    resolved = out.resolve()
+    for src in inputs:
+        src = Path(src).resolve()
+        if resolved == src or src in resolved.parents or resolved in src.parents:
+            raise errors.UsageError(f"{out}: output must not be, contain or lie inside an input ({src})")
+    if (out.exists() or out.is_symlink()) and not force:
+        raise errors.OutputExistsError(f"{out}: exists (pass --force to replace it)")
+
+
+def _atomic_write(out: Path, force: bool, write: Callable[[Path], None]) -> Path:
+    """Build OUT in a temporary sibling and rename it into place; remove the sibling on any failure."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.patchkit-tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        write(tmp)
+        if out.exists() or out.is_symlink():
+            if not force:
+                raise errors.OutputExistsError(f"{out}: exists (pass --force to replace it)")
+            trash = out.with_name(f".{out.name}.patchkit-old-{uuid.uuid4().hex[:8]}")
+            os.rename(out, trash)
+            os.rename(tmp, out)
+            _remove(trash)
+        else:
+            os.rename(tmp, out)
+    except BaseException:
+        _remove(tmp)
+        raise
+    return out
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def _copy_tree(src: Path, dst: Path, *, weights: set[str], touched: set[str]) -> None:
+    """Copy a checkpoint directory: untouched weights linked, touched weights cloned, the rest copied."""
+    for item in sorted(src.rglob("*")):
+        rel = item.relative_to(src).as_posix()
+        if rel == APPLIED_RECORD or rel.startswith(".cache/"):
+            continue
+        target = dst / rel
+        if item.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        elif rel in weights and rel not in touched:
+            _link(item, target)
+        elif rel in touched:
+            _clone(item, target)
+        else:
+            shutil.copyfile(item, target)
+
+
+def _link(src: Path, dst: Path) -> None:
+    """Hard-link an untouched weight file (it is never written in place), else clone it."""
+    try:
+        os.link(src.resolve(), dst)
+    except OSError:
+        _clone(src, dst)
+
+
+def _clone(src: Path, dst: Path) -> None:
+    """Reflink where the filesystem can (copy-on-write), else a plain fast copy."""
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        try:
+            fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL, errno.ENOTTY, errno.EPERM, errno.ENOSYS):
+                raise
+    shutil.copyfile(src, dst)
+
+
+_FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
+
+
+# ---- small helpers -----------------------------------------------------------------------
+
+
+def _slice(e: Mapping[str, Any]) -> delta.Slice:
+    return tuple((int(a), int(b)) for a, b in e["slice"])
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _fingerprint(ckpt: Checkpoint, hashes: Mapping[str, str]) -> str:
+    return checkpoint.fingerprint({n: (t.dtype, t.shape, hashes[n]) for n, t in ckpt.tensors.items()})
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

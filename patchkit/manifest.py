@@ -1,0 +1,72 @@
+"""The patch manifest (``patch.json``): canonical JSON and schema validation.
+
+The manifest is validated against ``patch.schema.json`` both when written and
+when read, and serialised canonically (sorted keys, fixed separators, UTF-8,
+trailing newline) so the same content always gives the same bytes — the
+signature and the Hub's hashes depend on that.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from patchkit import errors
+
+MANIFEST_NAME = "patch.json"
+SCHEMA_VERSION = 1
+
+
+@functools.lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The patch manifest JSON Schema (2020-12), shipped as package data."""
+    text = resources.files("patchkit").joinpath("schemas/patch.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@functools.lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema())
+
+
+def validate(manifest: Any, *, source: str = MANIFEST_NAME) -> None:
+    """Raise :class:`SchemaError` naming the first offending field if ``manifest`` fails the schema."""
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(manifest))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise errors.SchemaError(f"{source}: {where}: {_short(error.message)}")
+
+
+def dumps(manifest: dict[str, Any]) -> bytes:
+    """Canonical bytes of a manifest: sorted keys, two-space indent, UTF-8, final newline."""
+    text = json.dumps(manifest, sort_keys=True, indent=2, separators=(",", ": "), ensure_ascii=False, allow_nan=False)
+    return (text + "\n").encode("utf-8")
+
+
+def write(path: Path, manifest: dict[str, Any]) -> None:
+    """Validate ``manifest`` and write its canonical bytes to ``path``."""
+    validate(manifest, source=str(path))
+    Path(path).write_bytes(dumps(manifest))
+
+
+def read(path: Path) -> dict[str, Any]:
+    """Read and validate a manifest; malformed JSON is a :class:`SchemaError` too."""
+    path = Path(path)
+    try:
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise errors.SchemaError(f"{path}: missing (a patch directory holds {MANIFEST_NAME})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise errors.SchemaError(f"{path}: not valid JSON ({exc})") from None
+    validate(manifest, source=str(path))
+    return manifest
+
+
+def _short(message: str, limit: int = 160) -> str:
+    message = " ".join(message.split())
+    return message if len(message) <= limit else message[: limit - 1] + "…"
