@@ -62,6 +62,45 @@ def cli() -> None:
 
 # ---- hub commands: push, pull ------------------------------------------------------------
 
+from pathlib import Path  # noqa: E402  (kept inside this section so sections can be edited apart)
+
+
+@cli.command()
+@click.argument("patch", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("repo_id")
+@click.option("--revision", help="Branch to commit to (created from main if missing).")
+@click.option("--private", is_flag=True, help="Create the repo as private.")
+@click.option("--create-pr", is_flag=True, help="Open a pull request instead of committing to the branch.")
+@click.option("--token", help="Hub token (default: HF_TOKEN or the saved login).")
+@click.option("--pubkey", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Signer's public key, if not trusted already.")
+def push(patch: Path, repo_id: str, revision: str | None, private: bool, create_pr: bool, token: str | None, pubkey: Path | None) -> None:
+    """Verify PATCH, then publish it with a model card to the Hub repo REPO_ID in one commit."""
+    from patchkit import hub
+
+    result = hub.push(patch, repo_id, revision=revision, private=private, create_pr=create_pr, token=token, pubkey=pubkey)
+    click.echo(f"pushed {len(result.files)} files to {result.repo_id}: {', '.join(result.files)}")
+    if result.pr_url:
+        click.echo(f"pull request: {result.pr_url}")
+    click.echo(result.commit_url)
+
+
+@cli.command()
+@click.argument("repo_id")
+@click.option("-o", "--out", required=True, type=click.Path(path_type=Path), help="Patch directory to write.")
+@click.option("--revision", help="Branch, tag or commit sha (default main).")
+@click.option("--pubkey", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Trusted public key of the signer.")
+@click.option("--allow-unsigned", is_flag=True, help="Accept an unsigned or untrusted patch (prints a warning).")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--token", help="Hub token (default: HF_TOKEN or the saved login).")
+def pull(repo_id: str, out: Path, revision: str | None, pubkey: Path | None, allow_unsigned: bool, force: bool, token: str | None) -> None:
+    """Download the patch in Hub repo REPO_ID (patch files only) and verify it."""
+    from patchkit import hub
+
+    path, report = hub.pull(repo_id, out, revision=revision, pubkey=pubkey, allow_unsigned=allow_unsigned, force=force, token=token)
+    for check in report.checks:
+        click.echo(f"  {'ok ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+    click.echo(f"pulled {repo_id} into {path}")
+
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning expected failures into one line and an exit code."""
