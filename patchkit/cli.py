@@ -55,6 +55,48 @@ def cli() -> None:
 
 
 # ---- diagnosis commands: models, trace, triage, eval ---------------------------------------
+import json  # noqa: E402  (imports kept inside this section so sections can be edited apart)
+from pathlib import Path  # noqa: E402
+
+
+@cli.group()
+def models() -> None:
+    """Prepared real models (SmolLM2-135M from its PyPI GGUF)."""
+
+
+@models.command("prepare")
+@click.argument("name")
+@click.option("-o", "--out", type=click.Path(path_type=Path), help="Write here instead of the user cache.")
+def models_prepare(name: str, out: Path | None) -> None:
+    """Build NAME once as a plain fp32 safetensors checkpoint and print its path."""
+    from patchkit import models as _models
+
+    click.echo(str(_models.prepare(name, out)))
+
+
+def _load(model: str):
+    from patchkit.models import load_model
+
+    return load_model(model)
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--prompt", required=True, help="Text whose next token is traced.")
+@click.option("--target", help="Answer to trace (first token); default the model's top token.")
+@click.option("--vs", "rival", help="Rival answer; default the model's top (or second) token.")
+@click.option("--top", default=12, show_default=True, help="Strongest components to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--plot", type=click.Path(path_type=Path), help="Write a layer x head heatmap PNG (needs matplotlib).")
+def trace(model: str, prompt: str, target: str | None, rival: str | None, top: int, as_json: bool, plot: Path | None) -> None:
+    """Direct logit attribution of target vs rival at the prompt's last token."""
+    from patchkit import trace as _trace
+
+    m, tok = _load(model)
+    result = _trace.trace(m, tok, prompt, target=target, rival=rival)
+    if plot is not None:
+        _trace.plot_trace(result, plot)
+    click.echo(json.dumps(result.to_dict(), indent=2) if as_json else _trace.format_trace(result, top=top))
 
 
 # ---- repair commands: surgery, demo ------------------------------------------------------

@@ -107,7 +107,15 @@ def load_model(path_or_name: str | Path) -> tuple[Any, Any]:
         path = path.parent
     if not (path / "config.json").is_file():
         raise errors.CheckpointError(f"{path}: no config.json; load_model needs a Hugging Face checkpoint directory")
-    model = AutoModelForCausalLM.from_pretrained(str(path), dtype="float32", device_map=None)
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # the load takes under a second; its bar is noise
+    try:
+        model = AutoModelForCausalLM.from_pretrained(str(path), dtype="float32")
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
     model = model.to("cpu", dtype=_torch().float32).eval()
     tokenizer = AutoTokenizer.from_pretrained(str(path))
     if tokenizer.pad_token is None:
