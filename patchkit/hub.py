@@ -236,12 +236,15 @@ def download_patch(repo_id: str, revision: str | None = None, *, dest: Path, tok
             ]
         names = _check_listing(listing, repo_id)
         with _hub_errors(f"{repo_id}: downloading the patch"):
+            # By name, not by sha, so the cache records the ref too and offline use finds it later.
             folder = Path(
                 snapshot_download(
-                    repo_id, revision=sha, cache_dir=cache, endpoint=settings.hub_endpoint(), token=token,
-                    allow_patterns=names,
+                    repo_id, revision=revision or "main", cache_dir=cache, endpoint=settings.hub_endpoint(),
+                    token=token, allow_patterns=names,
                 )
             )
+        if folder.name != sha:
+            raise errors.HubError(f"{repo_id}: changed on the Hub while pulling ({sha[:12]} -> {folder.name[:12]}); retry")
     _copy_plain(folder, names, dest, storage=folder.parent.parent)
     return sha
 
