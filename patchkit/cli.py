@@ -53,6 +53,160 @@ def cli() -> None:
 
 # ---- engine commands: keygen, create, apply, revert, verify, show -------------------------
 
+import contextlib  # noqa: E402  (kept in this section so concurrent edits of the import block cannot clash)
+import json  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+_KEY = click.Path(dir_okay=False, path_type=Path)
+_EXISTING_KEY = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _trust_options(fn):
+    fn = click.option("--allow-unsigned", is_flag=True, help="Accept an unsigned or untrusted patch (prints a warning).")(fn)
+    return click.option("--pubkey", type=_EXISTING_KEY, help="Trust this public key (besides $PATCHKIT_TRUSTED_KEYS).")(fn)
+
+
+@contextlib.contextmanager
+def _echo_warnings():
+    """Print library warnings (e.g. --allow-unsigned) as one 'warning:' line each on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            for w in caught:
+                click.echo(f"warning: {w.message}", err=True)
+
+
+@cli.command()
+@click.argument("key", type=_KEY)
+@click.option("--force", is_flag=True, help="Overwrite an existing key.")
+def keygen(key: Path, force: bool) -> None:
+    """Write an EC P-256 signing key KEY (PEM, mode 0600) and its public key KEY.pub."""
+    from patchkit import signing
+
+    key, pub = signing.keygen(key, force=force)
+    click.echo(f"wrote {key} (private, keep it secret) and {pub}; fingerprint {signing.fingerprint(pub.read_bytes())}")
+
+
+@cli.command()
+@click.argument("base")
+@click.argument("edited")
+@click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path), help="Patch directory to write.")
+@click.option("--key", required=True, type=_EXISTING_KEY, help="EC P-256 private key (patchkit keygen).")
+@click.option("--name", help="Patch name (default: the output directory's name).")
+@click.option("--description", help="One-paragraph description stored in the manifest.")
+@click.option("--force", is_flag=True, help="Replace an existing output directory.")
+def create(base: str, edited: str, out: Path, key: Path, name: str | None, description: str | None, force: bool) -> None:
+    """Write the minimal signed patch that turns BASE into EDITED."""
+    from patchkit import engine, resolve
+
+    base_path = resolve.resolve_model(base)
+    repo_id, revision = resolve.describe_model(base_path)
+    with _echo_warnings():
+        patch = engine.create(
+            base_path, resolve.resolve_model(edited), out, key=key, name=name, description=description,
+            base_repo_id=repo_id, base_revision=revision, force=force,
+        )
+    _echo_summary(engine.show(patch))
+    click.echo(f"wrote {patch}")
+
+
+@cli.command()
+@click.argument("patch")
+@click.argument("base")
+@click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path), help="Patched checkpoint to write.")
+@_trust_options
+@click.option("--force", is_flag=True, help="Replace an existing OUT.")
+def apply(patch: str, base: str, out: Path, pubkey: Path | None, allow_unsigned: bool, force: bool) -> None:
+    """Check PATCH against BASE, then write the patched checkpoint to OUT."""
+    from patchkit import engine, resolve
+
+    with _echo_warnings():
+        result = engine.apply(resolve.resolve_patch(patch), resolve.resolve_model(base), out,
+                              pubkey=pubkey, allow_unsigned=allow_unsigned, force=force)
+    click.echo(f"applied {engine.Patch.load(resolve.resolve_patch(patch)).name} -> {result}")
+
+
+@cli.command()
+@click.argument("patch")
+@click.argument("patched")
+@click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path), help="Restored checkpoint to write.")
+@_trust_options
+@click.option("--force", is_flag=True, help="Replace an existing OUT.")
+def revert(patch: str, patched: str, out: Path, pubkey: Path | None, allow_unsigned: bool, force: bool) -> None:
+    """Undo PATCH on the PATCHED checkpoint, writing the exact base to OUT."""
+    from patchkit import engine, resolve
+
+    with _echo_warnings():
+        result = engine.revert(resolve.resolve_patch(patch), resolve.resolve_model(patched), out,
+                               pubkey=pubkey, allow_unsigned=allow_unsigned, force=force)
+    click.echo(f"reverted {engine.Patch.load(resolve.resolve_patch(patch)).name} -> {result}")
+
+
+@cli.command()
+@click.argument("patch")
+@click.option("--base", help="Also check this base checkpoint (path, prepared model name or Hub repo id).")
+@_trust_options
+@click.option("--json", "as_json", is_flag=True, help="Print the checklist as JSON.")
+def verify(patch: str, base: str | None, pubkey: Path | None, allow_unsigned: bool, as_json: bool) -> None:
+    """Check a patch's schema, signature, trust, delta and (with --base) its base. Exit 1 if any check fails."""
+    from patchkit import hub
+
+    with _echo_warnings():
+        report = hub.verify(patch, base=base, pubkey=pubkey, allow_unsigned=allow_unsigned)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        width = max(len(c.name) for c in report.checks)
+        for c in report.checks:
+            click.echo(f"{'ok  ' if c.ok else 'FAIL'}  {c.name:<{width}}  {c.detail}")
+        click.echo("verified" if report.ok else "verification FAILED")
+    if not report.ok:
+        sys.exit(1)  # not ctx.exit: main() runs click with standalone_mode=False, which drops Exit codes
+
+
+@cli.command()
+@click.argument("patch")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def show(patch: str, as_json: bool) -> None:
+    """Summarise a patch (base, edits, evals, signer), or the patches applied to a checkpoint."""
+    from patchkit import engine, resolve
+
+    path = Path(patch)
+    summary = engine.show(path if path.exists() else resolve.resolve_patch(patch))
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, sort_keys=True))
+    else:
+        _echo_summary(summary)
+
+
+def _echo_summary(s: dict) -> None:
+    if s["kind"] == "checkpoint":
+        click.echo(f"{s['path']}: {len(s['applied'])} patch(es) applied")
+        for a in s["applied"]:
+            click.echo(f"  {a['name']}  patch.json sha256 {a['patch_sha256'][:16]}…  signer {(a['signer'] or 'UNSIGNED')[:16]}")
+        return
+    base = s["base"]
+    click.echo(f"patch {s['name']}  (created {s['created']}, patchkit {s['patchkit_version']})")
+    if s["description"]:
+        click.echo(f"  {s['description']}")
+    origin = f"{base['repo_id']}@{(base['revision'] or '?')[:12]}" if base["repo_id"] else "local checkpoint"
+    click.echo(f"base    {origin}, {base['num_parameters']:,} parameters, fingerprint {base['fingerprint'][:16]}…")
+    click.echo(f"signer  {s['signer'] or 'UNSIGNED'}")
+    click.echo(f"edits   {len(s['edits'])} tensor(s), {s['numel']:,} parameters ({s['share']:.4%} of the model)")
+    for e in s["edits"]:
+        label = f"  ({e['label']})" if e.get("label") else ""
+        click.echo(f"  {e['tensor']}{e['slice']}{label}")
+        click.echo(
+            f"      {e['numel']:,} elements ({e['share']:.4%}), {e['dtype']} weights, {e['delta_dtype']} delta, "
+            f"ΔL2 {e['delta_l2']:.4g}, max|Δ| {e['delta_max_abs']:.4g}"
+        )
+    for panel in (s.get("evals") or {}).get("panels", []):
+        changed = f", {panel['changed']} changed" if "changed" in panel else ""
+        click.echo(f"eval    {panel['name']} ({panel['kind']}, n={panel['n']}): {panel['metric']} {panel['before']} -> {panel['after']}{changed}")
+
 
 # ---- diagnosis commands: models, trace, triage, eval ---------------------------------------
 import json  # noqa: E402  (imports kept inside this section so sections can be edited apart)
