@@ -135,10 +135,10 @@ def _body(manifest: dict[str, Any], repo_id: str | None) -> str:
         "",
         "## Verify and apply",
         "",
-        "Get the signer's public key from a channel you trust (not from this repo), then:",
+        "With patchkit installed, and the signer's public key obtained from a "
+        "channel you trust (not from this repo):",
         "",
         "```bash",
-        "pip install patchkit",
         f"patchkit verify {repo} --base {base_arg} --pubkey signer.pub   # audit: signature, hashes, base",
         f"patchkit apply {repo} {base_arg} -o patched-model --pubkey signer.pub",
         f"patchkit revert {repo} patched-model -o base-again --pubkey signer.pub",
