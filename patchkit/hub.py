@@ -420,6 +420,8 @@ def verify(
         remote = check_remote_base(engine.Patch.load(patch_path).manifest, repo_id, revision)
     except errors.SchemaError:
         pass  # engine.verify reports the schema failure itself
+    except errors.HubError as exc:
+        remote = [engine.Check("hub base sha256", False, str(exc))]
     if remote and not all(c.ok for c in remote):
         report = engine.verify(patch_path, pubkey=pubkey, allow_unsigned=allow_unsigned)
         report.checks.extend(remote)

@@ -287,3 +287,21 @@ def test_repo_id_recognition():
         assert hub.parse_repo_id(not_a_repo) is None
     assert resolve.describe_model("/x/models--a--b/snapshots/" + "0" * 40 + "/model.safetensors") == ("a/b", "0" * 40)
     assert resolve.describe_model("/x/not-a-cache/model") == (None, None)
+
+
+def test_verify_cli_with_hub_base_reports_mismatch_and_missing_repo(hubenv, capsys):
+    from patchkit.cli import cli
+
+    if "verify" not in cli.commands:
+        pytest.skip("the engine's verify command is not in this checkout yet")
+    code, out, err = _run(["verify", str(hubenv.patch), "--base", f"{BASE_REPO}@{hubenv.revision}",
+                           "--pubkey", str(hubenv.pub), "--json"], capsys)
+    assert code == 0, out + err
+    import json
+
+    checks = {c["name"]: c for c in json.loads(out)["checks"]}
+    assert checks["hub base sha256"]["ok"] and checks["base checkpoint"]["ok"]
+    before = len(hubenv.server.log)
+    code, out, err = _run(["verify", str(hubenv.patch), "--base", "org/no-such-base", "--pubkey", str(hubenv.pub)], capsys)
+    assert code == 1 and "repository not found" in out
+    assert not [r for r in hubenv.server.log[before:] if r.origin == "cdn" or "/resolve/" in r.path]
