@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -83,8 +84,7 @@ def verify_patch_signature(patch_dir: Path, public_pem: bytes) -> None:
                 _hashing_config()
             ).verify(Path(patch_dir), sig)
         except Exception as exc:  # model_signing raises ValueError and library-specific types alike
-            detail = " ".join(str(exc).split())[:200]
-            raise errors.SignatureError(f"{sig}: does not verify: {detail}") from None
+            raise errors.SignatureError(f"{sig}: does not verify: {_explain(str(exc))}") from None
 
 
 def signature_key_hint(patch_dir: Path) -> str | None:
@@ -122,6 +122,17 @@ def check_trusted(key_fingerprint: str, pubkey: Path | None = None) -> Path:
         f"signer key {key_fingerprint[:16]}… is not trusted ({where}); pass its public key with --pubkey, "
         "add it to PATCHKIT_TRUSTED_KEYS, or use --allow-unsigned"
     )
+
+
+def _explain(message: str) -> str:
+    """Shorten model_signing's manifest diff to the file names that differ."""
+    changed = re.findall(r"Hash mismatch for '([^']+)'", message)
+    parts = [f"{', '.join(changed)} changed since signing"] if changed else []
+    for kind in ("Extra files found", "Missing files"):
+        found = re.search(kind + r" in model '[^']*': ([^\]\"]+)", message)
+        if found:
+            parts.append(f"{kind.split()[0].lower()} files: {found.group(1).strip()}")
+    return "; ".join(parts) or " ".join(message.split())[:200]
 
 
 def _hashing_config():

@@ -214,3 +214,169 @@ def test_is_patch_file():
         engine.is_patch_file(f)
         for f in ["../x", "/etc/passwd", "panels/../patch.json", "panels/a/b", "model.bin", "panels/.hidden", "", "panels\\x"]
     )
+
+
+# ---- bad input: a clear error, no OUT, inputs untouched --------------------------------------
+
+
+def _refused(fn, exc_type, out, *inputs, match=None):
+    """Run fn expecting exc_type; check OUT and temp siblings are absent and inputs unchanged."""
+    before = [snapshot(p) for p in inputs]
+    with pytest.raises(exc_type, match=match) as info:
+        fn()
+    assert not out.exists()
+    assert not [p for p in out.parent.iterdir() if "patchkit-tmp" in p.name or "patchkit-old" in p.name]
+    assert [snapshot(p) for p in inputs] == before
+    assert "\n" not in str(info.value)
+    return info.value
+
+
+def _rewrite_manifest(patch, edit, key=None):
+    data = json.loads((patch / "patch.json").read_text())
+    edit(data)
+    (patch / "patch.json").write_text(json.dumps(data))
+    if key is not None:
+        from patchkit import signing
+
+        signing.sign_patch(patch, key)
+
+
+def test_apply_refuses_wrong_base_and_writes_nothing(patch_copy, keypair, make_pair, tmp_path):
+    pair, patch = patch_copy
+    wrong = make_pair("gpt2", "fp32", True).edited  # same names and shapes, different weights
+    out = tmp_path / "out"
+    err = _refused(lambda: engine.apply(patch, wrong, out, pubkey=keypair[1]), errors.BaseMismatchError, out, patch, wrong)
+    assert pair.tensor in str(err) and "expected" in str(err)
+
+
+def test_revert_refuses_a_checkpoint_that_is_not_patched(patch_copy, keypair, tmp_path):
+    pair, patch = patch_copy
+    out = tmp_path / "out"
+    _refused(lambda: engine.revert(patch, pair.base, out, pubkey=keypair[1]), errors.BaseMismatchError, out, patch, pair.base, match="patched")
+
+
+def test_apply_refuses_tampered_delta(patch_copy, keypair, tmp_path):
+    pair, patch = patch_copy
+    data = bytearray((patch / "delta.safetensors").read_bytes())
+    data[-1] ^= 0x01
+    (patch / "delta.safetensors").write_bytes(bytes(data))
+    out = tmp_path / "out"
+    _refused(lambda: engine.apply(patch, pair.base, out, pubkey=keypair[1]), errors.SignatureError, out, patch, pair.base, match="delta.safetensors")
+    # even when the signature is waived, the manifest's hash catches it
+    with pytest.warns(UserWarning, match="allow-unsigned"):
+        _refused(lambda: engine.apply(patch, pair.base, out, allow_unsigned=True), errors.IntegrityError, out, patch, pair.base)
+
+
+def test_apply_refuses_tampered_manifest(patch_copy, keypair, tmp_path):
+    pair, patch = patch_copy
+    _rewrite_manifest(patch, lambda m: m.update(description="harmless?"))
+    out = tmp_path / "out"
+    _refused(lambda: engine.apply(patch, pair.base, out, pubkey=keypair[1]), errors.SignatureError, out, patch, pair.base, match="patch.json")
+
+
+def test_apply_refuses_missing_or_foreign_signature(patch_copy, keypair, other_keypair, tmp_path):
+    pair, patch = patch_copy
+    out = tmp_path / "out"
+    from patchkit import signing
+
+    signing.sign_patch(patch, other_keypair[0])  # a valid signature, by a key the manifest does not name
+    _refused(lambda: engine.apply(patch, pair.base, out, pubkey=keypair[1]), errors.SignatureError, out, patch, pair.base)
+    (patch / "patch.sig").unlink()
+    _refused(lambda: engine.apply(patch, pair.base, out, pubkey=keypair[1]), errors.SignatureError, out, patch, pair.base, match="unsigned")
+
+
+def test_apply_refuses_untrusted_key(patch_copy, other_keypair, tmp_path):
+    pair, patch = patch_copy
+    out = tmp_path / "out"
+    _refused(lambda: engine.apply(patch, pair.base, out, pubkey=other_keypair[1]), errors.UntrustedKeyError, out, patch, pair.base)
+    _refused(lambda: engine.apply(patch, pair.base, out), errors.UntrustedKeyError, out, patch, pair.base)
+
+
+def test_apply_refuses_manifest_failing_the_schema(patch_copy, keypair, tmp_path):
+    pair, patch = patch_copy
+    _rewrite_manifest(patch, lambda m: m["edits"][0].pop("base_sha256"), key=keypair[0])
+    out = tmp_path / "out"
+    _refused(lambda: engine.apply(patch, pair.base, out, pubkey=keypair[1]), errors.SchemaError, out, patch, pair.base, match="base_sha256")
+    report = engine.verify(patch, pubkey=keypair[1])
+    assert not report.ok and report.checks[0].name == "schema"
+
+
+def test_apply_refuses_slice_outside_the_tensor(patch_copy, keypair, tmp_path):
+    pair, patch = patch_copy
+    _rewrite_manifest(patch, lambda m: m["edits"][0].update(slice=[[3, 11], [2300, 2332]]), key=keypair[0])
+    out = tmp_path / "out"
+    _refused(lambda: engine.apply(patch, pair.base, out, pubkey=keypair[1]), errors.IntegrityError, out, patch, pair.base, match="outside")
+    assert not engine.verify(patch, pubkey=keypair[1]).ok
+
+
+def test_apply_refuses_base_missing_the_tensor(patch_copy, keypair, tmp_path):
+    from safetensors.torch import save_file
+
+    pair, patch = patch_copy
+    tensors = load_tensors(pair.base)
+    del tensors[pair.tensor]
+    base = tmp_path / "base.safetensors"
+    save_file(tensors, base)
+    out = tmp_path / "out.safetensors"
+    _refused(lambda: engine.apply(patch, base, out, pubkey=keypair[1]), errors.BaseMismatchError, out, patch, base, match=pair.tensor)
+
+
+def test_apply_refuses_truncated_safetensors(patch_copy, keypair, tmp_path):
+    pair, patch = patch_copy
+    base = tmp_path / "base"
+    shutil.copytree(pair.base, base)
+    data = (base / "model.safetensors").read_bytes()
+    (base / "model.safetensors").write_bytes(data[: len(data) - 100])
+    out = tmp_path / "out"
+    _refused(lambda: engine.apply(patch, base, out, pubkey=keypair[1]), errors.CheckpointError, out, patch, base, match="truncated")
+
+
+def test_apply_refuses_existing_out_unless_forced(patch_copy, keypair, tmp_path):
+    pair, patch = patch_copy
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(errors.OutputExistsError):
+        engine.apply(patch, pair.base, out, pubkey=keypair[1])
+    assert (out / "keep.txt").read_text() == "mine"
+    engine.apply(patch, pair.base, out, pubkey=keypair[1], force=True)
+    assert not (out / "keep.txt").exists()
+    _assert_same_tensors(out, pair.edited)
+    with pytest.raises(errors.UsageError):
+        engine.apply(patch, pair.base, pair.base, pubkey=keypair[1], force=True)  # never overwrite the input
+
+
+def test_interrupted_write_leaves_no_out(patch_copy, keypair, tmp_path, monkeypatch):
+    from patchkit import checkpoint
+
+    pair, patch = patch_copy
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkpoint, "write_at", boom)
+    out = tmp_path / "out"
+    _refused(lambda: engine.apply(patch, pair.base, out, pubkey=keypair[1]), KeyboardInterrupt, out, patch, pair.base)
+
+
+def test_pickle_checkpoints_are_refused(patch_copy, keypair, tmp_path):
+    pair, patch = patch_copy
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "config.json").write_text("{}")
+    (base / "pytorch_model.bin").write_bytes(b"not unpickled")
+    out = tmp_path / "out"
+    _refused(lambda: engine.apply(patch, base, out, pubkey=keypair[1]), errors.CheckpointError, out, base, match="convert")
+
+
+def test_create_refuses_incompatible_or_identical_checkpoints(make_pair, keypair, tmp_path):
+    gpt2, llama = make_pair("gpt2", "fp32", False), make_pair("gpt2", "fp16", False)
+    out = tmp_path / "p"
+    _refused(lambda: engine.create(gpt2.base, make_pair("llama", "fp32", False).edited, out, key=keypair[0]),
+             errors.IncompatibleModelsError, out, gpt2.base, match="names differ")
+    _refused(lambda: engine.create(gpt2.base, llama.edited, out, key=keypair[0]), errors.IncompatibleModelsError, out, gpt2.base, match="F16")
+    _refused(lambda: engine.create(gpt2.base, gpt2.base, out, key=keypair[0]), errors.NothingChangedError, out, gpt2.base)
+    twin = tmp_path / "twin"
+    shutil.copytree(gpt2.base, twin)
+    _refused(lambda: engine.create(gpt2.base, twin, out, key=keypair[0]), errors.NothingChangedError, out, gpt2.base)
+    _refused(lambda: engine.create(gpt2.base, {gpt2.tensor: torch.zeros(3)}, out, key=keypair[0]), errors.IncompatibleModelsError, out, gpt2.base)
