@@ -274,7 +274,10 @@ def push(patch: Path, repo_id: str, revision: str | None, private: bool, create_
     from patchkit import hub
 
     result = hub.push(patch, repo_id, revision=revision, private=private, create_pr=create_pr, token=token, pubkey=pubkey)
-    click.echo(f"pushed {len(result.files)} files to {result.repo_id}: {', '.join(result.files)}")
+    if not result.changed:
+        click.echo(f"{result.repo_id} already holds this patch; nothing to commit")
+    else:
+        click.echo(f"pushed {len(result.files)} files to {result.repo_id} in one commit: {', '.join(result.files)}")
     if result.pr_url:
         click.echo(f"pull request: {result.pr_url}")
     click.echo(result.commit_url)

@@ -78,6 +78,7 @@ class PushResult:
     commit_oid: str
     pr_url: str | None
     files: list[str]
+    changed: bool = True  # False when the repo already held exactly these files (no commit was made)
 
 
 def push(
@@ -131,9 +132,10 @@ def push(
         api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
         if revision and revision != "main":
             api.create_branch(repo_id, branch=revision, exist_ok=True)
+        head = api.repo_info(repo_id, revision=revision, repo_type="model").sha
         stale = [
             e.path
-            for e in api.list_repo_tree(repo_id, revision=revision, recursive=True)
+            for e in api.list_repo_tree(repo_id, revision=head, recursive=True)
             if isinstance(e, RepoFile) and e.path not in keep
         ]
         operations += [CommitOperationDelete(path_in_repo=path) for path in stale]
@@ -145,8 +147,9 @@ def push(
             commit_description=f"Patch {p.name!r} signed by key {signer}; the files are verified by `patchkit pull`.",
             revision=revision,
             create_pr=create_pr,
+            parent_commit=None if create_pr else head,
         )
-    return PushResult(repo_id, info.commit_url, info.oid, info.pr_url, [*files, engine.README_NAME])
+    return PushResult(repo_id, info.commit_url, info.oid, info.pr_url, [*files, engine.README_NAME], info.oid != head)
 
 
 # ---- pull -------------------------------------------------------------------------------
@@ -387,7 +390,7 @@ def check_remote_base(
         else:
             matched += 1
     if problems:
-        hint = f" (the patch was made for revision {recorded[1]}; try {repo_id}@{recorded[1]})" if note and recorded[1] else ""
+        hint = f" (the patch was made for {recorded[0]}@{recorded[1]})" if note and recorded[1] else ""
         checks.append(Check("hub base sha256", False, "; ".join(problems) + hint))
     else:
         checks.append(Check("hub base sha256", True, f"{matched} weight file(s) match the Hub's LFS sha256 and size"))

@@ -131,6 +131,8 @@ def test_push_pull_verify_apply_round_trip(hubenv, tmp_path, capsys):
     assert len(commits) == 1  # one commit for everything
     listed = sorted(e.path for e in hubenv.api.list_repo_tree("me/tiny-fix", recursive=True) if hasattr(e, "size"))
     assert listed == sorted([".gitattributes", "README.md", "delta.safetensors", "panels/facts.jsonl", "patch.json", "patch.sig"])
+    code, out, err = _run(["push", str(hubenv.patch), "me/tiny-fix", "--pubkey", str(hubenv.pub)], capsys)
+    assert code == 0 and "nothing to commit" in out  # pushing the same patch again makes no empty commit
 
     code, out, err = _run(["pull", "me/tiny-fix", "-o", str(tmp_path / "pulled"), "--pubkey", str(hubenv.pub)], capsys)
     assert code == 0, err
@@ -237,7 +239,7 @@ def test_base_mismatch_against_hub_detected_without_downloading_weights(hubenv, 
     report = hub.verify(hubenv.patch, base="org/moving", pubkey=hubenv.pub)
     assert not report.ok
     failed = {c.name: c.detail for c in report.checks if not c.ok}
-    assert "model.safetensors" in failed["hub base sha256"] and "try org/moving@" in failed["hub base sha256"]
+    assert "model.safetensors" in failed["hub base sha256"] and f"made for {BASE_REPO}@" in failed["hub base sha256"]
     assert "not downloaded" in failed["base checkpoint"]
     new = hubenv.server.log[before:]
     assert any(r.path.startswith("/api/models/org/moving/paths-info/") for r in new)
