@@ -24,7 +24,7 @@ import re
 import shutil
 import uuid
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from patchkit import card, errors, settings
@@ -42,6 +42,9 @@ _REPO_ID = re.compile(
 _HUB_FILES = (".gitattributes",)
 # Weight formats patchkit never reads (pickles and other frameworks): not worth downloading with a base.
 _SKIP_WEIGHTS = ("*.bin", "*.pt", "*.pth", "*.ckpt", "*.h5", "*.msgpack", "*.onnx", "*.gguf", "*.ot", "*.tflite", "*.pkl")
+# Upper bounds for the files pull fetches whose size the manifest does not record.
+_MAX_SMALL_FILE = 8 * 1024 * 1024
+_MAX_PANEL_FILE = 256 * 1024 * 1024
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,199}")
 
 
@@ -212,7 +215,7 @@ def download_patch(repo_id: str, revision: str | None = None, *, dest: Path, tok
     downloaded. Offline (``HF_HUB_OFFLINE``), the cached snapshot is used and
     its listing checked the same way. Nothing is verified here: callers do.
     """
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import hf_hub_download, snapshot_download
     from huggingface_hub.hf_api import RepoFile
 
     cache = settings.hub_cache_dir()
@@ -225,7 +228,7 @@ def download_patch(repo_id: str, revision: str | None = None, *, dest: Path, tok
                 )
             )
         names = _check_listing(
-            [(f.relative_to(folder).as_posix(), "file" if not f.is_dir() else "directory") for f in folder.rglob("*")],
+            [(f.relative_to(folder).as_posix(), "other" if f.is_dir() else "file") for f in folder.rglob("*")],
             repo_id,
         )
         sha = folder.name
@@ -233,21 +236,30 @@ def download_patch(repo_id: str, revision: str | None = None, *, dest: Path, tok
         api = _api(token)
         with _hub_errors(f"{repo_id}: listing the patch"):
             sha = api.repo_info(repo_id, revision=revision, repo_type="model").sha or ""
-            listing = [
-                (e.path, "file" if isinstance(e, RepoFile) else "directory")
-                for e in api.list_repo_tree(repo_id, revision=sha, recursive=True)
-            ]
-        names = _check_listing(listing, repo_id)
+            entries = list(api.list_repo_tree(repo_id, revision=sha, recursive=True))
+        names = _check_listing([(e.path, "file" if isinstance(e, RepoFile) else "other") for e in entries], repo_id)
+        sizes = {e.path: e.size for e in entries if isinstance(e, RepoFile)}
+        if sizes.get("patch.json", 0) > _MAX_SMALL_FILE:
+            raise errors.HubError(f"{repo_id}: patch.json is {sizes['patch.json']} bytes; refusing (limit {_MAX_SMALL_FILE})")
         with _hub_errors(f"{repo_id}: downloading the patch"):
-            # By name, not by sha, so the cache records the ref too and offline use finds it later.
+            # patch.json first (by name, not sha, so the cache records the ref for offline use), then
+            # the rest once the listed sizes agree with the manifest: nothing oversized is fetched.
+            manifest_path = Path(
+                hf_hub_download(
+                    repo_id, "patch.json", revision=revision or "main", cache_dir=cache,
+                    endpoint=settings.hub_endpoint(), token=token,
+                )
+            )
+        if manifest_path.parent.name != sha:
+            raise errors.HubError(f"{repo_id}: changed on the Hub while pulling ({sha[:12]} -> {manifest_path.parent.name[:12]}); retry")
+        _check_sizes(repo_id, sizes, names, manifest_path)
+        with _hub_errors(f"{repo_id}: downloading the patch"):
             folder = Path(
                 snapshot_download(
-                    repo_id, revision=revision or "main", cache_dir=cache, endpoint=settings.hub_endpoint(),
+                    repo_id, revision=sha, cache_dir=cache, endpoint=settings.hub_endpoint(),
                     token=token, allow_patterns=names,
                 )
             )
-        if folder.name != sha:
-            raise errors.HubError(f"{repo_id}: changed on the Hub while pulling ({sha[:12]} -> {folder.name[:12]}); retry")
     _copy_plain(folder, names, dest, storage=folder.parent.parent)
     return sha
 
@@ -263,15 +275,35 @@ def _check_listing(listing: list[tuple[str, str]], repo_id: str) -> list[str]:
         if not _safe_relpath(path):
             raise errors.HubError(f"{repo_id}: refusing a repo that holds an unsafe path {path!r} (absolute, '..' or odd characters)")
         if kind != "file":
-            if path == engine.PANELS_DIR and kind == "directory":
+            if path == engine.PANELS_DIR:
                 continue
-            raise errors.HubError(f"{repo_id}: refusing {path!r}: a {kind} (link, folder or other), not a regular patch file")
+            raise errors.HubError(f"{repo_id}: refusing {path!r}: not a regular file (a link, folder or other entry)")
         if not engine.is_patch_file(path):
             raise errors.HubError(f"{repo_id}: refusing unexpected file {path!r} (a patch repo holds only patch files)")
         names.append(path)
     if "patch.json" not in names:
         raise errors.HubError(f"{repo_id}: not a patch repo (no patch.json)")
     return sorted(names)
+
+
+def _check_sizes(repo_id: str, sizes: dict[str, int], names: list[str], manifest_path: Path) -> None:
+    """Refuse, before downloading them, files whose listed size cannot be right for this manifest."""
+    import json
+
+    try:
+        want = int(json.loads(manifest_path.read_bytes())["delta"]["size"])
+    except (ValueError, KeyError, TypeError):
+        return  # not a readable manifest: verification reports it, and the delta's size is unknown
+    for name in names:
+        size = sizes.get(name, 0)
+        if name == "delta.safetensors" and size != want:
+            raise errors.HubError(
+                f"{repo_id}: delta.safetensors is {size} bytes on the Hub but the manifest says {want}; refusing to download it"
+            )
+        if name in ("README.md", "patch.sig") and size > _MAX_SMALL_FILE:
+            raise errors.HubError(f"{repo_id}: {name} is {size} bytes; refusing (limit {_MAX_SMALL_FILE})")
+        if name.startswith("panels/") and size > _MAX_PANEL_FILE:
+            raise errors.HubError(f"{repo_id}: {name} is {size} bytes; refusing (limit {_MAX_PANEL_FILE})")
 
 
 def _safe_relpath(path: str) -> bool:

@@ -307,3 +307,13 @@ def test_verify_cli_with_hub_base_reports_mismatch_and_missing_repo(hubenv, caps
     code, out, err = _run(["verify", str(hubenv.patch), "--base", "org/no-such-base", "--pubkey", str(hubenv.pub)], capsys)
     assert code == 1 and "repository not found" in out
     assert not [r for r in hubenv.server.log[before:] if r.origin == "cdn" or "/resolve/" in r.path]
+
+
+def test_pull_refuses_a_delta_whose_size_disagrees_with_the_manifest_without_fetching_it(hubenv, tmp_path):
+    padded = (hubenv.patch / "delta.safetensors").read_bytes() + b"\0" * 4096
+    _plant(hubenv, "evil/padded-delta", {"delta.safetensors": padded})
+    oid = hubenv.server.lfs_oid("evil/padded-delta", "delta.safetensors")
+    with pytest.raises(errors.HubError, match="manifest says"):
+        hub.pull("evil/padded-delta", tmp_path / "out", pubkey=hubenv.pub)
+    assert not any(oid in p for p in hubenv.server.downloads())
+    assert not (tmp_path / "out").exists()
