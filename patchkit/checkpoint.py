@@ -16,11 +16,14 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import TYPE_CHECKING, BinaryIO, Iterable
 
-import torch
+import numpy as np
 
 from patchkit import errors
+
+if TYPE_CHECKING:
+    import torch
 
 INDEX_NAME = "model.safetensors.index.json"
 SINGLE_NAME = "model.safetensors"
@@ -28,22 +31,28 @@ PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 _CHUNK = 16 << 20
 _MAX_HEADER = 100 << 20
 
-DTYPES: dict[str, torch.dtype] = {
-    "F64": torch.float64,
-    "F32": torch.float32,
-    "F16": torch.float16,
-    "BF16": torch.bfloat16,
-    "F8_E4M3": torch.float8_e4m3fn,
-    "F8_E5M2": torch.float8_e5m2,
-    "I64": torch.int64,
-    "I32": torch.int32,
-    "I16": torch.int16,
-    "I8": torch.int8,
-    "U8": torch.uint8,
-    "BOOL": torch.bool,
+# safetensors dtype -> numpy dtype holding the raw bytes. bf16 and fp8 have no numpy type, so they
+# are held as raw unsigned integers; delta.py decodes them. torch is never needed to stream a patch
+# (importing it alone costs ~220 MB of memory).
+DTYPES: dict[str, np.dtype] = {
+    "F64": np.dtype("<f8"),
+    "F32": np.dtype("<f4"),
+    "F16": np.dtype("<f2"),
+    "BF16": np.dtype("<u2"),
+    "F8_E4M3": np.dtype("u1"),
+    "F8_E5M2": np.dtype("u1"),
+    "I64": np.dtype("<i8"),
+    "I32": np.dtype("<i4"),
+    "I16": np.dtype("<i2"),
+    "I8": np.dtype("i1"),
+    "U8": np.dtype("u1"),
+    "BOOL": np.dtype("?"),
 }
-ITEMSIZE = {name: torch.empty((), dtype=dt).element_size() for name, dt in DTYPES.items()}
-DTYPE_NAMES = {dt: name for name, dt in DTYPES.items()}
+ITEMSIZE = {name: dt.itemsize for name, dt in DTYPES.items()}
+_TORCH_NAMES = {
+    "F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "F8_E4M3": "float8_e4m3fn",
+    "F8_E5M2": "float8_e5m2", "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool",
+}
 
 
 @dataclass(frozen=True)
@@ -122,7 +131,7 @@ class Checkpoint:
     def file_path(self, rel: str) -> Path:
         return self.root / rel
 
-    def read_rows(self, name: str, start: int, stop: int) -> torch.Tensor:
+    def read_rows(self, name: str, start: int, stop: int) -> np.ndarray:
         """Read ``tensor[start:stop]`` (whole rows, one contiguous byte range); a scalar reads whole."""
         info = self.info(name)
         if not info.shape:
@@ -130,11 +139,11 @@ class Checkpoint:
         data = self._pread(info, start * info.row_bytes, (stop - start) * info.row_bytes)
         return _from_bytes(data, info.dtype, (stop - start, *info.shape[1:]))
 
-    def read_tensor(self, name: str) -> torch.Tensor:
+    def read_tensor(self, name: str) -> np.ndarray:
         info = self.info(name)
         return self.read_rows(name, 0, info.shape[0] if info.shape else 1)
 
-    def raw_bytes(self, name: str) -> bytes:
+    def raw_bytes(self, name: str) -> bytearray:
         info = self.info(name)
         return self._pread(info, 0, info.nbytes)
 
@@ -152,12 +161,17 @@ class Checkpoint:
         tensor_hashes = tensor_hashes if tensor_hashes is not None else self.hash_all()[1]
         return fingerprint({n: (t.dtype, t.shape, tensor_hashes[n]) for n, t in self.tensors.items()})
 
-    def _pread(self, info: TensorInfo, start: int, length: int) -> bytes:
+    def _pread(self, info: TensorInfo, start: int, length: int) -> bytearray:
+        buf, got = bytearray(length), 0
         with open(self.file_path(info.file), "rb") as fh:
-            data = os.pread(fh.fileno(), length, info.offset + start)
-        if len(data) != length:
+            while got < length:  # one read returns at most ~2 GiB on Linux
+                n = os.preadv(fh.fileno(), [memoryview(buf)[got:]], info.offset + start + got)
+                if n == 0:
+                    break
+                got += n
+        if got != length:
             raise errors.CheckpointError(f"{self.file_path(info.file)}: truncated inside tensor {info.name}")
-        return data
+        return buf
 
 
 def fingerprint(entries: dict[str, tuple[str, tuple[int, ...], str]]) -> str:
@@ -204,29 +218,59 @@ def read_header(path: Path, rel: str | None = None) -> list[TensorInfo]:
     return infos
 
 
-def tensor_bytes(t: torch.Tensor) -> memoryview:
-    """The raw little-endian C-order bytes of a tensor, as safetensors stores them."""
-    t = t.detach().to("cpu").contiguous().reshape(-1)
-    return memoryview(t.view(torch.uint8).numpy()) if t.numel() else memoryview(b"")
+def array_bytes(a: np.ndarray) -> memoryview:
+    """The raw little-endian C-order bytes of an array, as safetensors stores them."""
+    return memoryview(np.ascontiguousarray(a).view(np.uint8).reshape(-1))
 
 
-def sha256_tensor(t: torch.Tensor) -> str:
-    """sha256 of a tensor's raw C-order bytes (the hash recorded for base/patched slices)."""
-    return hashlib.sha256(tensor_bytes(t)).hexdigest()
+def sha256_array(a: np.ndarray) -> str:
+    """sha256 of an array's raw C-order bytes (the hash recorded for base/patched slices)."""
+    return hashlib.sha256(array_bytes(a)).hexdigest()
 
 
-def write_at(fh: BinaryIO, offset: int, t: torch.Tensor) -> None:
-    """Write a tensor's raw bytes at ``offset`` of an open file (used for in-place slice writes)."""
-    data = tensor_bytes(t)
+def write_at(fh: BinaryIO, offset: int, a: np.ndarray) -> None:
+    """Write an array's raw bytes at ``offset`` of an open file (used for in-place slice writes)."""
+    data = array_bytes(a)
     written = os.pwrite(fh.fileno(), data, offset)
     if written != len(data):
         raise OSError(f"short write at offset {offset}")
 
 
-def _from_bytes(data: bytes, dtype: str, shape: tuple[int, ...]) -> torch.Tensor:
-    if not data:
-        return torch.empty(shape, dtype=DTYPES[dtype])
-    return torch.frombuffer(bytearray(data), dtype=DTYPES[dtype]).reshape(shape)
+def from_torch(t: "torch.Tensor") -> tuple[np.ndarray, str]:
+    """A torch tensor as (raw numpy array, safetensors dtype); always a copy, on the CPU."""
+    import torch
+
+    name = dtype_name(t.dtype)
+    t = t.detach().to("cpu").contiguous().clone()
+    if name == "BF16":
+        return t.view(torch.int16).numpy().view(np.uint16), name
+    if name.startswith("F8"):
+        return t.view(torch.uint8).numpy(), name
+    return t.numpy(), name
+
+
+def to_torch(a: np.ndarray, dtype: str) -> "torch.Tensor":
+    """The inverse of :func:`from_torch`."""
+    import torch
+
+    a = np.ascontiguousarray(a).copy()
+    if dtype == "BF16":
+        return torch.from_numpy(a.view(np.int16)).view(torch.bfloat16)
+    if dtype.startswith("F8"):
+        return torch.from_numpy(a).view(getattr(torch, _TORCH_NAMES[dtype]))
+    return torch.from_numpy(a)
+
+
+def dtype_name(torch_dtype: "torch.dtype") -> str:
+    """safetensors name of a torch dtype (e.g. ``BF16``); unknown dtypes give their torch name."""
+    for name, attr in _TORCH_NAMES.items():
+        if str(torch_dtype) == f"torch.{attr}":
+            return name
+    return str(torch_dtype)
+
+
+def _from_bytes(data: bytearray, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
+    return np.frombuffer(data, dtype=DTYPES[dtype]).reshape(shape)  # writable: backed by a bytearray
 
 
 def _hash_file(path: Path, infos: Iterable[TensorInfo]) -> tuple[str, dict[str, str]]:

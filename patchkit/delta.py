@@ -1,43 +1,50 @@
-"""Minimal slices and exact deltas.
+"""Minimal slices and exact deltas, on raw numpy arrays.
 
 A slice is the bounding box of the changed elements: one half-open
 ``(start, stop)`` per dimension. A delta is ``patched - base`` over that box,
 in a dtype chosen so that both directions reproduce the other side bit for
 bit. Elements whose delta is zero are left untouched in both directions, so
 unchanged elements inside the box (including ``-0.0``) survive exactly.
+
+Weights arrive as raw arrays in their safetensors dtype (bf16 as ``uint16``
+bits, see :mod:`patchkit.checkpoint`). The same numpy arithmetic runs when a
+patch is created, applied and reverted, so what create verified is exactly
+what apply does — and streaming never needs torch.
 """
 
 from __future__ import annotations
 
 import math
 
-import torch
+import numpy as np
 
 from patchkit import errors
 
-Slice = tuple[tuple[int, int], ...]
+Slice = tuple[tuple[int, ...], ...]
 
-_INT_VIEW = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
-
-
-def bits_equal(a: torch.Tensor, b: torch.Tensor) -> bool:
-    """True when two tensors hold the same bytes (NaN payloads and signed zeros included)."""
-    return a.dtype == b.dtype and a.shape == b.shape and bool(torch.equal(_bits(a), _bits(b)))
+FLOAT_DTYPES = ("F16", "BF16", "F32", "F64")
+DELTA_DTYPES = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
+_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
-def changed_box(base: torch.Tensor, edited: torch.Tensor) -> Slice | None:
+def bits_equal(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when two arrays hold the same bytes (NaN payloads and signed zeros included)."""
+    return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(_bits(a), _bits(b)))
+
+
+def changed_box(base: np.ndarray, edited: np.ndarray) -> Slice | None:
     """The bounding box of elements whose bits differ, or None when nothing changed."""
     diff = _bits(base) != _bits(edited)
-    if not bool(diff.any()):
+    if not diff.any():
         return None
-    if diff.dim() == 0:
+    if diff.ndim == 0:
         return ()
-    idx = diff.nonzero()
-    return tuple((int(idx[:, d].min()), int(idx[:, d].max()) + 1) for d in range(diff.dim()))
+    idx = np.nonzero(diff)
+    return tuple((int(i.min()), int(i.max()) + 1) for i in idx)
 
 
 def index(slc: Slice) -> tuple[slice, ...]:
-    """The Python index for a slice: ``t[index(slc)]``."""
+    """The Python index for a slice: ``a[index(slc)]``."""
     return tuple(slice(a, b) for a, b in slc)
 
 
@@ -56,44 +63,62 @@ def inside(slc: Slice, shape: tuple[int, ...]) -> bool:
     return len(slc) == len(shape) and all(0 <= a < b <= n for (a, b), n in zip(slc, shape))
 
 
-def make_delta(base: torch.Tensor, patched: torch.Tensor) -> torch.Tensor:
+def make_delta(base: np.ndarray, patched: np.ndarray, dtype: str) -> np.ndarray:
     """``patched - base`` in the narrowest float dtype that is exact both ways.
 
     bf16/fp16 weights take an fp32 delta; fp32 weights try fp32 then fp64.
     Raises NotExactError when no candidate round-trips bit for bit.
     """
-    if not base.dtype.is_floating_point:
-        raise errors.NotExactError(f"cannot patch {base.dtype} tensors: only floating-point weights are supported")
-    candidates = [torch.float64] if base.dtype == torch.float64 else [torch.float32, torch.float64]
-    for dtype in candidates:
-        delta = patched.to(dtype) - base.to(dtype)
-        if bits_equal(add_delta(base, delta), patched) and bits_equal(sub_delta(patched, delta), base):
-            return delta
+    if dtype not in FLOAT_DTYPES:
+        raise errors.NotExactError(f"cannot patch {dtype} tensors: only {', '.join(FLOAT_DTYPES)} weights are supported")
+    for name in ("F32", "F64") if dtype != "F64" else ("F64",):
+        compute = DELTA_DTYPES[name]
+        with np.errstate(all="ignore"):
+            d = decode(patched, dtype, compute) - decode(base, dtype, compute)
+        if bits_equal(add_delta(base, d, dtype), patched) and bits_equal(sub_delta(patched, d, dtype), base):
+            return d
     raise errors.NotExactError("no delta dtype (fp32, fp64) reproduces both directions bit for bit")
 
 
-def add_delta(base: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
-    """``base + delta`` in the delta's dtype, rounded back; zero-delta elements kept as they are."""
-    out = (base.to(delta.dtype) + delta).to(base.dtype)
-    return torch.where(delta == 0, base, out)
+def add_delta(base: np.ndarray, d: np.ndarray, dtype: str) -> np.ndarray:
+    """``base + d`` computed in the delta's dtype and rounded back; zero-delta elements kept as they are."""
+    with np.errstate(all="ignore"):
+        out = encode(decode(base, dtype, d.dtype) + d, dtype)
+    return np.where(d == 0, base, out)
 
 
-def sub_delta(patched: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
-    """``patched - delta``: the inverse of :func:`add_delta`."""
-    out = (patched.to(delta.dtype) - delta).to(patched.dtype)
-    return torch.where(delta == 0, patched, out)
+def sub_delta(patched: np.ndarray, d: np.ndarray, dtype: str) -> np.ndarray:
+    """``patched - d``: the inverse of :func:`add_delta`."""
+    with np.errstate(all="ignore"):
+        out = encode(decode(patched, dtype, d.dtype) - d, dtype)
+    return np.where(d == 0, patched, out)
 
 
-def stats(delta: torch.Tensor) -> tuple[float, float]:
-    """(Frobenius norm, max |delta|), computed exactly-rounded so any machine gets the same floats."""
-    values = delta.detach().to(torch.float64).reshape(-1)
-    if not bool(torch.isfinite(values).all()):
+def stats(d: np.ndarray) -> tuple[float, float]:
+    """(Frobenius norm, max |d|), exactly rounded so every machine gets the same floats."""
+    values = np.asarray(d, dtype=np.float64).reshape(-1)
+    if not np.isfinite(values).all():
         raise errors.NotExactError("delta holds non-finite values (inf/NaN in base or edited weights)")
     l2 = math.sqrt(math.fsum((values * values).tolist()))
-    return l2, float(values.abs().max()) if values.numel() else 0.0
+    return l2, float(np.abs(values).max()) if values.size else 0.0
 
 
-def _bits(t: torch.Tensor) -> torch.Tensor:
-    if t.dtype == torch.bool:
-        return t.to(torch.uint8)
-    return t.contiguous().view(_INT_VIEW[t.element_size()])
+def decode(raw: np.ndarray, dtype: str, compute: np.dtype) -> np.ndarray:
+    """Raw weights -> float values in ``compute`` (exact: every supported dtype widens losslessly)."""
+    if dtype == "BF16":
+        return (raw.astype(np.uint32) << 16).view(np.float32).astype(compute, copy=False)
+    return raw.astype(compute, copy=False)
+
+
+def encode(values: np.ndarray, dtype: str) -> np.ndarray:
+    """Float values -> raw weights of ``dtype``, round-to-nearest-even (bf16 via fp32, as torch does)."""
+    if dtype == "BF16":
+        bits = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
+        rounded = ((bits + (((bits >> 16) & 1) + 0x7FFF)) >> 16).astype(np.uint16)
+        return np.where(np.isnan(values), np.uint16(0x7FC0), rounded)
+    return values.astype({"F16": np.float16, "F32": np.float32, "F64": np.float64}[dtype])
+
+
+def _bits(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a)
+    return a.view(_UINT[a.dtype.itemsize]) if a.dtype != np.bool_ else a

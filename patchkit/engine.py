@@ -4,6 +4,9 @@ apply and revert stream: they read headers, hash only the touched slices,
 link or copy the untouched bytes, write touched rows in place into a
 temporary sibling of OUT, and rename it into place only when everything
 succeeded. Every check that can fail runs before the first byte is written.
+Streaming works on raw numpy arrays and never imports torch (whose import
+alone costs more memory than the whole apply); only the in-memory API on
+torch modules and ``create`` from a mapping of tensors touch torch.
 """
 
 from __future__ import annotations
@@ -19,14 +22,15 @@ import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
-import safetensors
-import safetensors.torch
-import torch
+import numpy as np
 
 from patchkit import __version__, checkpoint, delta, errors, manifest, signing
 from patchkit.checkpoint import Checkpoint, TensorInfo
+
+if TYPE_CHECKING:
+    import torch
 
 DELTA_NAME = "delta.safetensors"
 PANELS_DIR = "panels"
@@ -134,10 +138,17 @@ class Patch:
         signer = self.manifest["signer"]
         return signer["key_fingerprint"] if signer else None
 
-    def read_delta(self, edit: Mapping[str, Any]) -> torch.Tensor:
+    def read_delta(self, edit: Mapping[str, Any]) -> "torch.Tensor":
         """The delta tensor of one edit (call :meth:`check_integrity` first to trust it)."""
+        import torch
+
+        return torch.from_numpy(self._delta(edit))
+
+    def _delta(self, edit: Mapping[str, Any]) -> np.ndarray:
+        import safetensors
+
         try:
-            with safetensors.safe_open(str(self.path / DELTA_NAME), framework="pt") as fh:
+            with safetensors.safe_open(str(self.path / DELTA_NAME), framework="np") as fh:
                 return fh.get_tensor(edit["delta_key"])
         except Exception as exc:  # safetensors raises its own error types for bad files
             raise errors.IntegrityError(f"{self.path / DELTA_NAME}: cannot read delta {edit['delta_key']}: {exc}") from None
@@ -216,7 +227,7 @@ class Patch:
 
     def _check_stats(self) -> str:
         for e in self.edits:
-            l2, max_abs = delta.stats(self.read_delta(e))
+            l2, max_abs = delta.stats(self._delta(e))
             if (l2, max_abs) != (e["delta_l2"], e["delta_max_abs"]):
                 raise errors.IntegrityError(
                     f"{e['tensor']}: recomputed ΔL2 {l2!r}, max|Δ| {max_abs!r}; manifest says {e['delta_l2']!r}, {e['delta_max_abs']!r}"
@@ -236,8 +247,9 @@ class Patch:
         """Undo :meth:`apply_to` in place, checking the patched slice hashes first."""
         self._patch_module(model, forward=False)
 
-    @torch.no_grad()
-    def _patch_module(self, model: torch.nn.Module, forward: bool) -> None:
+    def _patch_module(self, model: "torch.nn.Module", forward: bool) -> None:
+        import torch
+
         self.check_integrity()
         state = model.state_dict()
         updates = []
@@ -245,26 +257,27 @@ class Patch:
             t = state.get(e["tensor"])
             if t is None:
                 raise errors.BaseMismatchError(f"model has no tensor {e['tensor']} (the patch edits it)")
-            _check_tensor_matches(e, checkpoint.DTYPE_NAMES.get(t.dtype, str(t.dtype)), tuple(t.shape), "model")
+            _check_tensor_matches(e, checkpoint.dtype_name(t.dtype), tuple(t.shape), "model")
             idx = delta.index(_slice(e))
-            part = t[idx].detach().to("cpu")
-            updates.append((t, idx, self._transform(e, part, forward, "model")))
-        for t, idx, new in updates:
-            t[idx].copy_(new.to(t.device))
+            part, dtype = checkpoint.from_torch(t[idx])
+            updates.append((t, idx, checkpoint.to_torch(self._transform(e, part, forward, "model"), dtype)))
+        with torch.no_grad():
+            for t, idx, new in updates:
+                t[idx].copy_(new.to(t.device))
 
-    def _transform(self, e: Mapping[str, Any], part: torch.Tensor, forward: bool, where: str) -> torch.Tensor:
+    def _transform(self, e: Mapping[str, Any], part: np.ndarray, forward: bool, where: str) -> np.ndarray:
         """Check ``part`` is the expected side, move it across with the delta, check the other side."""
         before, after = ("base_sha256", "patched_sha256") if forward else ("patched_sha256", "base_sha256")
-        found = checkpoint.sha256_tensor(part)
+        found = checkpoint.sha256_array(part)
         if found != e[before]:
             state = "base" if forward else "patched"
             raise errors.BaseMismatchError(
                 f"{where}: {e['tensor']}{delta.format_slice(_slice(e), tuple(e['shape']))}: sha256 {found[:16]}…, "
                 f"expected {e[before][:16]}… — not the {state} checkpoint this patch was made for"
             )
-        d = self.read_delta(e)
-        new = delta.add_delta(part, d) if forward else delta.sub_delta(part, d)
-        if checkpoint.sha256_tensor(new) != e[after]:
+        d = self._delta(e)
+        new = delta.add_delta(part, d, e["dtype"]) if forward else delta.sub_delta(part, d, e["dtype"])
+        if checkpoint.sha256_array(new) != e[after]:
             raise errors.IntegrityError(f"{self.path}: {e['tensor']}: result does not hash to the manifest's {after}")
         return new
 
@@ -308,7 +321,7 @@ class Patch:
 
 def create(
     base: str | Path,
-    edited: str | Path | Mapping[str, torch.Tensor],
+    edited: str | Path | Mapping[str, "torch.Tensor"],
     out: str | Path,
     *,
     key: str | Path | None,
@@ -346,23 +359,23 @@ def create(
         box = delta.changed_box(base_t, edited_t)
         if box is None:
             continue
+        info = base_ckpt.tensors[tensor]
         idx = delta.index(box)
-        base_part, patched_part = base_t[idx].contiguous(), edited_t[idx].contiguous()
+        base_part, patched_part = np.ascontiguousarray(base_t[idx]), np.ascontiguousarray(edited_t[idx])
         try:
-            d = delta.make_delta(base_part, patched_part)
+            d = delta.make_delta(base_part, patched_part, info.dtype)
             l2, max_abs = delta.stats(d)
         except errors.NotExactError as exc:
             raise errors.NotExactError(f"{tensor}{delta.format_slice(box, tuple(base_t.shape))}: {exc}") from None
-        info = base_ckpt.tensors[tensor]
         edit = {
             "tensor": tensor,
             "dtype": info.dtype,
             "shape": list(info.shape),
             "slice": [list(r) for r in box],
             "delta_key": tensor,
-            "delta_dtype": checkpoint.DTYPE_NAMES[d.dtype],
-            "base_sha256": checkpoint.sha256_tensor(base_part),
-            "patched_sha256": checkpoint.sha256_tensor(patched_part),
+            "delta_dtype": "F32" if d.dtype == np.float32 else "F64",
+            "base_sha256": checkpoint.sha256_array(base_part),
+            "patched_sha256": checkpoint.sha256_array(patched_part),
             "delta_l2": l2,
             "delta_max_abs": max_abs,
             "numel": _numel(delta.slice_shape(box)),
@@ -370,11 +383,11 @@ def create(
         if tensor in labels:
             edit["label"] = labels[tensor]
         edits.append(edit)
-        deltas[tensor] = d.contiguous()
-        patched_hashes[tensor] = checkpoint.sha256_tensor(edited_t)
+        deltas[tensor] = np.ascontiguousarray(d)
+        patched_hashes[tensor] = checkpoint.sha256_array(edited_t)
     if not edits:
         raise errors.NothingChangedError(f"{edited if isinstance(edited, (str, Path)) else 'edited tensors'}: identical to {base}")
-    delta_bytes = safetensors.torch.save(deltas, metadata=_DELTA_METADATA)
+    delta_bytes = _save_deltas(deltas)
     public_pem = signing.public_pem_of_private(Path(key)) if key is not None else None
     data: dict[str, Any] = {
         "schema_version": manifest.SCHEMA_VERSION,
@@ -416,18 +429,23 @@ def create(
     return _atomic_write(out, force, write)
 
 
+def _save_deltas(deltas: Mapping[str, np.ndarray]) -> bytes:
+    import safetensors.numpy
+
+    return safetensors.numpy.save(dict(deltas), metadata=_DELTA_METADATA)
+
+
 def _changed_tensors(
-    base: Checkpoint, edited: str | Path | Mapping[str, torch.Tensor]
-) -> Iterator[tuple[str, torch.Tensor, torch.Tensor]]:
-    """Yield (name, base tensor, edited tensor) for tensors whose bytes differ, one at a time."""
+    base: Checkpoint, edited: str | Path | Mapping[str, "torch.Tensor"]
+) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    """Yield (name, base array, edited array) for tensors whose bytes differ, one at a time (raw dtypes)."""
     if isinstance(edited, Mapping):
         for name in sorted(edited):
-            t = edited[name]
             info = base.tensors.get(name)
             if info is None:
                 raise errors.IncompatibleModelsError(f"edited tensor {name} is not in {base.path}")
-            t = t.detach().to("cpu").contiguous()
-            found = (checkpoint.DTYPE_NAMES.get(t.dtype, str(t.dtype)), tuple(t.shape))
+            t, dtype = checkpoint.from_torch(edited[name])
+            found = (dtype, tuple(t.shape))
             if found != (info.dtype, info.shape):
                 raise errors.IncompatibleModelsError(
                     f"{name}: edited is {found[0]}{list(found[1])}, {base.path} has {info.dtype}{list(info.shape)}"
@@ -531,7 +549,7 @@ def _move(patch, source, out, *, forward: bool, pubkey, allow_unsigned: bool, fo
     return result
 
 
-def _plan(p: Patch, ckpt: Checkpoint, forward: bool) -> list[tuple[TensorInfo, int, torch.Tensor]]:
+def _plan(p: Patch, ckpt: Checkpoint, forward: bool) -> list[tuple[TensorInfo, int, np.ndarray]]:
     """For every edit: (tensor, first row, the new whole rows), after checking hashes both sides."""
     plan = []
     for e in p.edits:
@@ -543,12 +561,12 @@ def _plan(p: Patch, ckpt: Checkpoint, forward: bool) -> list[tuple[TensorInfo, i
         r0, r1 = slc[0] if slc else (0, 1)
         rows = ckpt.read_rows(e["tensor"], r0, r1) if slc else ckpt.read_tensor(e["tensor"])
         sub = (slice(0, r1 - r0), *delta.index(slc[1:])) if slc else ()
-        rows[sub] = p._transform(e, rows[sub].contiguous(), forward, str(ckpt.path))
+        rows[sub] = p._transform(e, np.ascontiguousarray(rows[sub]), forward, str(ckpt.path))
         plan.append((info, r0, rows))
     return plan
 
 
-def _write_rows(path: Path, items: list[tuple[TensorInfo, int, torch.Tensor]]) -> None:
+def _write_rows(path: Path, items: list[tuple[TensorInfo, int, np.ndarray]]) -> None:
     with open(path, "r+b") as fh:
         for info, r0, rows in items:
             checkpoint.write_at(fh, info.offset + r0 * info.row_bytes, rows)
