@@ -99,9 +99,10 @@ def trace(
     model: Any,
     tokenizer: Any,
     prompt: str,
-    target: str | None = None,
-    rival: str | None = None,
+    target: str | int | None = None,
+    rival: str | int | None = None,
     atol: float = 1e-3,
+    prompt_ids: list[int] | None = None,
 ) -> TraceResult:
     """Attribute ``logit(target) - logit(rival)`` at the prompt's last position.
 
@@ -112,9 +113,12 @@ def trace(
         target: the answer text (its first token is traced); default the
             model's top token.  A space is put between prompt and target when
             neither has one (``Warsaw`` after ``… is`` means `` Warsaw``).
-        rival: the competing text; default the model's top token, or its
-            second choice when the target is the top token.
+            An ``int`` is taken as a token id.
+        rival: the competing text (or token id); default the model's top
+            token, or its second choice when the target is the top token.
         atol: how far the components' sum may be from the model's logits.
+        prompt_ids: trace these token ids instead of tokenising ``prompt``
+            (used to trace inside a multi-token answer; ``prompt`` is then a label).
     Returns:
         A :class:`TraceResult`.
     Raises:
@@ -125,7 +129,7 @@ def trace(
         -0.93
     """
     amap = arch.for_model(model.config)
-    ids = tokenizer(prompt, return_tensors="pt").input_ids
+    ids = torch.tensor([prompt_ids]) if prompt_ids is not None else tokenizer(prompt, return_tensors="pt").input_ids
     if ids.shape[1] == 0:
         raise errors.UsageError("trace: the prompt is empty")
     acts, logits = _run_with_hooks(model, amap, ids)
@@ -230,11 +234,21 @@ def continuation_ids(tokenizer: Any, prompt: str, text: str) -> list[int]:
     return ids
 
 
-def _pick_tokens(tokenizer: Any, prompt: str, final: torch.Tensor, target: str | None, rival: str | None) -> tuple[int, int]:
+def _pick_tokens(
+    tokenizer: Any, prompt: str, final: torch.Tensor, target: str | int | None, rival: str | int | None
+) -> tuple[int, int]:
     order = torch.argsort(final, descending=True).tolist()
-    t = continuation_ids(tokenizer, prompt, target)[0] if target is not None else order[0]
+
+    def token(x: str | int) -> int:
+        if isinstance(x, int):
+            if not 0 <= x < final.numel():
+                raise errors.UsageError(f"trace: token id {x} is outside the vocabulary")
+            return x
+        return continuation_ids(tokenizer, prompt, x)[0]
+
+    t = token(target) if target is not None else order[0]
     if rival is not None:
-        r = continuation_ids(tokenizer, prompt, rival)[0]
+        r = token(rival)
     else:
         r = order[0] if order[0] != t else order[1]
     if r == t:
