@@ -143,6 +143,13 @@ def test_push_pull_verify_apply_round_trip(hubenv, tmp_path, capsys):
     assert not any(p.is_symlink() for p in pulled.rglob("*"))
     assert engine.verify(pulled, pubkey=hubenv.pub).ok
 
+    # the CLI takes repo ids for the patch and the base
+    code, out, err = _run(["apply", "me/tiny-fix", f"{BASE_REPO}@{hubenv.revision}", "-o", str(tmp_path / "cli-patched"),
+                           "--pubkey", str(hubenv.pub)], capsys)
+    assert code == 0, err
+    code, out, err = _run(["show", "me/tiny-fix", "--json"], capsys)
+    assert code == 0 and '"tiny-fix"' in out
+
     # apply straight from the Hub: the patch and the base are both repo ids
     out_dir = engine.apply(resolve.resolve_patch("me/tiny-fix"), resolve.resolve_model(f"{BASE_REPO}@{hubenv.revision}"),
                            tmp_path / "patched", pubkey=hubenv.pub)
@@ -317,3 +324,19 @@ def test_pull_refuses_a_delta_whose_size_disagrees_with_the_manifest_without_fet
         hub.pull("evil/padded-delta", tmp_path / "out", pubkey=hubenv.pub)
     assert not any(oid in p for p in hubenv.server.downloads())
     assert not (tmp_path / "out").exists()
+
+
+def test_installed_patchkit_executable_pulls_from_the_hub(hubenv, tmp_path):
+    """The console script in a fresh process: huggingface_hub reads HF_HUB_DISABLE_XET at import there."""
+    import os
+    import subprocess
+
+    hub.push(hubenv.patch, "me/exe-fix", pubkey=hubenv.pub)
+    exe = shutil.which("patchkit")
+    if exe is None:
+        pytest.skip("the patchkit console script is not installed")
+    env = {**os.environ, "HF_HUB_DISABLE_XET": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+    proc = subprocess.run([exe, "pull", "me/exe-fix", "-o", str(tmp_path / "out"), "--pubkey", str(hubenv.pub)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "pulled me/exe-fix" in proc.stdout and (tmp_path / "out" / "patch.sig").is_file()
