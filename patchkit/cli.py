@@ -253,6 +253,81 @@ def trace(model: str, prompt: str, target: str | None, rival: str | None, top: i
     click.echo(json.dumps(result.to_dict(), indent=2) if as_json else _trace.format_trace(result, top=top))
 
 
+@cli.command()
+@click.argument("model")
+@click.option("--facts", "facts_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Facts file (JSON Lines: prompt, target).")
+@click.option("--min-evidence", type=float, default=2.0, show_default=True,
+              help="Attention evidence (logits) needed to call a wrong fact 'routing'.")
+@click.option("--max-rank", type=int, default=10, show_default=True, help="Highest target rank still called 'routing'.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def triage(model: str, facts_path: Path, min_evidence: float, max_rank: int, as_json: bool) -> None:
+    """Tell routing failures (fixable by surgery) from absent knowledge."""
+    from patchkit import evals, triage as _triage
+
+    facts = evals.load_facts(facts_path)
+    m, tok = _load(model)
+    report = _triage.triage(m, tok, facts, progress=not as_json, min_evidence=min_evidence, max_rank=max_rank)
+    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else _triage.format_report(report))
+
+
+def _panel_arg(spec: str):
+    """``NAME``, ``FILE`` or ``FILE:KIND`` (e.g. ``mine.jsonl:side_effects``)."""
+    from patchkit import evals
+
+    path, _, kind = spec.rpartition(":")
+    if path and kind in evals.KINDS:
+        return evals.load_panel(path, kind=kind)
+    return evals.load_panel(spec)
+
+
+@cli.command("eval")
+@click.argument("model")
+@click.option("--facts", "facts_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Facts file scored for accuracy (its paraphrases too, if it has any).")
+@click.option("--panel", "panel_specs", multiple=True, metavar="NAME|FILE[:KIND]",
+              help="Panel to run (repeatable); default: general, side_effects, perplexity.")
+@click.option("--patch", "patch_path", help="Also score with this patch applied in memory; print before/after.")
+@_trust_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def eval_(model: str, facts_path: Path | None, panel_specs: tuple[str, ...], patch_path: str | None,
+          pubkey: Path | None, allow_unsigned: bool, as_json: bool) -> None:
+    """Score facts and eval panels; with --patch, base and patched side by side."""
+    from patchkit import evals
+
+    panels = []
+    if facts_path is not None:
+        panels.append(evals.load_panel(facts_path))
+        para = evals.paraphrase_panel(panels[0])
+        if para is not None:
+            panels.append(para)
+    panels += [_panel_arg(s) for s in panel_specs] if panel_specs else evals.shipped_panels()
+    m, tok = _load(model)
+    if patch_path is None:
+        results = evals.evaluate(m, tok, panels, progress=not as_json)
+        if as_json:
+            rows = [{**r.to_dict(), "sha256": p.sha256} for r, p in zip(results, panels)]
+            for row in rows:
+                del row["predictions"]
+            click.echo(json.dumps({"model": model, "panels": rows}, indent=2))
+        else:
+            click.echo(evals.format_results(results))
+        return
+    from patchkit.engine import Patch
+    from patchkit.resolve import resolve_patch
+
+    patch = Patch.load(resolve_patch(patch_path))
+    with _echo_warnings():
+        patch.verify_signature(pubkey, allow_unsigned=allow_unsigned)
+    before, after = evals.before_after(m, tok, panels, patch.apply_to, patch.revert_from, progress=not as_json)
+    if as_json:
+        rows = [{**evals.compare(b, a), "sha256": p.sha256, "before_value": b.value, "after_value": a.value}
+                for b, a, p in zip(before, after, panels)]
+        click.echo(json.dumps({"model": model, "patch": patch_path, "panels": rows}, indent=2))
+    else:
+        click.echo(evals.format_results(before, after))
+
+
 # ---- repair commands: surgery, demo ------------------------------------------------------
 
 
@@ -295,7 +370,8 @@ def pull(repo_id: str, out: Path, revision: str | None, pubkey: Path | None, all
     """Download the patch in Hub repo REPO_ID (patch files only) and verify it."""
     from patchkit import hub
 
-    path, report = hub.pull(repo_id, out, revision=revision, pubkey=pubkey, allow_unsigned=allow_unsigned, force=force, token=token)
+    with _echo_warnings():
+        path, report = hub.pull(repo_id, out, revision=revision, pubkey=pubkey, allow_unsigned=allow_unsigned, force=force, token=token)
     for check in report.checks:
         click.echo(f"  {'ok ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
     click.echo(f"pulled {repo_id} into {path}")

@@ -228,11 +228,13 @@ def test_pull_refuses_tampered_delta_and_leaves_nothing(hubenv, tmp_path):
     assert not list(tmp_path.glob(".out.pull-*"))
 
 
-def test_pull_refuses_untrusted_signer(hubenv, tmp_path):
+def test_pull_refuses_untrusted_signer_unless_allowed(hubenv, tmp_path, capsys):
     hub.push(hubenv.patch, "me/untrusted", pubkey=hubenv.pub)
     with pytest.raises(errors.UntrustedKeyError):
         hub.pull("me/untrusted", tmp_path / "out")  # no --pubkey, empty trusted-keys directory
     assert not (tmp_path / "out").exists()
+    code, out, err = _run(["pull", "me/untrusted", "-o", str(tmp_path / "out"), "--allow-unsigned"], capsys)
+    assert code == 0 and "warning: --allow-unsigned" in err
 
 
 def test_base_mismatch_against_hub_detected_without_downloading_weights(hubenv, tmp_path, capsys):
