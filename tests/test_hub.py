@@ -204,8 +204,8 @@ def _plant(hubenv, repo: str, extra: dict[str, bytes] | None = None, links: dict
     ],
     ids=["dotdot", "nested-dotdot", "absolute", "symlink", "stray-file", "nested-folder"],
 )
-def test_pull_refuses_unsafe_listing_before_downloading(hubenv, tmp_path, capsys, extra, links, message):
-    repo = f"evil/{tmp_path.name[-20:].strip('_') or 'x'}"
+def test_pull_refuses_unsafe_listing_before_downloading(hubenv, tmp_path, capsys, request, extra, links, message):
+    repo = f"evil/unsafe-{request.node.callspec.id}"
     _plant(hubenv, repo, extra, links)
     before = len(hubenv.server.log)
     code, out, err = _run(["pull", repo, "-o", str(tmp_path / "out"), "--pubkey", str(hubenv.pub)], capsys)
