@@ -716,21 +716,23 @@ def _refuse_existing(out: Path, force: bool, inputs: list[Path]) -> None:
 def _atomic_write(out: Path, force: bool, write: Callable[[Path], None]) -> Path:
     """Build OUT in a temporary sibling and rename it into place; remove the sibling on any failure."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.patchkit-tmp-{uuid.uuid4().hex[:8]}")
+    # OUT is built as <hidden sibling>/<OUT's name>, so it carries its final name while being
+    # written (the OMS signature records the directory name) and one rename publishes it.
+    staging = out.with_name(f".{out.name}.patchkit-tmp-{uuid.uuid4().hex[:8]}")
+    tmp = staging / out.name
     try:
+        staging.mkdir()
         write(tmp)
         if out.exists() or out.is_symlink():
             if not force:
                 raise errors.OutputExistsError(f"{out}: exists (pass --force to replace it)")
-            trash = out.with_name(f".{out.name}.patchkit-old-{uuid.uuid4().hex[:8]}")
+            trash = staging / f"{out.name}.old"
             os.rename(out, trash)
             os.rename(tmp, out)
-            _remove(trash)
         else:
             os.rename(tmp, out)
-    except BaseException:
-        _remove(tmp)
-        raise
+    finally:
+        _remove(staging)
     return out
 
 

@@ -62,3 +62,64 @@ def test_trust_comes_from_pubkey_or_the_trusted_directory(keypair, other_keypair
     shutil.copy(keypair[0], trusted / "oops-private.pem")  # ignored, not a public key
     monkeypatch.setenv("PATCHKIT_TRUSTED_KEYS", str(trusted))
     assert signing.check_trusted(fp) == trusted / "alice.pub"
+
+
+def _library_accepts(patch, pub) -> bool:
+    import model_signing
+
+    try:
+        model_signing.verifying.Config().use_elliptic_key_verifier(public_key=pub).set_hashing_config(
+            model_signing.hashing.Config().set_ignored_paths(paths=[patch / "patch.sig"])
+        ).verify(patch, patch / "patch.sig")
+        return True
+    except Exception:
+        return False
+
+
+def _ours_accepts(patch, pub) -> bool:
+    try:
+        signing.verify_patch_signature(patch, pub.read_bytes())
+        return True
+    except errors.SignatureError:
+        return False
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    ["none", "readme", "delta", "manifest", "extra", "missing", "sig-payload", "sig-bytes", "other-key", "gitignore"],
+)
+def test_our_verifier_agrees_with_model_signing(gpt2_patch, keypair, other_keypair, tmp_path, tamper):
+    import base64
+    import json
+
+    patch = tmp_path / "p"
+    shutil.copytree(gpt2_patch[1], patch)
+    sig = patch / "patch.sig"
+    bundle = json.loads(sig.read_text())
+    if tamper == "readme":
+        (patch / "README.md").write_text("card")
+    elif tamper == "delta":
+        (patch / "delta.safetensors").write_bytes((patch / "delta.safetensors").read_bytes()[:-1] + b"\0")
+    elif tamper == "manifest":
+        (patch / "patch.json").write_text((patch / "patch.json").read_text().replace('"name"', '"name" ', 1))
+    elif tamper == "extra":
+        (patch / "extra.txt").write_text("x")
+    elif tamper == "missing":
+        (patch / "delta.safetensors").unlink()
+    elif tamper == "sig-payload":
+        statement = json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
+        statement["predicate"]["resources"] = statement["predicate"]["resources"][:1]
+        bundle["dsseEnvelope"]["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
+        sig.write_text(json.dumps(bundle))
+    elif tamper == "sig-bytes":
+        raw = bytearray(base64.b64decode(bundle["dsseEnvelope"]["signatures"][0]["sig"]))
+        raw[-1] ^= 1
+        bundle["dsseEnvelope"]["signatures"][0]["sig"] = base64.b64encode(bytes(raw)).decode()
+        sig.write_text(json.dumps(bundle))
+    elif tamper == "other-key":
+        signing.sign_patch(patch, other_keypair[0])
+    elif tamper == "gitignore":
+        (patch / ".gitignore").write_text("*\n")
+    expected = tamper in ("none", "readme", "gitignore")
+    assert _library_accepts(patch, keypair[1]) is expected
+    assert _ours_accepts(patch, keypair[1]) is expected
