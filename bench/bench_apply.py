@@ -1,0 +1,229 @@
+"""Benchmark: ``patchkit apply`` vs copying the checkpoint vs the naive load-add-save.
+
+Prints wall time as a ratio to copying the same checkpoint directory (``cp -r``),
+measured in the same run, and each command's peak resident memory (measured
+from a parent process with ``getrusage(RUSAGE_CHILDREN)``, one fresh wrapper per
+run, so nothing of the benchmark itself is counted).
+
+Usage:
+    python bench/bench_apply.py                       # SmolLM2-135M if it can be prepared, else synthetic
+    python bench/bench_apply.py --checkpoint DIR      # any safetensors checkpoint directory
+    python bench/bench_apply.py --shard-mb 100        # also re-shard it and show linked shards
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+# Runs a command as a child and reports its wall time and peak RSS (KiB on Linux).
+# A child may print {"inner": seconds} as its last line to report the time of the work alone.
+_MEASURE = (
+    "import json, resource, subprocess, sys, time\n"
+    "t = time.perf_counter(); r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, text=True)\n"
+    "wall = time.perf_counter() - t\n"
+    "last = (r.stdout.strip().splitlines() or [''])[-1]\n"
+    "inner = json.loads(last)['inner'] if last.startswith('{\"inner\"') else None\n"
+    "print(json.dumps({'rc': r.returncode, 'wall': wall, 'inner': inner,\n"
+    "                  'rss_kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))\n"
+)
+
+# engine.apply in a fresh interpreter, timing the call alone (no interpreter start-up or imports).
+_IN_PROCESS = """
+import json, sys, time
+from patchkit import engine
+t = time.perf_counter()
+engine.apply(sys.argv[1], sys.argv[2], sys.argv[3], pubkey=sys.argv[4])
+print(json.dumps({"inner": time.perf_counter() - t}))
+"""
+
+# What weight-delta scripts usually do: load every tensor, add the delta, save everything.
+_NAIVE = """
+import shutil, sys
+from pathlib import Path
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+patch, base, out = map(Path, sys.argv[1:4])
+import json
+m = json.loads((patch / "patch.json").read_text())
+out.mkdir()
+for f in base.iterdir():
+    if f.suffix != ".safetensors":
+        shutil.copyfile(f, out / f.name)
+deltas = safe_open(str(patch / "delta.safetensors"), framework="pt")
+for f in sorted(base.glob("*.safetensors")):
+    tensors = load_file(f)
+    for e in m["edits"]:
+        if e["tensor"] in tensors:
+            t = tensors[e["tensor"]]
+            idx = tuple(slice(a, b) for a, b in e["slice"])
+            t[idx] = (t[idx].to(deltas.get_tensor(e["delta_key"]).dtype) + deltas.get_tensor(e["delta_key"])).to(t.dtype)
+    save_file(tensors, out / f.name, metadata={"format": "pt"})
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", type=Path, help="checkpoint directory (default: prepared SmolLM2, else synthetic)")
+    parser.add_argument("--workdir", type=Path, help="where outputs go (default: a temporary directory)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per command; the median is reported")
+    parser.add_argument("--shard-mb", type=int, default=0, help="also benchmark a copy re-sharded into shards of this size")
+    parser.add_argument("--synthetic-mb", type=int, default=500, help="size of the synthetic checkpoint")
+    args = parser.parse_args()
+
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="patchkit-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    ckpt, label = _checkpoint(args, work)
+    _bench(ckpt, label, work, args.repeat)
+    if args.shard_mb:
+        sharded = _reshard(ckpt, work / "sharded", args.shard_mb << 20)
+        _bench(sharded, f"{label}, re-sharded into {len(list(sharded.glob('*.safetensors')))} shards", work, args.repeat)
+    if args.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _checkpoint(args: argparse.Namespace, work: Path) -> tuple[Path, str]:
+    if args.checkpoint:
+        return args.checkpoint, str(args.checkpoint)
+    try:
+        from patchkit import models
+
+        return models.prepare("smollm2"), "SmolLM2-135M (prepared, fp32)"
+    except Exception as exc:  # any failure to prepare: fall back to a synthetic checkpoint
+        print(f"(SmolLM2 unavailable: {exc}; using a synthetic checkpoint)", file=sys.stderr)
+        return _synthetic(work / "synthetic", args.synthetic_mb << 20), f"synthetic fp32, {args.synthetic_mb} MB"
+
+
+def _synthetic(path: Path, size: int) -> Path:
+    """A Llama-shaped fp32 checkpoint of about ``size`` bytes, deterministic."""
+    from safetensors.numpy import save_file
+
+    if (path / "model.safetensors").is_file():
+        return path
+    path.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    hidden, tensors, n = 576, {}, 0
+    layer = 0
+    while n < size:
+        for name, shape in (("self_attn.v_proj.weight", (192, hidden)), ("mlp.up_proj.weight", (1536, hidden))):
+            tensors[f"model.layers.{layer}.{name}"] = (rng.standard_normal(shape, dtype=np.float32) * 0.02)
+            n += 4 * shape[0] * shape[1]
+        layer += 1
+    save_file(tensors, path / "model.safetensors", metadata={"format": "pt"})
+    (path / "config.json").write_text(json.dumps({"synthetic": True}))
+    return path
+
+
+def _reshard(src: Path, dst: Path, shard_bytes: int) -> Path:
+    """Rewrite a checkpoint as shards with an index, as save_pretrained(max_shard_size=...) would."""
+    from safetensors.numpy import save_file
+
+    from patchkit.checkpoint import Checkpoint
+
+    if dst.exists():
+        return dst
+    ckpt = Checkpoint.open(src)
+    dst.mkdir(parents=True)
+    shards, current, size = [], {}, 0
+    for name, info in sorted(ckpt.tensors.items(), key=lambda kv: (kv[1].file, kv[1].offset)):
+        if current and size + info.nbytes > shard_bytes:
+            shards.append(current)
+            current, size = {}, 0
+        current[name] = info
+        size += info.nbytes
+    shards.append(current)
+    weight_map = {}
+    for i, shard in enumerate(shards, 1):
+        fname = f"model-{i:05d}-of-{len(shards):05d}.safetensors"
+        save_file({n: ckpt.read_tensor(n) for n in shard}, dst / fname, metadata={"format": "pt"})
+        weight_map.update({n: fname for n in shard})
+    (dst / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": weight_map}))
+    for f in src.iterdir():
+        if f.suffix != ".safetensors" and f.name != "model.safetensors.index.json" and f.is_file():
+            shutil.copyfile(f, dst / f.name)
+    return dst
+
+
+def _make_patch(ckpt: Path, work: Path) -> tuple[Path, Path, str]:
+    """Perturb one attention value projection (SmolLM2's L15 v_proj when present) and create the patch."""
+    import torch
+
+    from patchkit import checkpoint, engine, signing
+
+    key = work / "bench-key.pem"
+    if not key.exists():
+        signing.keygen(key)
+    c = checkpoint.Checkpoint.open(ckpt)
+    names = sorted(n for n in c.tensors if "v_proj.weight" in n) or sorted(c.tensors)
+    name = "model.layers.15.self_attn.v_proj.weight" if "model.layers.15.self_attn.v_proj.weight" in c.tensors else names[len(names) // 2]
+    t = checkpoint.to_torch(c.read_tensor(name), c.tensors[name].dtype).clone()
+    g = torch.Generator().manual_seed(0)
+    t += (torch.randn(t.shape, generator=g) * 1e-3).to(t.dtype)
+    patch = work / f"patch-{ckpt.name}"
+    engine.create(ckpt, {name: t}, patch, key=key, name="bench", force=True)
+    return patch, Path(f"{key}.pub"), name
+
+
+def _run(cmd: list[str], out: Path, repeat: int) -> dict:
+    walls, rss = [], []
+    for _ in range(repeat):
+        _rm(out)
+        r = json.loads(subprocess.run([sys.executable, "-c", _MEASURE, *cmd], check=True, capture_output=True, text=True).stdout)
+        if r["rc"] != 0:
+            raise SystemExit(f"benchmark command failed: {' '.join(cmd)}")
+        walls.append(r["inner"] if r["inner"] is not None else r["wall"])
+        rss.append(r["rss_kb"])
+    _rm(out)
+    return {"wall": statistics.median(walls), "rss_mb": max(rss) / 1024}
+
+
+def _bench(ckpt: Path, label: str, work: Path, repeat: int) -> None:
+    patch, pub, tensor = _make_patch(ckpt, work)
+    out = work / "out"
+    total = sum(f.stat().st_size for f in ckpt.iterdir() if f.is_file())
+    for f in ckpt.iterdir():  # warm the page cache so every command reads from memory alike
+        if f.is_file():
+            with open(f, "rb") as fh:
+                while fh.read(64 << 20):
+                    pass
+    py = sys.executable
+    patched = work / "patched"
+    _rm(patched)
+    subprocess.run([py, "-m", "patchkit", "apply", str(patch), str(ckpt), "-o", str(patched), "--pubkey", str(pub)], check=True, capture_output=True)
+    rows = {
+        "copy (cp -r)": _run(["cp", "-r", str(ckpt), str(out)], out, repeat),
+        "patchkit apply (CLI)": _run([py, "-m", "patchkit", "apply", str(patch), str(ckpt), "-o", str(out), "--pubkey", str(pub)], out, repeat),
+        "patchkit revert (CLI)": _run([py, "-m", "patchkit", "revert", str(patch), str(patched), "-o", str(out), "--pubkey", str(pub)], out, repeat),
+        "engine.apply, call only": _run([py, "-c", _IN_PROCESS, str(patch), str(ckpt), str(out), str(pub)], out, repeat),
+        "interpreter + CLI imports only": _run([py, "-c", "import patchkit.cli, patchkit.engine, patchkit.resolve, click"], out, repeat),
+        "naive load-add-save": _run([py, "-c", _NAIVE, str(patch), str(ckpt), str(out)], out, repeat),
+    }
+    _rm(patched)
+    edited = json.loads((patch / "patch.json").read_text())["edits"][0]
+    copy = rows["copy (cp -r)"]["wall"]
+    print(f"\n{label}: {ckpt} ({total / 1e6:.0f} MB, {len(list(ckpt.glob('*.safetensors')))} weight file(s))")
+    print(f"edit: {tensor}, {edited['numel']:,} parameters, {edited['delta_dtype']} delta; median of {repeat} run(s)")
+    print(f"{'command':<32} {'wall':>8} {'vs copy':>8} {'peak RSS':>10}")
+    for name, r in rows.items():
+        print(f"{name:<32} {r['wall']:>7.2f}s {r['wall'] / copy:>7.2f}x {r['rss_mb']:>8.0f}MB")
+
+
+def _rm(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+if __name__ == "__main__":
+    main()
