@@ -361,7 +361,7 @@ def create(
             continue
         info = base_ckpt.tensors[tensor]
         idx = delta.index(box)
-        base_part, patched_part = np.ascontiguousarray(base_t[idx]), np.ascontiguousarray(edited_t[idx])
+        base_part, patched_part = np.array(base_t[idx], order="C"), np.array(edited_t[idx], order="C")
         try:
             d = delta.make_delta(base_part, patched_part, info.dtype)
             l2, max_abs = delta.stats(d)
@@ -383,7 +383,7 @@ def create(
         if tensor in labels:
             edit["label"] = labels[tensor]
         edits.append(edit)
-        deltas[tensor] = np.ascontiguousarray(d)
+        deltas[tensor] = np.array(d, order="C")
         patched_hashes[tensor] = checkpoint.sha256_array(edited_t)
     if not edits:
         raise errors.NothingChangedError(f"{edited if isinstance(edited, (str, Path)) else 'edited tensors'}: identical to {base}")
@@ -561,7 +561,7 @@ def _plan(p: Patch, ckpt: Checkpoint, forward: bool) -> list[tuple[TensorInfo, i
         r0, r1 = slc[0] if slc else (0, 1)
         rows = ckpt.read_rows(e["tensor"], r0, r1) if slc else ckpt.read_tensor(e["tensor"])
         sub = (slice(0, r1 - r0), *delta.index(slc[1:])) if slc else ()
-        rows[sub] = p._transform(e, np.ascontiguousarray(rows[sub]), forward, str(ckpt.path))
+        rows[sub] = p._transform(e, np.array(rows[sub], order="C"), forward, str(ckpt.path))
         plan.append((info, r0, rows))
     return plan
 

@@ -380,3 +380,24 @@ def test_create_refuses_incompatible_or_identical_checkpoints(make_pair, keypair
     shutil.copytree(gpt2.base, twin)
     _refused(lambda: engine.create(gpt2.base, twin, out, key=keypair[0]), errors.NothingChangedError, out, gpt2.base)
     _refused(lambda: engine.create(gpt2.base, {gpt2.tensor: torch.zeros(3)}, out, key=keypair[0]), errors.IncompatibleModelsError, out, gpt2.base)
+
+
+def test_multi_tensor_edit_with_vectors_and_scalars(tmp_path, keypair):
+    from safetensors.torch import save_file
+
+    g = torch.Generator().manual_seed(3)
+    base = {"w": torch.randn(6, 5, generator=g), "b": torch.randn(7, generator=g).to(torch.bfloat16),
+            "s": torch.tensor(0.5), "cube": torch.randn(3, 4, 5, generator=g).to(torch.float16)}
+    edited = {k: v.clone() for k, v in base.items()}
+    edited["b"][2:5] += 1
+    edited["s"] += 1
+    edited["cube"][1, 2, 3] = 9
+    save_file(base, tmp_path / "base.safetensors")
+    save_file(edited, tmp_path / "edited.safetensors")
+    patch = engine.create(tmp_path / "base.safetensors", tmp_path / "edited.safetensors", tmp_path / "p", key=keypair[0])
+    slices = {e["tensor"]: e["slice"] for e in engine.Patch.load(patch).edits}
+    assert slices == {"b": [[2, 5]], "cube": [[1, 2], [2, 3], [3, 4]], "s": []}
+    out = engine.apply(patch, tmp_path / "base.safetensors", tmp_path / "out.safetensors", pubkey=keypair[1])
+    assert out.read_bytes() == (tmp_path / "edited.safetensors").read_bytes()
+    back = engine.revert(patch, out, tmp_path / "back.safetensors", pubkey=keypair[1])
+    assert back.read_bytes() == (tmp_path / "base.safetensors").read_bytes()
