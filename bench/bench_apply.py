@@ -174,17 +174,22 @@ def _make_patch(ckpt: Path, work: Path) -> tuple[Path, Path, str]:
     return patch, Path(f"{key}.pub"), name
 
 
-def _run(cmd: list[str], out: Path, repeat: int) -> dict:
-    walls, rss = [], []
+def _run_all(commands: dict[str, list[str]], out: Path, repeat: int) -> dict[str, dict]:
+    """Run the commands round-robin (so load and writeback hit them alike), syncing before each run."""
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    rss: dict[str, list[int]] = {name: [] for name in commands}
     for _ in range(repeat):
-        _rm(out)
-        r = json.loads(subprocess.run([sys.executable, "-c", _MEASURE, *cmd], check=True, capture_output=True, text=True).stdout)
-        if r["rc"] != 0:
-            raise SystemExit(f"benchmark command failed: {' '.join(cmd)}")
-        walls.append(r["inner"] if r["inner"] is not None else r["wall"])
-        rss.append(r["rss_kb"])
+        for name, cmd in commands.items():
+            _rm(out)
+            os.sync()  # start every run with no dirty pages left by the previous one
+            proc = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], check=True, capture_output=True, text=True)
+            r = json.loads(proc.stdout)
+            if r["rc"] != 0:
+                raise SystemExit(f"benchmark command failed: {' '.join(cmd)}")
+            walls[name].append(r["inner"] if r["inner"] is not None else r["wall"])
+            rss[name].append(r["rss_kb"])
     _rm(out)
-    return {"wall": statistics.median(walls), "rss_mb": max(rss) / 1024}
+    return {name: {"wall": statistics.median(walls[name]), "rss_mb": max(rss[name]) / 1024} for name in commands}
 
 
 def _bench(ckpt: Path, label: str, work: Path, repeat: int) -> None:
@@ -200,22 +205,23 @@ def _bench(ckpt: Path, label: str, work: Path, repeat: int) -> None:
     patched = work / "patched"
     _rm(patched)
     subprocess.run([py, "-m", "patchkit", "apply", str(patch), str(ckpt), "-o", str(patched), "--pubkey", str(pub)], check=True, capture_output=True)
-    rows = {
-        "copy (cp -r)": _run(["cp", "-r", str(ckpt), str(out)], out, repeat),
-        "patchkit apply (CLI)": _run([py, "-m", "patchkit", "apply", str(patch), str(ckpt), "-o", str(out), "--pubkey", str(pub)], out, repeat),
-        "patchkit revert (CLI)": _run([py, "-m", "patchkit", "revert", str(patch), str(patched), "-o", str(out), "--pubkey", str(pub)], out, repeat),
-        "engine.apply, call only": _run([py, "-c", _IN_PROCESS, str(patch), str(ckpt), str(out), str(pub)], out, repeat),
-        "interpreter + CLI imports only": _run([py, "-c", "import patchkit.cli, patchkit.engine, patchkit.resolve, click"], out, repeat),
-        "naive load-add-save": _run([py, "-c", _NAIVE, str(patch), str(ckpt), str(out)], out, repeat),
-    }
+    rows = _run_all({
+        "copy (cp -r)": ["cp", "-r", str(ckpt), str(out)],
+        "patchkit apply (CLI)": [py, "-m", "patchkit", "apply", str(patch), str(ckpt), "-o", str(out), "--pubkey", str(pub)],
+        "patchkit revert (CLI)": [py, "-m", "patchkit", "revert", str(patch), str(patched), "-o", str(out), "--pubkey", str(pub)],
+        "engine.apply, call only": [py, "-c", _IN_PROCESS, str(patch), str(ckpt), str(out), str(pub)],
+        "bare interpreter (python -c pass)": [py, "-c", "pass"],
+        "interpreter + CLI imports only": [py, "-c", "import patchkit.cli, patchkit.engine, patchkit.resolve, click"],
+        "naive load-add-save": [py, "-c", _NAIVE, str(patch), str(ckpt), str(out)],
+    }, out, repeat)
     _rm(patched)
     edited = json.loads((patch / "patch.json").read_text())["edits"][0]
     copy = rows["copy (cp -r)"]["wall"]
     print(f"\n{label}: {ckpt} ({total / 1e6:.0f} MB, {len(list(ckpt.glob('*.safetensors')))} weight file(s))")
     print(f"edit: {tensor}, {edited['numel']:,} parameters, {edited['delta_dtype']} delta; median of {repeat} run(s)")
-    print(f"{'command':<32} {'wall':>8} {'vs copy':>8} {'peak RSS':>10}")
+    print(f"{'command':<34} {'wall':>8} {'vs copy':>8} {'peak RSS':>10}")
     for name, r in rows.items():
-        print(f"{name:<32} {r['wall']:>7.2f}s {r['wall'] / copy:>7.2f}x {r['rss_mb']:>8.0f}MB")
+        print(f"{name:<34} {r['wall']:>7.2f}s {r['wall'] / copy:>7.2f}x {r['rss_mb']:>8.0f}MB")
 
 
 def _rm(path: Path) -> None:
