@@ -43,12 +43,14 @@ def test_round_trip_is_bit_exact(make_pair, keypair, tmp_path, arch, dtype, shar
     assert (snapshot(pair.base), snapshot(pair.edited)) == before
 
 
-def test_transformers_loads_the_patched_checkpoint(gpt2_patch, keypair, tmp_path):
+@pytest.mark.parametrize("arch, dtype, sharded", [("gpt2", "fp32", False), ("llama", "bf16", True)])
+def test_transformers_loads_the_patched_checkpoint(make_pair, keypair, tmp_path, arch, dtype, sharded):
     import transformers
 
-    pair, patch = gpt2_patch
+    pair = make_pair(arch, dtype, sharded)
+    patch = engine.create(pair.base, pair.edited, tmp_path / "patch", key=keypair[0])
     out = engine.apply(patch, pair.base, tmp_path / "out", pubkey=keypair[1])
-    model = transformers.AutoModelForCausalLM.from_pretrained(out)
+    model = transformers.AutoModelForCausalLM.from_pretrained(out, dtype="auto")
     w = model.state_dict()[pair.tensor]
     assert torch.equal(w, load_tensors(pair.edited)[pair.tensor])
 
@@ -144,11 +146,13 @@ def test_fp32_delta_falls_back_to_fp64_when_needed(make_pair, keypair, tmp_path)
     assert out.read_bytes() == (tmp_path / "edited.safetensors").read_bytes()
 
 
-def test_patch_apply_to_and_revert_from_a_loaded_model(gpt2_patch):
+@pytest.mark.parametrize("arch, dtype", [("gpt2", "fp32"), ("llama", "bf16"), ("llama", "fp16")])
+def test_patch_apply_to_and_revert_from_a_loaded_model(make_pair, keypair, tmp_path, arch, dtype):
     import transformers
 
-    pair, patch = gpt2_patch
-    model = transformers.AutoModelForCausalLM.from_pretrained(pair.base)
+    pair = make_pair(arch, dtype, False)
+    patch = engine.create(pair.base, pair.edited, tmp_path / "patch", key=keypair[0])
+    model = transformers.AutoModelForCausalLM.from_pretrained(pair.base, dtype="auto")
     p = engine.Patch.load(patch)
     p.apply_to(model)
     assert torch.equal(model.state_dict()[pair.tensor], load_tensors(pair.edited)[pair.tensor])
@@ -265,6 +269,16 @@ def test_apply_refuses_tampered_delta(patch_copy, keypair, tmp_path):
     # even when the signature is waived, the manifest's hash catches it
     with pytest.warns(UserWarning, match="allow-unsigned"):
         _refused(lambda: engine.apply(patch, pair.base, out, allow_unsigned=True), errors.IntegrityError, out, patch, pair.base)
+
+
+def test_verify_reports_tampering_without_raising(patch_copy, keypair):
+    _, patch = patch_copy
+    data = bytearray((patch / "delta.safetensors").read_bytes())
+    data[-1] ^= 0x01
+    (patch / "delta.safetensors").write_bytes(bytes(data))
+    report = engine.verify(patch, pubkey=keypair[1])
+    failed = [c.name for c in report.checks if not c.ok]
+    assert not report.ok and failed == ["signature", "delta file"]
 
 
 def test_apply_refuses_tampered_manifest(patch_copy, keypair, tmp_path):
