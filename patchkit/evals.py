@@ -23,11 +23,12 @@ import math
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import torch
 
 from patchkit import errors
+from patchkit.models import single_thread
 from patchkit.trace import continuation_ids
 
 KINDS = ("facts", "general", "side_effects", "perplexity", "paraphrases")
@@ -200,6 +201,11 @@ def run_panel(model: Any, tokenizer: Any, panel: Panel, progress: bool = False) 
     Returns:
         A :class:`PanelResult`.
     """
+    with single_thread():
+        return _run_panel(model, tokenizer, panel, progress)
+
+
+def _run_panel(model: Any, tokenizer: Any, panel: Panel, progress: bool) -> PanelResult:
     if panel.kind == "perplexity":
         return _perplexity(model, tokenizer, panel)
     correct = first = 0
@@ -269,6 +275,31 @@ def compare(before: PanelResult, after: PanelResult) -> dict[str, Any]:
 def evaluate(model: Any, tokenizer: Any, panels: Iterable[Panel], progress: bool = False) -> list[PanelResult]:
     """Run several panels in order."""
     return [run_panel(model, tokenizer, p, progress=progress) for p in panels]
+
+
+def before_after(
+    model: Any,
+    tokenizer: Any,
+    panels: list[Panel],
+    apply: Callable[[Any], None],
+    revert: Callable[[Any], None],
+    progress: bool = False,
+) -> tuple[list[PanelResult], list[PanelResult]]:
+    """Score panels on the model, then with an edit applied in memory, then undo it.
+
+    Args:
+        apply, revert: change the model in place and undo it (e.g. ``patch.apply_to`` /
+            ``patch.revert_from``); ``revert`` runs even if scoring fails.
+    Returns:
+        ``(before, after)`` results, panel for panel.
+    """
+    before = evaluate(model, tokenizer, panels, progress=progress)
+    apply(model)
+    try:
+        after = evaluate(model, tokenizer, panels, progress=progress)
+    finally:
+        revert(model)
+    return before, after
 
 
 def format_results(results: list[PanelResult], after: list[PanelResult] | None = None) -> str:

@@ -9,6 +9,7 @@ the same on every machine, so patches made on one apply on another.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from patchkit import errors, settings
 
@@ -121,6 +122,24 @@ def load_model(path_or_name: str | Path) -> tuple[Any, Any]:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer
+
+
+@contextlib.contextmanager
+def single_thread() -> Iterator[None]:
+    """Run torch on one intra-op thread inside the block, then restore the setting.
+
+    Diagnosis runs one short prompt at a time; splitting such small matrix
+    products across threads gains little, and on a busy machine (other
+    processes on the same cores) the threads' barriers make each forward pass
+    up to 50x slower.  One thread is never much slower and never collapses.
+    """
+    torch = _torch()
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _torch():

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from patchkit import arch, errors
+from patchkit.models import single_thread
 
 KINDS = ("embed", "attn_head", "attn_bias", "mlp", "other")
 
@@ -132,7 +133,8 @@ def trace(
     ids = torch.tensor([prompt_ids]) if prompt_ids is not None else tokenizer(prompt, return_tensors="pt").input_ids
     if ids.shape[1] == 0:
         raise errors.UsageError("trace: the prompt is empty")
-    acts, logits = _run_with_hooks(model, amap, ids)
+    with single_thread():
+        acts, logits = _run_with_hooks(model, amap, ids)
     final = logits[0, -1].to(torch.float64)
     target_id, rival_id = _pick_tokens(tokenizer, prompt, final, target, rival)
 

@@ -37,6 +37,7 @@ import torch
 
 from patchkit import arch
 from patchkit.evals import Fact
+from patchkit.models import single_thread
 from patchkit.trace import TraceResult, continuation_ids, trace
 
 DEFAULTS = {"min_evidence": 2.0, "max_rank": 10}
@@ -134,7 +135,8 @@ def triage(
     items, evidence = [], defaultdict(float)
     head_evidence: dict[tuple[int, int], float] = defaultdict(float)
     for fact in facts:
-        item, result = _diagnose(model, tokenizer, amap, fact, th)
+        with single_thread():
+            item, result = _diagnose(model, tokenizer, amap, fact, th)
         items.append(item)
         if item.verdict == "routing":
             for n, value in enumerate(_attn_by_layer(result, amap.num_layers)):

@@ -72,3 +72,22 @@ def tiny_neox(dtype: torch.dtype = torch.float64, seed: int = 0, layers: int = 3
 
 
 TINY_BUILDERS = {"gpt2": tiny_gpt2, "llama": tiny_llama, "gpt_neox": tiny_neox}
+
+
+_REAL: dict = {}
+
+
+def real_smollm2():
+    """(model, tokenizer) for the prepared SmolLM2 checkpoint, loaded once per test session."""
+    if "smollm2" not in _REAL:
+        from patchkit import models
+
+        _REAL["smollm2"] = models.load_model(models.prepare("smollm2"))
+    return _REAL["smollm2"]
+
+
+def save_tiny(model, directory) -> str:
+    """Save a tiny model and the tiny tokenizer as a checkpoint directory the CLI can load."""
+    model.save_pretrained(str(directory))
+    tiny_tokenizer().save_pretrained(str(directory))
+    return str(directory)

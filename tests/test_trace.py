@@ -1,0 +1,104 @@
+"""Direct logit attribution: contributions add up exactly, on every family."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from click.testing import CliRunner
+from helpers_tiny import TINY_BUILDERS, real_smollm2, save_tiny, tiny_gpt2, tiny_llama, tiny_tokenizer
+
+from patchkit import errors, trace
+from patchkit.cli import cli
+
+PROMPTS = ["The capital of Poland is", "Hello", "a b c d e f g"]
+
+
+@pytest.mark.parametrize("family", sorted(TINY_BUILDERS))
+@pytest.mark.parametrize("prompt", PROMPTS)
+def test_contributions_sum_to_logit_difference_fp64(family, prompt):
+    model = TINY_BUILDERS[family](dtype=torch.float64)
+    r = trace.trace(model, tiny_tokenizer(), prompt, atol=1e-6)
+    assert abs(sum(c.diff for c in r.components) - r.logit_diff) < 1e-6
+    assert abs(sum(c.target for c in r.components) - r.logit_target) < 1e-6
+    assert abs(sum(c.rival for c in r.components) - r.logit_rival) < 1e-6
+    assert r.logit_diff >= 0  # default target is the top token, rival the second
+
+
+@pytest.mark.parametrize("overrides", [{"attention_bias": True}, {"tie_word_embeddings": True}, {"num_key_value_heads": 4}])
+def test_llama_variants_still_add_up(overrides):
+    model = tiny_llama(**overrides)
+    r = trace.trace(model, tiny_tokenizer(), "Warsaw ", target="x", rival="y", atol=1e-6)
+    assert abs(sum(c.diff for c in r.components) - r.logit_diff) < 1e-6
+    if overrides.get("attention_bias"):
+        assert any(c.kind == "attn_bias" for c in r.components)
+
+
+def test_json_shape_is_exactly_the_documented_one():
+    r = trace.trace(tiny_gpt2(), tiny_tokenizer(), "Hello ", target="x")
+    d = json.loads(json.dumps(r.to_dict()))
+    assert list(d) == ["prompt", "target", "rival", "target_id", "rival_id", "logit_target", "logit_rival",
+                       "logit_diff", "components"]
+    assert {tuple(c) for c in d["components"]} == {("name", "kind", "layer", "head", "target", "rival", "diff")}
+    kinds = {c["kind"] for c in d["components"]}
+    assert kinds <= set(trace.KINDS)
+    assert {"embed", "attn_head", "attn_bias", "mlp", "other"} == kinds  # GPT-2 has every kind
+    names = [c["name"] for c in d["components"]]
+    assert names[:2] == ["embed.tok", "embed.pos"] and "L2.attn.h3" in names and "final_norm.bias" in names
+
+
+def test_running_total_ends_at_the_logit_difference():
+    r = trace.trace(tiny_llama(), tiny_tokenizer(), "Hello ", target="x", rival="y")
+    rows = r.per_layer()
+    assert len(rows) == 3
+    other = sum(c.diff for c in r.components if c.kind == "other")
+    assert rows[-1]["cumulative"] + other == pytest.approx(r.logit_diff, abs=1e-6)
+
+
+def test_refuses_to_report_when_something_unaccounted_writes_to_the_residual():
+    model = tiny_llama()
+    layer = model.model.layers[1]
+    hook = layer.register_forward_hook(lambda m, a, out: out + 0.5 if torch.is_tensor(out) else (out[0] + 0.5, *out[1:]))
+    try:
+        with pytest.raises(errors.AttributionError, match="do not"):
+            trace.trace(model, tiny_tokenizer(), "Hello ", target="x", rival="y")
+    finally:
+        hook.remove()
+
+
+def test_target_equal_to_rival_is_a_usage_error():
+    with pytest.raises(errors.UsageError):
+        trace.trace(tiny_gpt2(), tiny_tokenizer(), "Hello ", target="x", rival="x")
+
+
+def test_plot_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    r = trace.trace(tiny_gpt2(), tiny_tokenizer(), "Hello")
+    out = trace.plot_trace(r, tmp_path / "h.png")
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_trace_json_and_table(tmp_path):
+    ckpt = save_tiny(tiny_llama(dtype=torch.float32), tmp_path / "tiny")
+    res = CliRunner().invoke(cli, ["trace", ckpt, "--prompt", "Hello ", "--target", "x", "--json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert d["target"] == "x" and len(d["components"]) == 1 + 3 * 4 + 3
+    res = CliRunner().invoke(cli, ["trace", ckpt, "--prompt", "Hello", "--top", "3"])
+    assert res.exit_code == 0 and "per layer" in res.output and "final logits" in res.output
+
+
+@pytest.mark.real_model
+def test_smollm2_poland_routing_pattern():
+    model, tok = real_smollm2()
+    r = trace.trace(model, tok, "The capital of Poland is", " Warsaw")
+    assert (r.target, r.rival) == (" Warsaw", " the")
+    assert [t for t, _ in r.top_tokens[:2]] == [" the", " Warsaw"]  # Warsaw ranked 2nd
+    assert abs(sum(c.diff for c in r.components) - r.logit_diff) < 1e-3  # fp32 exact-sum
+    attn = [sum(c.diff for c in r.components if c.layer == n and c.kind.startswith("attn")) for n in range(30)]
+    peak = max(range(30), key=lambda n: attn[n])
+    assert 12 <= peak <= 24 and attn[peak] > 2.0  # middle-layer attention carries Warsaw ...
+    later = [c for c in r.components if c.layer is not None and c.layer > peak and c.kind == "attn_head"]
+    assert min(c.diff for c in later) < -1.0  # ... and later heads push it back down
+    assert r.logit_diff < 0
