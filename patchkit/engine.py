@@ -119,11 +119,16 @@ class Patch:
         path = Path(path)
         if not path.is_dir():
             raise errors.UsageError(f"{path}: not a patch directory")
-        data = manifest.read(path / manifest.MANIFEST_NAME)
+        source = path / manifest.MANIFEST_NAME
+        try:
+            raw = source.read_bytes()
+        except FileNotFoundError:
+            raise errors.SchemaError(f"{source}: missing (a patch directory holds {manifest.MANIFEST_NAME})") from None
+        data = manifest.parse(raw, source=str(source))
         tensors = [e["tensor"] for e in data["edits"]]
         if len(set(tensors)) != len(tensors):
-            raise errors.SchemaError(f"{path / manifest.MANIFEST_NAME}: edits: a tensor is listed twice")
-        return cls(path, data, (path / manifest.MANIFEST_NAME).read_bytes())
+            raise errors.SchemaError(f"{source}: edits: a tensor is listed twice")
+        return cls(path, data, raw)
 
     @property
     def edits(self) -> list[dict[str, Any]]:

@@ -58,12 +58,19 @@ def read(path: Path) -> dict[str, Any]:
     """Read and validate a manifest; malformed JSON is a :class:`SchemaError` too."""
     path = Path(path)
     try:
-        manifest = json.loads(path.read_bytes().decode("utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise errors.SchemaError(f"{path}: missing (a patch directory holds {MANIFEST_NAME})") from None
+    return parse(raw, source=str(path))
+
+
+def parse(raw: bytes, *, source: str = MANIFEST_NAME) -> dict[str, Any]:
+    """Parse and validate manifest bytes (so callers can hash exactly the bytes they checked)."""
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise errors.SchemaError(f"{path}: not valid JSON ({exc})") from None
-    validate(manifest, source=str(path))
+        raise errors.SchemaError(f"{source}: not valid JSON ({exc})") from None
+    validate(manifest, source=source)
     return manifest
 
 
