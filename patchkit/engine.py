@@ -357,6 +357,7 @@ def create(
     _refuse_existing(out, force, inputs=[base_ckpt.path] + ([Path(edited)] if isinstance(edited, (str, Path)) else []))
     extras = _check_extra_files(extra_files or {})
     labels = dict(labels or {})
+    public_pem = signing.public_pem_of_private(Path(key)) if key is not None else None  # fail before hashing
     files, hashes = base_ckpt.hash_all()
     patched_hashes = dict(hashes)
     edits, deltas = [], {}
@@ -393,7 +394,6 @@ def create(
     if not edits:
         raise errors.NothingChangedError(f"{edited if isinstance(edited, (str, Path)) else 'edited tensors'}: identical to {base}")
     delta_bytes = _save_deltas(deltas)
-    public_pem = signing.public_pem_of_private(Path(key)) if key is not None else None
     data: dict[str, Any] = {
         "schema_version": manifest.SCHEMA_VERSION,
         "name": name or out.name,
@@ -414,9 +414,9 @@ def create(
         "delta": {"file": DELTA_NAME, "sha256": hashlib.sha256(delta_bytes).hexdigest(), "size": len(delta_bytes)},
     }
     if method is not None:
-        data["method"] = dict(method)
+        data["method"] = manifest.plain(dict(method), "method")
     if evals is not None:
-        data["evals"] = dict(evals)
+        data["evals"] = manifest.plain(dict(evals), "evals")
     manifest.validate(data)
     if key is None:
         warnings.warn(f"{out}: writing an UNSIGNED patch (no key given)", UserWarning, stacklevel=2)

@@ -42,6 +42,24 @@ def validate(manifest: Any, *, source: str = MANIFEST_NAME) -> None:
         raise errors.SchemaError(f"{source}: {where}: {_short(error.message)}")
 
 
+def plain(value: Any, where: str) -> Any:
+    """``value`` as plain JSON data: numpy/torch numbers and arrays become Python numbers and lists.
+
+    Lets callers pass figures straight from their computation into ``method``/``evals``.
+    """
+    def default(obj: Any) -> Any:
+        if hasattr(obj, "tolist"):
+            return obj.tolist()
+        if isinstance(obj, Path):
+            return str(obj)
+        raise TypeError(f"{type(obj).__name__} is not JSON data")
+
+    try:
+        return json.loads(json.dumps(value, default=default, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise errors.SchemaError(f"{where}: {exc}") from None
+
+
 def dumps(manifest: dict[str, Any]) -> bytes:
     """Canonical bytes of a manifest: sorted keys, two-space indent, UTF-8, final newline."""
     text = json.dumps(manifest, sort_keys=True, indent=2, separators=(",", ": "), ensure_ascii=False, allow_nan=False)

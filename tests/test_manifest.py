@@ -68,3 +68,15 @@ def test_read_rejects_invalid_json(tmp_path):
 def test_patch_files_constant_matches_what_create_writes(gpt2_patch):
     names = sorted(p.name for p in gpt2_patch[1].iterdir())
     assert names == sorted(set(engine.PATCH_FILES) - {"README.md"})
+
+
+def test_plain_turns_numbers_from_numpy_and_torch_into_json():
+    import numpy as np
+    import torch
+
+    value = {"a": np.float32(0.5), "b": torch.tensor([1, 2]), "c": np.arange(2), "p": Path("x")}
+    assert manifest.plain(value, "method") == {"a": 0.5, "b": [1, 2], "c": [0, 1], "p": "x"}
+    with pytest.raises(errors.SchemaError, match="evals"):
+        manifest.plain({"x": float("nan")}, "evals")
+    with pytest.raises(errors.SchemaError, match="not JSON"):
+        manifest.plain({"x": object()}, "method")
