@@ -752,7 +752,7 @@ def _copy_tree(src: Path, dst: Path, *, weights: set[str], touched: set[str]) ->
     """Copy a checkpoint directory: untouched weights linked, touched weights cloned, the rest copied."""
     for item in sorted(src.rglob("*")):
         rel = item.relative_to(src).as_posix()
-        if rel == APPLIED_RECORD or rel.startswith(".cache/"):
+        if rel == APPLIED_RECORD or rel == ".cache" or rel.startswith(".cache/"):  # HF download bookkeeping
             continue
         target = dst / rel
         if item.is_dir():
