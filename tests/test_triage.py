@@ -1,0 +1,85 @@
+"""Triage: ok / routing / absent, thresholds, and the suggested component."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from click.testing import CliRunner
+from helpers_tiny import TINY_BUILDERS, real_smollm2, save_tiny, tiny_llama, tiny_tokenizer
+
+from patchkit import arch, evals, triage
+from patchkit.cli import cli
+
+
+def _facts(model, tok):
+    """One fact the model gets right and some it gets wrong.
+
+    Random weights rarely prefer a printable byte, so the output rows of the
+    model's top token and of ``q`` are swapped: ``Hello `` -> ``q`` is then right.
+    """
+    ids = tok("Hello ").input_ids
+    q = tok("q", add_special_tokens=False).input_ids[0]
+    with torch.no_grad():
+        own = int(model(torch.tensor([ids])).logits[0, -1].argmax())
+        w = model.get_output_embeddings().weight
+        w[[own, q]] = w[[q, own]]
+    right = evals.Fact("Hello ", "q")
+    wrong = [evals.Fact(p, c) for p in ("Hello ", "abc ", "The capital of Poland is ") for c in "xz"]
+    return right, wrong
+
+
+@pytest.mark.parametrize("family", sorted(TINY_BUILDERS))
+def test_verdicts_follow_the_thresholds(family):
+    model, tok = TINY_BUILDERS[family](dtype=torch.float32), tiny_tokenizer()
+    right, wrong = _facts(model, tok)
+    loose = triage.triage(model, tok, [right] + wrong, min_evidence=float("-inf"), max_rank=10**6)
+    assert loose.items[0].verdict == "ok" and loose.items[0].correct and loose.items[0].rank == 1
+    assert all(i.verdict == "routing" for i in loose.items[1:])
+    assert loose.counts == {"ok": 1, "routing": len(wrong), "absent": 0}
+    assert arch.for_model(model).resolve(loose.suggested_component)  # a name the architecture map resolves
+    for h in loose.suggested_heads:
+        arch.for_model(model).resolve(h)
+    strict = triage.triage(model, tok, wrong, min_evidence=float("inf"))
+    assert {i.verdict for i in strict.items} == {"absent"} and strict.suggested_component is None
+
+
+def test_item_fields_and_json():
+    model, tok = tiny_llama(dtype=torch.float32), tiny_tokenizer()
+    right, wrong = _facts(model, tok)
+    report = triage.triage(model, tok, [right, wrong[0]])
+    d = json.loads(json.dumps(report.to_dict()))
+    item = d["items"][1]
+    assert item["correct"] is False and item["rank"] > 1 and item["logit_gap"] < 0
+    assert item["verdict"] in triage.VERDICTS and item["peak_head"].startswith(f"L{item['peak_layer']}.attn.h")
+    assert d["thresholds"] == triage.DEFAULTS and sum(d["counts"].values()) == 2
+    with pytest.raises(TypeError):
+        triage.triage(model, tok, [right], min_evidnce=1.0)
+
+
+def test_cli_triage(tmp_path):
+    ckpt = save_tiny(tiny_llama(dtype=torch.float32), tmp_path / "tiny")
+    facts = tmp_path / "f.jsonl"
+    facts.write_text('{"prompt": "Hello ", "target": "x"}\n{"prompt": "abc ", "target": "z"}\n')
+    res = CliRunner().invoke(cli, ["triage", ckpt, "--facts", str(facts), "--json", "--min-evidence", "-100",
+                                   "--max-rank", "1000"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["counts"]["absent"] == 0
+    res = CliRunner().invoke(cli, ["triage", ckpt, "--facts", str(facts)])
+    assert res.exit_code == 0 and "2 facts:" in res.output
+
+
+@pytest.mark.real_model
+def test_smollm2_capitals_triage():
+    model, tok = real_smollm2()
+    facts = evals.load_panel("capitals").items + [evals.Fact("The capital of Eswatini is", " Mbabane"),
+                                                 evals.Fact("The capital of Burkina Faso is", " Ouagadougou")]
+    report = triage.triage(model, tok, facts)
+    poland = report.items[0]
+    assert (poland.verdict, poland.rank, poland.rival) == ("routing", 2, " the")
+    assert poland.peak_layer < poland.override_layer and poland.override_diff < 0
+    assert report.counts == {"ok": 18, "routing": 8, "absent": 2}
+    assert [i.verdict for i in report.items[:8]] == ["routing"] * 8
+    assert report.suggested_component is not None
+    assert arch.for_model(model).resolve(report.suggested_component)[0].tensor.endswith("self_attn.v_proj.weight")
