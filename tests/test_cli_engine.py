@@ -107,3 +107,17 @@ def test_installed_executable_round_trip(make_pair, tmp_path):
         capture_output=True, text=True, timeout=120,
     )
     assert oms.returncode == 0, oms.stderr
+
+
+def test_apply_never_imports_torch_or_model_signing(gpt2_patch, keypair, tmp_path):
+    """Both cost more memory/time than the whole streaming apply (see docs/engine.md)."""
+    pair, patch = gpt2_patch
+    code = (
+        "import sys\n"
+        "from patchkit import cli\n"
+        f"cli.main(['apply', {str(patch)!r}, {str(pair.base)!r}, '-o', {str(tmp_path / 'out')!r}, '--pubkey', {str(keypair[1])!r}])\n"
+        "print(sorted(m for m in ('torch', 'model_signing', 'transformers') if m in sys.modules))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "[]"
