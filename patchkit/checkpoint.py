@@ -5,18 +5,26 @@ listed in ``model.safetensors.index.json``) or a single ``.safetensors`` file.
 We parse the headers ourselves so that apply/revert can read, hash and
 rewrite single slices by byte offset and never hold the whole model.
 Pickle formats are refused: patchkit never unpickles.
+
+Also here: the streaming writes (link untouched shards, reflink/copy touched
+ones, rewrite rows in place) and the atomic output every command uses (build
+in a hidden sibling, rename at the end).
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import math
 import os
+import shutil
 import struct
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Iterable
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable
 
 import numpy as np
 
@@ -234,6 +242,118 @@ def write_at(fh: BinaryIO, offset: int, a: np.ndarray) -> None:
     written = os.pwrite(fh.fileno(), data, offset)
     if written != len(data):
         raise OSError(f"short write at offset {offset}")
+
+
+# ---- streaming writes and atomic outputs -------------------------------------------------
+
+
+def write_rows(path: Path, items: list[tuple[TensorInfo, int, np.ndarray]]) -> None:
+    """Write each (tensor, first row, whole rows) in place into a copy of the weight file at ``path``."""
+    with open(path, "r+b") as fh:
+        for info, r0, rows in items:
+            write_at(fh, info.offset + r0 * info.row_bytes, rows)
+
+
+def refuse_existing_output(out: Path, force: bool, inputs: list[Path]) -> None:
+    """Refuse an OUT that exists (unless ``force``) or that is, contains or lies inside an input."""
+    resolved = out.resolve()
+    for src in inputs:
+        src = Path(src).resolve()
+        if resolved == src or src in resolved.parents or resolved in src.parents:
+            raise errors.UsageError(f"{out}: output must not be, contain or lie inside an input ({src})")
+    if (out.exists() or out.is_symlink()) and not force:
+        raise errors.OutputExistsError(f"{out}: exists (pass --force to replace it)")
+
+
+def atomic_output(out: Path, force: bool, write: Callable[[Path], None]) -> Path:
+    """Build OUT in a temporary sibling and rename it into place; remove the sibling on any failure."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # OUT is built as <hidden sibling>/<OUT's name>, so it carries its final name while being
+    # written (the OMS signature records the directory name) and one rename publishes it.
+    staging = out.with_name(f".{out.name}.patchkit-tmp-{uuid.uuid4().hex[:8]}")
+    tmp = staging / out.name
+    try:
+        staging.mkdir()
+        write(tmp)
+        if out.exists() or out.is_symlink():
+            if not force:
+                raise errors.OutputExistsError(f"{out}: exists (pass --force to replace it)")
+            trash = staging / f"{out.name}.old"
+            os.rename(out, trash)
+            os.rename(tmp, out)
+        else:
+            os.rename(tmp, out)
+    finally:
+        _remove(staging)
+    return out
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def copy_checkpoint_dir(src: Path, dst: Path, *, weights: set[str], touched: set[str], skip: set[str] = frozenset()) -> None:
+    """Copy a checkpoint directory: untouched weights linked, touched weights cloned, the rest copied."""
+    for item in sorted(src.rglob("*")):
+        rel = item.relative_to(src).as_posix()
+        if rel in skip or rel == ".cache" or rel.startswith(".cache/"):  # HF download bookkeeping
+            continue
+        target = dst / rel
+        if item.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        elif rel in weights and rel not in touched:
+            _link(item, target)
+        elif rel in touched:
+            clone_file(item, target)
+        else:
+            shutil.copyfile(item, target)
+
+
+def _link(src: Path, dst: Path) -> None:
+    """Hard-link an untouched weight file (it is never written in place), else clone it."""
+    try:
+        os.link(src.resolve(), dst)
+    except OSError:
+        clone_file(src, dst)
+
+
+def clone_file(src: Path, dst: Path) -> None:
+    """Reflink where the filesystem can (copy-on-write), else an in-kernel copy.
+
+    ``dst`` is created fresh (never truncated): on ext4, truncating and rewriting a file makes
+    close() flush it to disk (auto_da_alloc), which would double the cost of the copy.
+    """
+    with open(src, "rb") as fin, open(dst, "xb") as fout:
+        try:
+            fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
+            return
+        except OSError as exc:
+            if exc.errno not in _NO_KERNEL_COPY:
+                raise
+        size, done = os.fstat(fin.fileno()).st_size, 0
+        try:
+            while done < size:
+                n = os.copy_file_range(fin.fileno(), fout.fileno(), size - done, done, done)
+                if n == 0:
+                    break
+                done += n
+        except OSError as exc:
+            if exc.errno not in _NO_KERNEL_COPY:
+                raise
+        if done < size:  # no in-kernel copy here: stream the rest
+            fin.seek(done)
+            fout.seek(done)
+            shutil.copyfileobj(fin, fout, 16 << 20)
+
+
+_NO_KERNEL_COPY = (errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL, errno.ENOTTY, errno.EPERM, errno.ENOSYS, errno.EBADF)
+_FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
+
+
+# ---- torch interop (imported lazily: streaming never needs torch) ------------------------
 
 
 def from_torch(t: "torch.Tensor") -> tuple[np.ndarray, str]:

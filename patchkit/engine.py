@@ -12,13 +12,9 @@ torch modules and ``create`` from a mapping of tensors touch torch.
 from __future__ import annotations
 
 import datetime as _dt
-import errno
-import fcntl
 import hashlib
 import json
-import os
 import shutil
-import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -354,7 +350,7 @@ def create(
     """
     base_ckpt = Checkpoint.open(base)
     out = Path(out)
-    _refuse_existing(out, force, inputs=[base_ckpt.path] + ([Path(edited)] if isinstance(edited, (str, Path)) else []))
+    checkpoint.refuse_existing_output(out, force, inputs=[base_ckpt.path] + ([Path(edited)] if isinstance(edited, (str, Path)) else []))
     extras = _check_extra_files(extra_files or {})
     labels = dict(labels or {})
     public_pem = signing.public_pem_of_private(Path(key)) if key is not None else None  # fail before hashing
@@ -431,7 +427,7 @@ def create(
         if key is not None:
             signing.sign_patch(tmp, Path(key))
 
-    return _atomic_write(out, force, write)
+    return checkpoint.atomic_output(out, force, write)
 
 
 def _save_deltas(deltas: Mapping[str, np.ndarray]) -> bytes:
@@ -531,24 +527,24 @@ def _move(patch, source, out, *, forward: bool, pubkey, allow_unsigned: bool, fo
     p.check_integrity()
     ckpt = Checkpoint.open(source)
     out = Path(out)
-    _refuse_existing(out, force, inputs=[ckpt.path, p.path])
+    checkpoint.refuse_existing_output(out, force, inputs=[ckpt.path, p.path])
     plan = _plan(p, ckpt, forward)
     record = _updated_record(p, ckpt, forward)
     touched = {info.file for info, _, _ in plan}
 
     def write(tmp: Path) -> None:
         if ckpt.is_file:
-            _clone(ckpt.path, tmp)
-            _write_rows(tmp, [(i, r, rows) for i, r, rows in plan])
+            checkpoint.clone_file(ckpt.path, tmp)
+            checkpoint.write_rows(tmp, [(i, r, rows) for i, r, rows in plan])
             return
         tmp.mkdir()
-        _copy_tree(ckpt.root, tmp, weights=set(ckpt.files), touched=touched)
+        checkpoint.copy_checkpoint_dir(ckpt.root, tmp, weights=set(ckpt.files), touched=touched, skip={APPLIED_RECORD})
         for rel in touched:
-            _write_rows(tmp / rel, [(i, r, rows) for i, r, rows in plan if i.file == rel])
+            checkpoint.write_rows(tmp / rel, [(i, r, rows) for i, r, rows in plan if i.file == rel])
         if record["applied"]:
             (tmp / APPLIED_RECORD).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", "utf-8")
 
-    result = _atomic_write(out, force, write)
+    result = checkpoint.atomic_output(out, force, write)
     if ckpt.is_file:
         _write_sidecar_record(out, record)
     return result
@@ -569,12 +565,6 @@ def _plan(p: Patch, ckpt: Checkpoint, forward: bool) -> list[tuple[TensorInfo, i
         rows[sub] = p._transform(e, np.array(rows[sub], order="C"), forward, str(ckpt.path))
         plan.append((info, r0, rows))
     return plan
-
-
-def _write_rows(path: Path, items: list[tuple[TensorInfo, int, np.ndarray]]) -> None:
-    with open(path, "r+b") as fh:
-        for info, r0, rows in items:
-            checkpoint.write_at(fh, info.offset + r0 * info.row_bytes, rows)
 
 
 def _check_tensor_matches(e: Mapping[str, Any], dtype: str, shape: tuple[int, ...], where: str) -> None:
@@ -703,109 +693,6 @@ def show(path: str | Path) -> dict[str, Any]:
     if _record_path(path).is_file() or path.exists():
         return {"kind": "checkpoint", "path": str(path), "applied": applied_patches(path)}
     raise errors.UsageError(f"{path}: neither a patch directory nor a checkpoint")
-
-
-# ---- files: atomic output, links, copies -------------------------------------------------
-
-
-def _refuse_existing(out: Path, force: bool, inputs: list[Path]) -> None:
-    resolved = out.resolve()
-    for src in inputs:
-        src = Path(src).resolve()
-        if resolved == src or src in resolved.parents or resolved in src.parents:
-            raise errors.UsageError(f"{out}: output must not be, contain or lie inside an input ({src})")
-    if (out.exists() or out.is_symlink()) and not force:
-        raise errors.OutputExistsError(f"{out}: exists (pass --force to replace it)")
-
-
-def _atomic_write(out: Path, force: bool, write: Callable[[Path], None]) -> Path:
-    """Build OUT in a temporary sibling and rename it into place; remove the sibling on any failure."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # OUT is built as <hidden sibling>/<OUT's name>, so it carries its final name while being
-    # written (the OMS signature records the directory name) and one rename publishes it.
-    staging = out.with_name(f".{out.name}.patchkit-tmp-{uuid.uuid4().hex[:8]}")
-    tmp = staging / out.name
-    try:
-        staging.mkdir()
-        write(tmp)
-        if out.exists() or out.is_symlink():
-            if not force:
-                raise errors.OutputExistsError(f"{out}: exists (pass --force to replace it)")
-            trash = staging / f"{out.name}.old"
-            os.rename(out, trash)
-            os.rename(tmp, out)
-        else:
-            os.rename(tmp, out)
-    finally:
-        _remove(staging)
-    return out
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    elif path.exists() or path.is_symlink():
-        path.unlink()
-
-
-def _copy_tree(src: Path, dst: Path, *, weights: set[str], touched: set[str]) -> None:
-    """Copy a checkpoint directory: untouched weights linked, touched weights cloned, the rest copied."""
-    for item in sorted(src.rglob("*")):
-        rel = item.relative_to(src).as_posix()
-        if rel == APPLIED_RECORD or rel == ".cache" or rel.startswith(".cache/"):  # HF download bookkeeping
-            continue
-        target = dst / rel
-        if item.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-        elif rel in weights and rel not in touched:
-            _link(item, target)
-        elif rel in touched:
-            _clone(item, target)
-        else:
-            shutil.copyfile(item, target)
-
-
-def _link(src: Path, dst: Path) -> None:
-    """Hard-link an untouched weight file (it is never written in place), else clone it."""
-    try:
-        os.link(src.resolve(), dst)
-    except OSError:
-        _clone(src, dst)
-
-
-def _clone(src: Path, dst: Path) -> None:
-    """Reflink where the filesystem can (copy-on-write), else an in-kernel copy.
-
-    ``dst`` is created fresh (never truncated): on ext4, truncating and rewriting a file makes
-    close() flush it to disk (auto_da_alloc), which would double the cost of the copy.
-    """
-    with open(src, "rb") as fin, open(dst, "xb") as fout:
-        try:
-            fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
-            return
-        except OSError as exc:
-            if exc.errno not in _NO_KERNEL_COPY:
-                raise
-        size, done = os.fstat(fin.fileno()).st_size, 0
-        try:
-            while done < size:
-                n = os.copy_file_range(fin.fileno(), fout.fileno(), size - done, done, done)
-                if n == 0:
-                    break
-                done += n
-        except OSError as exc:
-            if exc.errno not in _NO_KERNEL_COPY:
-                raise
-        if done < size:  # no in-kernel copy here: stream the rest
-            fin.seek(done)
-            fout.seek(done)
-            shutil.copyfileobj(fin, fout, 16 << 20)
-
-
-_NO_KERNEL_COPY = (errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL, errno.ENOTTY, errno.EPERM, errno.ENOSYS, errno.EBADF)
-
-
-_FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
 
 
 # ---- small helpers -----------------------------------------------------------------------
