@@ -123,10 +123,10 @@ def apply(patch: str, base: str, out: Path, pubkey: Path | None, allow_unsigned:
     """Check PATCH against BASE, then write the patched checkpoint to OUT."""
     from patchkit import engine, resolve
 
+    patch_dir = resolve.resolve_patch(patch)
     with _echo_warnings():
-        result = engine.apply(resolve.resolve_patch(patch), resolve.resolve_model(base), out,
-                              pubkey=pubkey, allow_unsigned=allow_unsigned, force=force)
-    click.echo(f"applied {engine.Patch.load(resolve.resolve_patch(patch)).name} -> {result}")
+        result = engine.apply(patch_dir, resolve.resolve_model(base), out, pubkey=pubkey, allow_unsigned=allow_unsigned, force=force)
+    click.echo(f"applied {engine.Patch.load(patch_dir).name} -> {result}")
 
 
 @cli.command()
@@ -139,10 +139,10 @@ def revert(patch: str, patched: str, out: Path, pubkey: Path | None, allow_unsig
     """Undo PATCH on the PATCHED checkpoint, writing the exact base to OUT."""
     from patchkit import engine, resolve
 
+    patch_dir = resolve.resolve_patch(patch)
     with _echo_warnings():
-        result = engine.revert(resolve.resolve_patch(patch), resolve.resolve_model(patched), out,
-                               pubkey=pubkey, allow_unsigned=allow_unsigned, force=force)
-    click.echo(f"reverted {engine.Patch.load(resolve.resolve_patch(patch)).name} -> {result}")
+        result = engine.revert(patch_dir, resolve.resolve_model(patched), out, pubkey=pubkey, allow_unsigned=allow_unsigned, force=force)
+    click.echo(f"reverted {engine.Patch.load(patch_dir).name} -> {result}")
 
 
 @cli.command()
