@@ -154,3 +154,31 @@ def test_smollm2_shipped_panels():
     assert scores["capitals"].correct == 18
     assert scores["capitals"].predictions[0] == " the"  # Poland
     assert 10 < scores["perplexity"].value < 30
+
+
+def test_cli_eval_with_patch_prints_before_and_after_and_leaves_the_model(tmp_path, keypair):
+    from safetensors.torch import load_file
+
+    from patchkit import arch, engine
+
+    model = tiny_llama(dtype=torch.float32)
+    ckpt = save_tiny(model, tmp_path / "tiny")
+    weights = Path(ckpt) / "model.safetensors"
+    before_bytes = weights.read_bytes()
+    state = load_file(str(weights))
+    (ts,) = arch.for_model(model).resolve("L2.attn.v")
+    edited = state[ts.tensor].clone()
+    torch.manual_seed(3)
+    edited[ts.slices] += torch.randn(ts.shape)
+    patch = engine.create(ckpt, {ts.tensor: edited}, tmp_path / "fix", key=keypair[0])
+    facts = _write(tmp_path / "f.jsonl", [json.dumps({"prompt": p, "target": "c"}) for p in ["ab", "Hello ", "xyz"]])
+    args = ["eval", ckpt, "--facts", str(facts), "--panel", "general", "--patch", str(patch), "--pubkey", str(keypair[1])]
+    res = CliRunner().invoke(cli, args + ["--json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert [p["name"] for p in d["panels"]] == ["f", "general"]
+    assert all({"before", "after", "changed", "sha256"} <= set(p) for p in d["panels"])
+    assert sum(p["changed"] for p in d["panels"]) > 0  # a large random edit moves some answers
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0 and "before" in res.output and "changed" in res.output
+    assert weights.read_bytes() == before_bytes
