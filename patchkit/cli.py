@@ -331,6 +331,69 @@ def eval_(model: str, facts_path: Path | None, panel_specs: tuple[str, ...], pat
 # ---- repair commands: surgery, demo ------------------------------------------------------
 
 
+@cli.command()
+@click.argument("model")
+@click.option("--facts", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Facts JSON Lines to repair.")
+@click.option("-o", "--out", type=click.Path(path_type=Path), help="Patch directory to write (omit with --dry-run).")
+@click.option("--key", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Private key to sign with.")
+@click.option("--component", help="Component to train, e.g. L15.attn.v or L15.attn.v.h2 (default: triage's suggestion).")
+@click.option("--preserve", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Extra preservation texts (.jsonl or .txt), added to the shipped set.")
+@click.option("--panel", "panels", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Extra eval panel (facts .jsonl judged as side effects, or .txt for perplexity).")
+@click.option("--steps", default=30, show_default=True, help="Adam steps (full batch of facts).")
+@click.option("--lr", default=2e-3, show_default=True, help="Learning rate.")
+@click.option("--kl-weight", default=5.0, show_default=True, help="Weight of the KL-to-base loss on preservation texts.")
+@click.option("--ce-weight", default=1.0, show_default=True, help="Weight of the cross-entropy on the targets.")
+@click.option("--preserve-batch", default=8, show_default=True, help="Preservation texts per step.")
+@click.option("--seed", default=0, show_default=True, help="Seed (the run is deterministic on CPU for a fixed seed).")
+@click.option("--include-absent", is_flag=True, help="Also train facts triaged 'absent'.")
+@click.option("--minimize", is_flag=True, help="Prune to the fewest heads that still fix every fact.")
+@click.option("--allow-regressions", is_flag=True, help="Write the patch even if a panel regresses.")
+@click.option("--dry-run", is_flag=True, help="Measure and print the table; write nothing.")
+@click.option("--name", help="Patch name (default: the output directory's name).")
+@click.option("--description", help="Patch description.")
+@click.option("--force", is_flag=True, help="Replace an existing patch directory.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def surgery(model: str, facts: Path, out: Path | None, key: Path | None, component: str | None,
+            preserve: tuple[Path, ...], panels: tuple[Path, ...], steps: int, lr: float, kl_weight: float,
+            ce_weight: float, preserve_batch: int, seed: int, include_absent: bool, minimize: bool,
+            allow_regressions: bool, dry_run: bool, name: str | None, description: str | None, force: bool,
+            as_json: bool) -> None:
+    """Repair MODEL's routing failures in FACTS by training one component's slice; write a signed patch."""
+    from patchkit import surgery as surg
+
+    if not dry_run and (out is None or key is None):
+        raise errors.UsageError("surgery needs -o PATCH and --key KEY (or --dry-run)")
+    config = surg.SurgeryConfig(steps=steps, lr=lr, ce_weight=ce_weight, kl_weight=kl_weight, seed=seed,
+                                preserve_batch=preserve_batch)
+    log = (lambda m: None) if as_json else (lambda m: click.echo(m, err=True))
+    try:
+        result = surg.surgery(model, facts, None if dry_run else out, key=key, component=component, config=config,
+                              preserve=preserve, panels=panels, include_absent=include_absent, minimize=minimize,
+                              allow_regressions=allow_regressions, name=name, description=description, force=force,
+                              progress=not as_json, log=log)
+    except surg.SurgeryRegression as exc:
+        click.echo(json.dumps(exc.result.to_dict(), indent=2) if as_json else surg.format_table(exc.result))
+        raise
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    click.echo(surg.format_table(result))
+    click.echo(f"trained {len(result.trained_facts)} facts in {result.train.seconds:.1f}s "
+               f"(total {result.seconds:.1f}s)")
+    if result.patch:
+        click.echo(f"wrote {result.patch}")
+
+
+@cli.command()
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), help="Where to write the patch, key and checkpoints (default: a temporary directory).")
+@click.option("--keep", is_flag=True, help="Keep the temporary directory.")
+def demo(workdir: Path | None, keep: bool) -> None:
+    """The whole story on SmolLM2: trace, triage, surgery, sign, verify, apply, reload, revert."""
+    from patchkit import demo as demo_mod
+
+    demo_mod.run(workdir=workdir, keep=keep, echo=click.echo)
+
+
 # ---- hub commands: push, pull ------------------------------------------------------------
 
 from pathlib import Path  # noqa: E402  (kept inside this section so sections can be edited apart)
@@ -380,7 +443,10 @@ def pull(repo_id: str, out: Path, revision: str | None, pubkey: Path | None, all
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning expected failures into one line and an exit code."""
     try:
-        cli.main(args=argv, prog_name="patchkit", standalone_mode=False)
+        # Outside standalone mode click returns ctx.exit()'s code instead of exiting.
+        code = cli.main(args=argv, prog_name="patchkit", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except errors.PatchkitError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exit_code_for(exc))
