@@ -91,3 +91,16 @@ def save_tiny(model, directory) -> str:
     model.save_pretrained(str(directory))
     tiny_tokenizer().save_pretrained(str(directory))
     return str(directory)
+
+
+def tiny_llama_family(model_type: str, dtype: torch.dtype = torch.float64, seed: int = 0):
+    """Tiny Mistral or Qwen2 (same layout as Llama; Qwen2 has q/k/v biases)."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    torch.manual_seed(seed)
+    cfg = AutoConfig.for_model(
+        model_type, vocab_size=VOCAB, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64, tie_word_embeddings=False,
+        bos_token_id=256, eos_token_id=256,
+    )
+    return _finish(AutoModelForCausalLM.from_config(cfg), dtype, seed + 1)

@@ -102,3 +102,30 @@ def test_smollm2_poland_routing_pattern():
     later = [c for c in r.components if c.layer is not None and c.layer > peak and c.kind == "attn_head"]
     assert min(c.diff for c in later) < -1.0  # ... and later heads push it back down
     assert r.logit_diff < 0
+
+
+@pytest.mark.parametrize("model_type", ["mistral", "qwen2"])
+def test_other_llama_family_members_add_up(model_type):
+    from helpers_tiny import tiny_llama_family
+
+    from patchkit import arch
+
+    model = tiny_llama_family(model_type)
+    amap = arch.for_model(model)
+    assert amap.family == "llama"
+    biases = [t.tensor for t in amap.resolve("L1.attn.v", include_bias=True)[1:]]
+    assert biases == (["model.layers.1.self_attn.v_proj.bias"] if model_type == "qwen2" else [])
+    r = trace.trace(model, tiny_tokenizer(), "Hello ", target="x", rival="y", atol=1e-6)
+    assert abs(sum(c.diff for c in r.components) - r.logit_diff) < 1e-6
+
+
+@pytest.mark.real_model
+def test_smollm2_exact_sum_fp32_across_panels():
+    from patchkit import evals
+
+    model, tok = real_smollm2()
+    prompts = [f.prompt for name in ("capitals", "general", "side_effects") for f in evals.load_panel(name).items[::4]]
+    for prompt in prompts:
+        r = trace.trace(model, tok, prompt)  # raises AttributionError beyond 1e-3
+        assert abs(sum(c.diff for c in r.components) - r.logit_diff) < 1e-3
+        assert abs(sum(c.target for c in r.components) - r.logit_target) < 1e-3
