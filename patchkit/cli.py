@@ -150,12 +150,22 @@ def revert(patch: str, patched: str, out: Path, pubkey: Path | None, allow_unsig
 @click.option("--base", help="Also check this base checkpoint (path, prepared model name or Hub repo id).")
 @_trust_options
 @click.option("--json", "as_json", is_flag=True, help="Print the checklist as JSON.")
-def verify(patch: str, base: str | None, pubkey: Path | None, allow_unsigned: bool, as_json: bool) -> None:
+@click.option("--reproduce", is_flag=True, help="With --base: re-run the panels stored in the patch and check the manifest's figures.")
+def verify(patch: str, base: str | None, pubkey: Path | None, allow_unsigned: bool, as_json: bool, reproduce: bool) -> None:
     """Check a patch's schema, signature, trust, delta and (with --base) its base. Exit 1 if any check fails."""
     from patchkit import hub
 
     with _echo_warnings():
         report = hub.verify(patch, base=base, pubkey=pubkey, allow_unsigned=allow_unsigned)
+    if reproduce:  # repair section's auditor path: patchkit/reproduce.py
+        from patchkit import reproduce as repro, resolve
+
+        if base is None:
+            raise errors.UsageError("--reproduce needs --base MODEL")
+        if report.ok:
+            report.checks.extend(repro.reproduce(resolve.resolve_patch(patch), base, progress=not as_json))
+        else:
+            report.add("reproduce", False, "skipped: the checks above failed")
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
