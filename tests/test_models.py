@@ -84,3 +84,14 @@ def test_smollm2_prepare_is_deterministic(tmp_path):
     again = models.prepare("smollm2", out=tmp_path / "again", progress=lambda msg: None)
     for name in ("model.safetensors", "config.json", "tokenizer.json", "prepared.json"):
         assert (again / name).read_bytes() == (cached / name).read_bytes(), name
+
+
+@pytest.mark.real_model
+def test_cli_models_prepare_prints_the_cached_path():
+    from click.testing import CliRunner
+
+    from patchkit.cli import cli
+
+    res = CliRunner().invoke(cli, ["models", "prepare", "smollm2"])
+    assert res.exit_code == 0
+    assert Path(res.output.strip()) == models.prepare("smollm2")

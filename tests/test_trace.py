@@ -129,3 +129,20 @@ def test_smollm2_exact_sum_fp32_across_panels():
         r = trace.trace(model, tok, prompt)  # raises AttributionError beyond 1e-3
         assert abs(sum(c.diff for c in r.components) - r.logit_diff) < 1e-3
         assert abs(sum(c.target for c in r.components) - r.logit_target) < 1e-3
+
+
+def test_cli_unknown_architecture_is_one_line_and_exit_code_9(tmp_path, capsys):
+    from transformers import BertConfig, BertLMHeadModel
+
+    from patchkit.cli import main
+
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=260, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                     intermediate_size=32, is_decoder=True)
+    ckpt = save_tiny(BertLMHeadModel(cfg), tmp_path / "bert")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(["trace", ckpt, "--prompt", "Hello "])
+    assert exc.value.code == 9
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not supported" in err[0] and "llama" in err[0]
