@@ -351,7 +351,7 @@ def eval_(model: str, facts_path: Path | None, panel_specs: tuple[str, ...], pat
 @click.option("--panel", "panels", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Extra eval panel (facts .jsonl judged as side effects, or .txt for perplexity).")
 @click.option("--steps", default=30, show_default=True, help="Adam steps (full batch of facts).")
 @click.option("--lr", default=2e-3, show_default=True, help="Learning rate.")
-@click.option("--kl-weight", default=5.0, show_default=True, help="Weight of the KL-to-base loss on preservation texts.")
+@click.option("--kl-weight", default=50.0, show_default=True, help="Weight of the KL-to-base loss on preservation texts.")
 @click.option("--ce-weight", default=1.0, show_default=True, help="Weight of the cross-entropy on the targets.")
 @click.option("--preserve-batch", default=8, show_default=True, help="Preservation texts per step.")
 @click.option("--seed", default=0, show_default=True, help="Seed (the run is deterministic on CPU for a fixed seed).")

@@ -1,0 +1,171 @@
+"""Slice-masked surgery on tiny GPT-2 and Llama models (fixed seeds, no downloads)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from helpers_tiny import save_tiny, tiny_gpt2, tiny_llama, tiny_tokenizer
+
+from patchkit import arch, engine, errors
+from patchkit import surgery as S
+
+FACTS = [("The sky is ", "b"), ("Grass is ", "g")]  # one byte-level token per target
+
+
+def _sharp_llama():
+    """A tiny Llama whose output head is scaled up: at init its logits are nearly flat,
+    and no single slice could move the argmax far enough to test learning."""
+    model = tiny_llama(torch.float32)
+    with torch.no_grad():
+        model.lm_head.weight.mul_(20)
+    return model
+
+
+def _train(model, component: str, steps: int = 20, lr: float = 5e-2, seed: int = 0, preserve=("Hello there",)):
+    targets = S.as_targets(arch.for_model(model).resolve(component))
+    cfg = S.SurgeryConfig(steps=steps, lr=lr, seed=seed, kl_weight=1.0, preserve_batch=1)
+    return targets, S.train_slices(model, tiny_tokenizer(), FACTS, targets, preserve=list(preserve), config=cfg)
+
+
+def _next_token(model, prompt: str) -> str:
+    tok = tiny_tokenizer()
+    with torch.no_grad():
+        logits = model(torch.tensor([tok(prompt).input_ids])).logits[0, -1]
+    return tok.decode([int(logits.argmax())])
+
+
+def test_gpt2_value_projection_is_columns_2d_to_3d_and_only_they_change():
+    model = tiny_gpt2(torch.float32)
+    d = model.config.n_embd
+    targets, res = _train(model, "L1.attn.v")
+    assert [(t.tensor, t.slices) for t in targets] == [
+        ("transformer.h.1.attn.c_attn.weight", (slice(0, d), slice(2 * d, 3 * d)))
+    ]
+    base = model.transformer.h[1].attn.c_attn.weight.detach()
+    changed = (res.edited["transformer.h.1.attn.c_attn.weight"] != base).any(dim=0)
+    assert changed[2 * d : 3 * d].all()  # every value column moved
+    assert not changed[: 2 * d].any() and not changed[3 * d :].any()  # q and k columns bit-identical
+    assert set(res.edited) == {"transformer.h.1.attn.c_attn.weight"}
+    S.check_untouched(dict(model.named_parameters()), res.edited, targets)
+
+
+def test_llama_value_slice_learns_the_facts_and_leaves_the_model_untouched():
+    model = _sharp_llama()
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    targets, res = _train(model, "L2.attn.v", steps=40, lr=0.1)
+    assert targets[0].slices == (slice(0, 16), slice(0, 32))  # 2 kv heads x head_dim 8 rows
+    assert res.losses[-1]["ce"] < res.losses[0]["ce"] / 4
+    for k, v in model.named_parameters():  # training never writes into the model
+        assert torch.equal(v, before[k])
+    saved = S.apply_edit(model, res.edited)
+    try:
+        assert [_next_token(model, p) for p, _ in FACTS] == [t for _, t in FACTS]
+    finally:
+        S.restore(model, saved)
+    for k, v in model.named_parameters():
+        assert torch.equal(v, before[k])
+
+
+def test_training_is_deterministic_for_a_fixed_seed():
+    model = tiny_llama(torch.float32)
+    _, a = _train(model, "L1.attn.v", steps=8)
+    _, b = _train(model, "L1.attn.v", steps=8)
+    w = "model.layers.1.self_attn.v_proj.weight"
+    assert torch.equal(a.edited[w], b.edited[w])
+    assert a.losses == b.losses
+
+
+def test_check_untouched_refuses_a_change_outside_the_slice():
+    model = tiny_llama(torch.float32)
+    targets, res = _train(model, "L1.attn.v.h0", steps=2)
+    w = "model.layers.1.self_attn.v_proj.weight"
+    bad = dict(res.edited)
+    bad[w] = bad[w].clone()
+    bad[w][12, 3] += 1.0  # row 12 belongs to head 1
+    with pytest.raises(errors.IntegrityError, match="outside"):
+        S.check_untouched(dict(model.named_parameters()), bad, targets)
+
+
+def test_preservation_schedule_is_seeded_and_covers_the_set():
+    cfg = S.SurgeryConfig(steps=10, preserve_batch=3, seed=7)
+    a, b = S._preserve_schedule(5, cfg), S._preserve_schedule(5, cfg)
+    assert a == b and len(a) == 10 and all(len(x) == 3 for x in a)
+    assert set(i for x in a for i in x) == set(range(5))
+
+
+def test_shipped_preservation_texts_are_disjoint_from_the_eval_panels():
+    from patchkit import evals
+
+    texts = set(S.load_preserve())
+    prompts = {f.prompt for name in ("capitals", "general", "side_effects") for f in evals.load_panel(name).items}
+    assert len(texts) >= 50 and not texts & prompts
+
+
+# --- the whole command on a tiny checkpoint ---------------------------------------------------
+
+
+@pytest.fixture
+def tiny_ckpt(tmp_path) -> Path:
+    return Path(save_tiny(_sharp_llama(), tmp_path / "base"))
+
+
+def _files(tmp_path: Path) -> tuple[Path, Path, Path]:
+    facts = tmp_path / "facts.jsonl"
+    facts.write_text("".join(json.dumps({"prompt": p, "target": t, "paraphrases": [p.lower()]}) + "\n" for p, t in FACTS))
+    side = tmp_path / "neighbours.jsonl"
+    side.write_text(json.dumps({"prompt": "Snow is ", "target": "w"}) + "\n")
+    text = tmp_path / "passage.txt"
+    text.write_text("A short passage of plain text.")
+    return facts, side, text
+
+
+def test_surgery_writes_a_signed_patch_with_method_evals_and_panel_files(tiny_ckpt, tmp_path, keypair):
+    facts, side, text = _files(tmp_path)
+    cfg = S.SurgeryConfig(steps=40, lr=0.1, kl_weight=1.0)
+    res = S.surgery(tiny_ckpt, facts, tmp_path / "fix", key=keypair[0], component="L2.attn.v", config=cfg,
+                    panels=[side, text], default_panels=False, include_absent=True, allow_regressions=True)
+    p = engine.Patch.load(res.patch)
+    m = p.manifest
+    assert m["method"]["component"] == "L2.attn.v" and m["method"]["seed"] == 0
+    assert set(m["method"]["versions"]) == {"patchkit", "torch", "transformers"}
+    assert [e["tensor"] for e in m["edits"]] == ["model.layers.2.self_attn.v_proj.weight"]
+    names = [e["name"] for e in m["evals"]["panels"]]
+    assert names == ["facts", "facts.paraphrases", "neighbours", "passage"]
+    for e in m["evals"]["panels"]:
+        assert (res.patch / e["file"]).is_file()
+    assert engine.verify(res.patch, base=tiny_ckpt, pubkey=keypair[1]).ok
+    assert res.params == 16 * 32  # 2 kv heads x head_dim 8 rows, hidden 32 columns
+
+
+def test_surgery_refuses_a_regression_and_writes_nothing(tiny_ckpt, tmp_path, keypair):
+    facts, side, text = _files(tmp_path)
+    cfg = S.SurgeryConfig(steps=30, lr=1.0, kl_weight=0.0)  # reckless: moves everything
+    with pytest.raises(errors.RegressionError) as info:
+        S.surgery(tiny_ckpt, facts, tmp_path / "fix", key=keypair[0], component="L1.attn", config=cfg,
+                  panels=[side, text], default_panels=False, include_absent=True,
+                  tolerances={"perplexity": 0.0001})
+    assert not (tmp_path / "fix").exists()
+    assert info.value.result.regressions  # the table is still available to print
+
+
+def test_minimize_prunes_heads_whose_delta_is_not_needed(tmp_path):
+    from patchkit import evals
+
+    model, tok = _sharp_llama(), tiny_tokenizer()
+    amap = arch.for_model(model)
+    head = S.as_targets(amap.resolve("L2.attn.v.h1"))
+    cfg = S.SurgeryConfig(steps=60, lr=0.1, kl_weight=0.0)
+    edited = S.train_slices(model, tok, FACTS, head, config=cfg).edited
+    facts_file = tmp_path / "facts.jsonl"
+    facts_file.write_text("".join(json.dumps({"prompt": p, "target": t}) + "\n" for p, t in FACTS))
+    panels = [evals.load_panel(facts_file, kind="facts")]
+    before = [evals.run_panel(model, tok, p) for p in panels]
+    full = S.as_targets(amap.resolve("L2.attn.v"))
+    kept, out, name = S._minimize(model, tok, amap, "L2.attn.v", full, edited, FACTS, [], cfg, panels, before,
+                                  S.DEFAULT_TOLERANCES, evals)
+    assert name == "L2.attn.v.h1"
+    assert [t.slices for t in kept] == [t.slices for t in head]
+    S.check_untouched(dict(model.named_parameters()), out, kept)
