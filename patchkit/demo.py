@@ -1,0 +1,164 @@
+"""``patchkit demo``: the whole story on a real model, in a few minutes on 2 CPU cores.
+
+Prepare SmolLM2-135M-Instruct, trace the routing failure on "The capital of
+Poland is", triage the capitals panel, repair the routing failures by
+training one slice, print the before/after table, sign, verify, apply to the
+checkpoint, reload the patched checkpoint with plain transformers and show its
+answers, then revert and show the base restored bit for bit.
+
+The signing key is created in the working directory (a temporary one by
+default), never in the repository.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+COMPONENT = "L15.attn.v"
+STEPS = ["prepare", "trace", "triage", "surgery", "verify", "apply", "reload", "revert"]
+
+
+def run(workdir: Path | None = None, keep: bool = False, echo: Callable[[str], None] = print,
+        model: str = "smollm2") -> dict[str, object]:
+    """Run the demo; returns the key figures (for tests and scripts).
+
+    Args:
+        workdir: where to write the key, the patch and the patched/restored
+            checkpoints (default: a temporary directory, removed at the end).
+        keep: keep the temporary directory.
+        echo: where to print.
+        model: the prepared model to repair.
+    """
+    from tqdm import tqdm
+
+    tmp = None
+    if workdir is None:
+        tmp = Path(tempfile.mkdtemp(prefix="patchkit-demo-"))
+        workdir = tmp
+    workdir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    stages = tqdm(STEPS, desc="demo", unit="stage", position=0)
+    figures: dict[str, object] = {"workdir": str(workdir)}
+    try:
+        figures.update(_story(workdir, model, echo, stages))
+    finally:
+        stages.close()
+        if tmp is not None and not keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    figures["seconds"] = round(time.perf_counter() - start, 1)
+    echo(f"\ndemo finished in {figures['seconds']}s" + (f"; files kept in {workdir}" if keep or tmp is None else ""))
+    return figures
+
+
+def _stage(stages, echo: Callable[[str], None], name: str, title: str) -> None:
+    stages.set_description(f"demo: {name}")
+    echo(f"\n== {title} ==")
+
+
+def _story(workdir: Path, model_name: str, echo: Callable[[str], None], stages) -> dict[str, object]:
+    import torch
+
+    from patchkit import engine, evals, models, signing, trace, triage
+    from patchkit import surgery as surg
+
+    figures: dict[str, object] = {}
+    facts_file = Path(str(resources.files("patchkit") / "data" / "capitals.jsonl"))
+
+    _stage(stages, echo, "prepare", f"1. prepare {model_name} (a plain safetensors checkpoint, cached)")
+    base = models.prepare(model_name)
+    echo(f"base checkpoint: {base}")
+    stages.update(1)
+
+    _stage(stages, echo, "trace", "2. trace: who overrides ' Warsaw'?")
+    m, tok = models.load_model(base)
+    with models.single_thread():
+        tr = trace.trace(m, tok, "The capital of Poland is", " Warsaw")
+    echo(trace.format_trace(tr, top=8))
+    figures["trace"] = {"rival": tr.rival, "logit_diff": round(tr.logit_diff, 3)}
+    stages.update(1)
+
+    _stage(stages, echo, "triage", "3. triage the capitals panel: routing or absent?")
+    facts = evals.load_facts(facts_file)
+    report = triage.triage(m, tok, facts, progress=True)
+    echo(triage.format_report(report))
+    routing = report.group("routing")
+    figures["triage"] = report.counts
+    stages.update(1)
+
+    _stage(stages, echo, "surgery", f"4. surgery: train only {COMPONENT} on the facts")
+    key = workdir / "demo-key.pem"
+    if not key.exists():
+        signing.keygen(key)
+    pub = key.with_name(key.name + ".pub")
+    patch_dir = workdir / "smollm2-capitals"
+    result = surg.surgery(base, facts_file, patch_dir, key=key, component=COMPONENT, force=True, progress=True,
+                          description=f"Fixes {len(routing)} capitals the model overrides with ' the'.",
+                          log=lambda msg: echo(msg))
+    del m
+    echo(surg.format_table(result))
+    echo(f"trained {len(result.trained_facts)} facts in {result.train.seconds:.1f}s; "
+         f"routing failures fixed: {_fixed(result)}")
+    figures["panels"] = result.panels
+    figures["params"] = result.params
+    stages.update(1)
+
+    _stage(stages, echo, "verify", "5. verify the signed patch against the base")
+    rep = engine.verify(patch_dir, base=base, pubkey=pub)
+    for c in rep.checks:
+        echo(f"{'ok  ' if c.ok else 'FAIL'}  {c.name:<18} {c.detail}")
+    figures["verified"] = rep.ok
+    stages.update(1)
+
+    _stage(stages, echo, "apply", "6. apply the patch to the checkpoint (streams only the touched slice)")
+    patched = engine.apply(patch_dir, base, workdir / "patched", pubkey=pub, force=True)
+    echo(f"patched checkpoint: {patched}")
+    stages.update(1)
+
+    _stage(stages, echo, "reload", "7. reload the patched checkpoint with plain transformers")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    pm = AutoModelForCausalLM.from_pretrained(str(patched), dtype=torch.float32).eval()
+    ptok = AutoTokenizer.from_pretrained(str(patched))
+    answers = {}
+    with models.single_thread(), torch.no_grad():
+        for item in routing:
+            ids = ptok(item.prompt, return_tensors="pt").input_ids
+            out = pm.generate(ids, max_new_tokens=3, do_sample=False, pad_token_id=ptok.eos_token_id)
+            answers[item.prompt] = ptok.decode(out[0, ids.shape[1]:])
+            echo(f"{item.prompt!r:40} -> {answers[item.prompt]!r}")
+    figures["answers"] = answers
+    del pm
+    stages.update(1)
+
+    _stage(stages, echo, "revert", "8. revert, and compare with the base bit for bit")
+    restored = engine.revert(patch_dir, patched, workdir / "restored", pubkey=pub, force=True)
+    same = _weights_sha(restored) == _weights_sha(base)
+    echo(f"restored checkpoint: {restored}")
+    echo("weights identical to the base, byte for byte" if same else "RESTORED WEIGHTS DIFFER FROM THE BASE")
+    figures["restored_identical"] = same
+    stages.update(1)
+    return figures
+
+
+def _fixed(result) -> str:
+    row = next(r for r in result.panels if r["kind"] == "facts")
+    return f"{int(row['before'])}/{row['n']} -> {int(row['after'])}/{row['n']}"
+
+
+def _weights_sha(path: Path) -> dict[str, str]:
+    """sha256 of every weight file of a checkpoint, by name."""
+    root = path if path.is_dir() else path.parent
+    out = {}
+    for f in sorted(root.glob("*.safetensors")):
+        h = hashlib.sha256()
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        out[f.name] = h.hexdigest()
+    return out
