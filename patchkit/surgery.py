@@ -621,7 +621,7 @@ def _panel_row(evals: Any, panel: Any, before: Any, after: Any, tol: Mapping[str
         row["source"] = row["file"]  # derived: each fact's paraphrased prompts, same target
     if row["metric"] == "accuracy":
         # regressions: right before, wrong after (computed from per-item correctness)
-        row["broken"] = _broken(before, after)
+        row["broken"] = _broken(panel, before, after)
     return row
 
 
@@ -630,13 +630,19 @@ def _panel_file_of_facts(panel: Any) -> str:
     return f"panels/{stem}{Path(panel.path).suffix}"
 
 
-def _broken(before: Any, after: Any) -> int:
-    """Items whose prediction changed from the right answer (approximate: a right answer changing)."""
-    ok_b = getattr(before, "item_correct", None)
-    ok_a = getattr(after, "item_correct", None)
-    if ok_b is not None and ok_a is not None:
-        return sum(1 for b, a in zip(ok_b, ok_a) if b and not a)
-    return max(0, before.correct - after.correct)
+def _broken(panel: Any, before: Any, after: Any) -> int:
+    """Items right before whose answer changed (so are wrong after).
+
+    An item counts as right when its decoded teacher-forced top-1 tokens
+    spell the target; where decoding does not round-trip, the net drop in
+    correct answers is the floor.
+    """
+    broken = sum(
+        1
+        for fact, b, a in zip(panel.items, before.predictions, after.predictions)
+        if b == fact.target and a != b
+    )
+    return max(broken, before.correct - after.correct)
 
 
 def _regressions(rows: Sequence[Mapping[str, Any]], tol: Mapping[str, float]) -> list[str]:
