@@ -169,3 +169,26 @@ def test_minimize_prunes_heads_whose_delta_is_not_needed(tmp_path):
     assert name == "L2.attn.v.h1"
     assert [t.slices for t in kept] == [t.slices for t in head]
     S.check_untouched(dict(model.named_parameters()), out, kept)
+
+
+def test_cli_surgery_prints_the_table_and_exits_12_on_a_regression(tiny_ckpt, tmp_path, keypair):
+    from click.testing import CliRunner
+
+    from patchkit.cli import cli
+
+    facts, side, text = _files(tmp_path)
+    args = ["surgery", str(tiny_ckpt), "--facts", str(facts), "--component", "L1.attn", "--include-absent",
+            "--panel", str(side), "--steps", "20", "--lr", "1.0", "--kl-weight", "0"]
+    runner = CliRunner()
+    refused = runner.invoke(cli, args + ["-o", str(tmp_path / "fix"), "--key", str(keypair[0])])
+    assert isinstance(refused.exception, errors.RegressionError)
+    assert "panel" in refused.output and "regressions:" in refused.output
+    assert not (tmp_path / "fix").exists()
+    with pytest.raises(SystemExit) as code:  # through main(): the exit-code table
+        from patchkit.cli import main
+
+        main(args + ["-o", str(tmp_path / "fix"), "--key", str(keypair[0])])
+    assert code.value.code == 12
+    dry = runner.invoke(cli, args + ["--dry-run", "--allow-regressions", "--json"])
+    assert dry.exit_code == 0, dry.output
+    assert json.loads(dry.output[dry.output.index("{"):])["component"] == "L1.attn"
