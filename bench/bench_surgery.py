@@ -39,6 +39,7 @@ def run(sizes: list[int], component: str) -> list[dict]:
             "facts": n,
             "trained": len(res.trained_facts),
             "absent_skipped": len(res.skipped_absent),
+            "routing_fixed": f"{res.routing_fixed[0]}/{res.routing_fixed[1]}",
             "right_before": int(f["before"]),
             "right_after": int(f["after"]),
             "general_changed": by["general"]["changed"],
@@ -59,10 +60,10 @@ def main() -> None:
     ap.add_argument("--component", default="L15.attn.v")
     args = ap.parse_args()
     rows = run(args.sizes, args.component)
-    print(f"\n{'facts':>5} {'trained':>7} {'right before':>12} {'after':>6} {'general Δ':>9} {'side Δ':>6} "
+    print(f"\n{'facts':>5} {'routing fixed':>13} {'trained':>7} {'right before':>12} {'after':>6} {'general Δ':>9} {'side Δ':>6} "
           f"{'ppl':>16} {'train s':>7} {'total s':>7}")
     for r in rows:
-        print(f"{r['facts']:>5} {r['trained']:>7} {r['right_before']:>12} {r['right_after']:>6} "
+        print(f"{r['facts']:>5} {r['routing_fixed']:>13} {r['trained']:>7} {r['right_before']:>12} {r['right_after']:>6} "
               f"{r['general_changed']:>9} {r['side_effects_changed']:>6} "
               f"{r['ppl_before']:>7.2f} -> {r['ppl_after']:<6.2f} {r['train_s']:>7} {r['total_s']:>7}")
 

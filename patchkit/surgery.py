@@ -406,6 +406,8 @@ class SurgeryResult:
     seconds: float
     minimized_from: str | None = None
     edited: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
+    triage_counts: dict[str, int] = field(default_factory=dict)
+    routing_fixed: tuple[int, int] = (0, 0)  # (fixed, routing failures) on the facts panel
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -419,6 +421,8 @@ class SurgeryResult:
             "panels": self.panels,
             "regressions": self.regressions,
             "minimized_from": self.minimized_from,
+            "triage": self.triage_counts,
+            "routing_fixed": list(self.routing_fixed),
             "seconds": round(self.seconds, 2),
             "train_seconds": round(self.train.seconds, 2),
             "final_loss": self.train.losses[-1] if self.train.losses else None,
@@ -563,6 +567,11 @@ def surgery(
     method = _method(component, targets, config, train, train_facts, texts, preserve, n_params, minimized_from)
     result = SurgeryResult(None, component, targets, train_facts, absent if not include_absent else [], rows,
                            regressions, n_params, model_params, train, method, 0.0, minimized_from, edited)
+    result.triage_counts = report.counts
+    routing = {(i.prompt, i.target) for i in report.group("routing")}
+    fixed = sum(1 for f, pred in zip(panel_list[0].items, after[0].predictions)
+                if (f.prompt, f.target) in routing and pred == f.target)
+    result.routing_fixed = (fixed, len(routing))
     if regressions and not allow_regressions:
         result.seconds = time.perf_counter() - start
         raise SurgeryRegression(result)
@@ -724,6 +733,8 @@ def format_table(result: SurgeryResult) -> str:
         else:
             b, a = f"{r['before']:.2f}", f"{r['after']:.2f}"
         lines.append(f"{r['name']:<24}{r['kind']:<14}{b:>12}{a:>12}{r['changed']:>9}")
+    if result.routing_fixed[1]:
+        lines.append(f"routing failures fixed: {result.routing_fixed[0]}/{result.routing_fixed[1]}")
     if result.skipped_absent:
         lines.append(f"skipped (absent, needs training not surgery): {len(result.skipped_absent)}")
     lines.append("regressions: " + ("; ".join(result.regressions) if result.regressions else "none"))
