@@ -16,7 +16,6 @@ put. Optimiser: Adam, full batch, fixed seed, so a run is deterministic on CPU.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -67,14 +66,6 @@ class SliceTarget:
 def as_targets(items: Iterable[Any]) -> list[SliceTarget]:
     """Accept arch.TensorSlice objects (or anything with tensor/slices/label)."""
     return [SliceTarget(i.tensor, tuple(i.slices), getattr(i, "label", "") or "") for i in items]
-
-
-def _slice_numel(shape: Sequence[int], slices: tuple[slice, ...]) -> int:
-    n = 1
-    for dim, size in enumerate(shape):
-        s = slices[dim] if dim < len(slices) else slice(None)
-        n *= len(range(*s.indices(size)))
-    return n
 
 
 def slice_params(model: torch.nn.Module, targets: Sequence[SliceTarget]) -> int:
@@ -235,6 +226,17 @@ def train_slices(
         >>> res = train_slices(model, tok, [("The capital of Poland is", " Warsaw")],
         ...                    [SliceTarget("model.layers.15.self_attn.v_proj.weight", (slice(None),) * 2)])
     """
+    from patchkit.models import single_thread
+
+    # One intra-op thread: the same thread count every run makes the result
+    # bit-reproducible, and on shared cores two threads' barriers are 10x slower.
+    with single_thread():
+        return _train_slices(model, tokenizer, facts, targets, preserve, config, progress)
+
+
+def _train_slices(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[str, str]],
+                  targets: Sequence[SliceTarget], preserve: Sequence[str], config: SurgeryConfig,
+                  progress: Callable[[int, dict[str, float]], None] | None) -> TrainResult:
     if not facts:
         raise errors.UsageError("no facts to train on")
     if not targets:
@@ -538,9 +540,8 @@ def surgery(
     before = [evals.run_panel(m, tok, p, progress=progress) for p in panel_list]
 
     texts = load_preserve(preserve)
-    with models.single_thread():
-        train = train_slices(m, tok, train_facts, targets, preserve=texts, config=config,
-                             progress=_step_bar(config.steps) if progress else None)
+    train = train_slices(m, tok, train_facts, targets, preserve=texts, config=config,
+                         progress=_step_bar(config.steps) if progress else None)
     base_sd = {k: v.detach() for k, v in m.named_parameters()}
     check_untouched(base_sd, train.edited, targets)
     edited = train.edited
@@ -815,8 +816,7 @@ def _minimize(m: Any, tok: Any, amap: Any, component: str, targets: list[SliceTa
         if passes(trial):
             kept, current = cand, trial
             continue
-        with _threads_one():
-            retrained = train_slices(m, tok, facts, cand_targets, preserve=texts, config=config).edited
+        retrained = train_slices(m, tok, facts, cand_targets, preserve=texts, config=config).edited
         if passes(retrained):
             kept, current = cand, retrained
     if len(kept) == len(heads):
@@ -824,7 +824,3 @@ def _minimize(m: Any, tok: Any, amap: Any, component: str, targets: list[SliceTa
     return [t for ts in kept.values() for t in ts], current, "+".join(kept)
 
 
-def _threads_one():
-    from patchkit.models import single_thread
-
-    return single_thread()

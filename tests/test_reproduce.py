@@ -50,7 +50,6 @@ def test_a_claim_that_does_not_match_is_reported_not_reproduced(tiny_patch, tmp_
     evals = json.loads(json.dumps(p.manifest["evals"]))
     evals["panels"][0]["after"] = evals["panels"][0]["after"] + 1  # claim one more fact fixed
     evals["panels"][-1]["after"] *= 1.01  # and a perplexity 1% off
-    edited = {}
     model = tiny_llama(torch.float32)
     with torch.no_grad():
         model.lm_head.weight.mul_(20)
