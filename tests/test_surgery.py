@@ -122,6 +122,27 @@ def _files(tmp_path: Path) -> tuple[Path, Path, Path]:
     return facts, side, text
 
 
+def _sharp_gpt2():
+    model = tiny_gpt2(torch.float32)
+    with torch.no_grad():
+        model.transformer.wte.weight.mul_(20)  # tied output head: sharper logits, as for Llama above
+    return model
+
+
+def test_gpt2_surgery_patch_records_only_the_value_columns_and_reproduces(tmp_path, keypair):
+    from patchkit import reproduce
+
+    base = Path(save_tiny(_sharp_gpt2(), tmp_path / "base"))
+    facts, side, text = _files(tmp_path)
+    res = S.surgery(base, facts, tmp_path / "fix", key=keypair[0], component="L2.attn.v",
+                    config=S.SurgeryConfig(steps=20, lr=0.1, kl_weight=1.0), panels=[side, text],
+                    default_panels=False, include_absent=True, allow_regressions=True)
+    (edit,) = engine.Patch.load(res.patch).edits
+    assert edit["tensor"] == "transformer.h.2.attn.c_attn.weight"
+    assert edit["slice"][1][0] >= 64 and edit["slice"][1][1] <= 96  # inside columns 2d..3d (d=32)
+    assert all(c.ok for c in reproduce.reproduce(res.patch, base))
+
+
 def test_surgery_writes_a_signed_patch_with_method_evals_and_panel_files(tiny_ckpt, tmp_path, keypair):
     facts, side, text = _files(tmp_path)
     cfg = S.SurgeryConfig(steps=40, lr=0.1, kl_weight=1.0)
