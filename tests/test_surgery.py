@@ -213,3 +213,17 @@ def test_cli_surgery_prints_the_table_and_exits_12_on_a_regression(tiny_ckpt, tm
     dry = runner.invoke(cli, args + ["--dry-run", "--allow-regressions", "--json"])
     assert dry.exit_code == 0, dry.output
     assert json.loads(dry.output[dry.output.index("{"):])["component"] == "L1.attn"
+
+
+def test_load_preserve_adds_user_files_to_the_shipped_set(tmp_path):
+    jl = tmp_path / "more.jsonl"
+    jl.write_text(json.dumps({"text": "alpha"}) + "\n\n" + json.dumps({"prompt": "beta"}) + "\n")
+    txt = tmp_path / "more.txt"
+    txt.write_text("gamma\n\ndelta\n")
+    shipped = S.load_preserve()
+    assert S.load_preserve([jl, txt]) == shipped + ["alpha", "beta", "gamma", "delta"]
+    assert S.load_preserve([txt], default=False) == ["gamma", "delta"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json\n")
+    with pytest.raises(errors.SchemaError, match="bad.jsonl:1"):
+        S.load_preserve([bad])
