@@ -8,7 +8,11 @@ as one line and exits with the code from ``EXIT_CODES``.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import sys
+import warnings
+from pathlib import Path
 
 import click
 
@@ -53,10 +57,6 @@ def cli() -> None:
 
 # ---- engine commands: keygen, create, apply, revert, verify, show -------------------------
 
-import contextlib  # noqa: E402  (kept in this section so concurrent edits of the import block cannot clash)
-import json  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 _KEY = click.Path(dir_okay=False, path_type=Path)
 _EXISTING_KEY = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -219,8 +219,6 @@ def _echo_summary(s: dict) -> None:
 
 
 # ---- diagnosis commands: models, trace, triage, eval ---------------------------------------
-import json  # noqa: E402  (imports kept inside this section so sections can be edited apart)
-from pathlib import Path  # noqa: E402
 
 
 @cli.group()
@@ -406,7 +404,6 @@ def demo(workdir: Path | None, keep: bool) -> None:
 
 # ---- hub commands: push, pull ------------------------------------------------------------
 
-from pathlib import Path  # noqa: E402  (kept inside this section so sections can be edited apart)
 
 
 @cli.command()
