@@ -103,7 +103,7 @@ def _story(workdir: Path, model_name: str, echo: Callable[[str], None], stages) 
     del m
     echo(surg.format_table(result))
     echo(f"trained {len(result.trained_facts)} facts in {result.train.seconds:.1f}s; "
-         f"routing failures fixed: {_fixed(result)}")
+         f"facts right: {_fixed(result)}")
     figures["panels"] = result.panels
     figures["params"] = result.params
     stages.update(1)
@@ -120,20 +120,25 @@ def _story(workdir: Path, model_name: str, echo: Callable[[str], None], stages) 
     echo(f"patched checkpoint: {patched}")
     stages.update(1)
 
-    _stage(stages, echo, "reload", "7. reload the patched checkpoint with plain transformers")
+    _stage(stages, echo, "reload", "7. reload base and patched checkpoints with plain transformers and generate")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    pm = AutoModelForCausalLM.from_pretrained(str(patched), dtype=torch.float32).eval()
     ptok = AutoTokenizer.from_pretrained(str(patched))
-    answers = {}
-    with models.single_thread(), torch.no_grad():
-        for item in routing:
-            ids = ptok(item.prompt, return_tensors="pt").input_ids
-            out = pm.generate(ids, max_new_tokens=3, do_sample=False, pad_token_id=ptok.eos_token_id)
-            answers[item.prompt] = ptok.decode(out[0, ids.shape[1]:])
-            echo(f"{item.prompt!r:40} -> {answers[item.prompt]!r}")
+    generated: dict[str, dict[str, str]] = {}
+    for label, path in (("base", base), ("patched", patched)):
+        lm = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32).eval()
+        with models.single_thread(), torch.no_grad():
+            for item in routing:
+                ids = ptok(item.prompt, return_tensors="pt").input_ids
+                out = lm.generate(ids, max_new_tokens=3, do_sample=False, pad_token_id=ptok.eos_token_id)
+                generated.setdefault(label, {})[item.prompt] = ptok.decode(out[0, ids.shape[1]:])
+        del lm
+    answers = generated["patched"]
+    echo(f"{'prompt':40} {'base':>16}    patched")
+    for item in routing:
+        echo(f"{item.prompt!r:40} {generated['base'][item.prompt]!r:>16} -> {answers[item.prompt]!r}")
     figures["answers"] = answers
-    del pm
+    figures["base_answers"] = generated["base"]
     stages.update(1)
 
     _stage(stages, echo, "revert", "8. revert, and compare with the base bit for bit")

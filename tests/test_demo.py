@@ -20,6 +20,7 @@ def test_demo_repairs_verifies_reloads_and_restores_the_base(tmp_path):
     assert figures["verified"] and figures["restored_identical"]
     answers = figures["answers"]
     assert answers["The capital of Poland is"].startswith(" Warsaw")
+    assert figures["base_answers"]["The capital of Poland is"].startswith(" the")  # the failure it fixed
     assert not list((tmp_path / "demo").glob("**/*.pem")) or all(
         "demo-key" in p.name for p in (tmp_path / "demo").glob("**/*.pem")
     )  # the key lives in the demo's own directory
