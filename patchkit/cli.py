@@ -344,7 +344,7 @@ def eval_(model: str, facts_path: Path | None, panel_specs: tuple[str, ...], pat
 @click.option("--facts", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Facts JSON Lines to repair.")
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Patch directory to write (omit with --dry-run).")
 @click.option("--key", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Private key to sign with.")
-@click.option("--component", help="Component to train, e.g. L15.attn.v or L15.attn.v.h2 (default: triage's suggestion).")
+@click.option("--component", multiple=True, help="Component to train, e.g. L15.attn.v or L15.attn.v.h2 (default: triage's suggestion). Repeat it to try several in order: the first that passes every panel ships.")
 @click.option("--preserve", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Extra preservation texts (.jsonl or .txt), added to the shipped set.")
 @click.option("--panel", "panels", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Extra eval panel (facts .jsonl judged as side effects, or .txt for perplexity).")
 @click.option("--steps", default=30, show_default=True, help="Adam steps (full batch of facts).")
@@ -361,7 +361,7 @@ def eval_(model: str, facts_path: Path | None, panel_specs: tuple[str, ...], pat
 @click.option("--description", help="Patch description.")
 @click.option("--force", is_flag=True, help="Replace an existing patch directory.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def surgery(model: str, facts: Path, out: Path | None, key: Path | None, component: str | None,
+def surgery(model: str, facts: Path, out: Path | None, key: Path | None, component: tuple[str, ...],
             preserve: tuple[Path, ...], panels: tuple[Path, ...], steps: int, lr: float, kl_weight: float,
             ce_weight: float, preserve_batch: int, seed: int, include_absent: bool, minimize: bool,
             allow_regressions: bool, dry_run: bool, name: str | None, description: str | None, force: bool,
@@ -375,7 +375,7 @@ def surgery(model: str, facts: Path, out: Path | None, key: Path | None, compone
                                 preserve_batch=preserve_batch)
     log = (lambda m: None) if as_json else (lambda m: click.echo(m, err=True))
     try:
-        result = surg.surgery(model, facts, None if dry_run else out, key=key, component=component, config=config,
+        result = surg.surgery(model, facts, None if dry_run else out, key=key, component=list(component), config=config,
                               preserve=preserve, panels=panels, include_absent=include_absent, minimize=minimize,
                               allow_regressions=allow_regressions, name=name, description=description, force=force,
                               progress=not as_json, log=log)

@@ -410,6 +410,8 @@ class SurgeryResult:
     edited: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
     triage_counts: dict[str, int] = field(default_factory=dict)
     routing_fixed: tuple[int, int] = (0, 0)  # (fixed, routing failures) on the facts panel
+    tried: list[dict[str, Any]] = field(default_factory=list)  # components judged, in order: name, regressions
+    after_predictions: list[str] = field(default_factory=list, repr=False)  # the facts panel's, after the edit
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -425,6 +427,7 @@ class SurgeryResult:
             "minimized_from": self.minimized_from,
             "triage": self.triage_counts,
             "routing_fixed": list(self.routing_fixed),
+            "tried": self.tried,
             "seconds": round(self.seconds, 2),
             "train_seconds": round(self.train.seconds, 2),
             "final_loss": self.train.losses[-1] if self.train.losses else None,
@@ -468,7 +471,7 @@ def surgery(
     out: str | Path | None,
     *,
     key: str | Path | None,
-    component: str | None = None,
+    component: str | Sequence[str] | None = None,
     config: SurgeryConfig = SurgeryConfig(),
     preserve: Sequence[str | Path] = (),
     panels: Sequence[str | Path] = (),
@@ -490,18 +493,22 @@ def surgery(
         facts: facts JSON Lines file (``schemas/facts.schema.json``).
         out: patch directory to write (None: measure only, write nothing).
         key: private key to sign with (``patchkit keygen``).
-        component: e.g. ``L15.attn.v`` or ``L15.attn.v.h2``; default: triage's suggestion.
+        component: e.g. ``L15.attn.v`` or ``L15.attn.v.h2``; default: triage's suggestion. A sequence
+            of names is tried in order: each refused one is reported, the first whose edit passes
+            every panel ships.
         config: training hyper-parameters.
         preserve: extra preservation files (added to the shipped set).
         panels: extra eval panels (facts files judged as side effects, or ``.txt`` perplexity).
         default_panels: also run the shipped general, side-effect and perplexity panels.
         include_absent: also train facts triaged ``absent`` (default: report and skip them).
         minimize: prune the slice to the fewest heads that still do the job.
-        allow_regressions: write the patch even if a panel regresses beyond tolerance.
+        allow_regressions: write the patch even if a panel regresses beyond tolerance (with several
+            components and none passing: the first one's).
     Returns:
         A :class:`SurgeryResult` (``.patch`` is the written directory).
     Raises:
-        RegressionError: a panel regressed and ``allow_regressions`` is False (nothing written).
+        RegressionError: a panel regressed (for every component tried) and ``allow_regressions``
+            is False (nothing written).
 
     Example:
         >>> surgery("smollm2", "capitals.jsonl", "fix/", key="key.pem")   # doctest: +SKIP
@@ -527,19 +534,70 @@ def surgery(
         if include_absent or by_prompt[(f.prompt, f.target)].verdict != "absent"
     ]
     failing = [f for f in fact_list if by_prompt[(f.prompt, f.target)].verdict != "ok"]
-    component = component or report.suggested_component
-    if not component:
+    if isinstance(component, str):
+        candidates = [component]
+    elif component:
+        candidates = list(component)
+    else:
+        candidates = [report.suggested_component] if report.suggested_component else []
+    if not candidates:
         raise errors.UsageError("triage found no routing failure to repair; name one with --component")
-    targets = as_targets(amap.resolve(component))
-    say(f"triage: {report.counts}; component {component}; absent skipped: {len(absent) if not include_absent else 0}")
+    for c in candidates:
+        amap.resolve(c)  # a bad name fails before any training
+    say(f"triage: {report.counts}; component{'s' if len(candidates) > 1 else ''} {', '.join(candidates)}; "
+        f"absent skipped: {len(absent) if not include_absent else 0}")
     if not [f for f in failing if include_absent or f.prompt not in absent]:
         raise errors.UsageError("no failing fact to repair (all ok or absent; --include-absent trains absent ones)")
 
     panel_list = _panels(evals, Path(facts), panels, default_panels)
     say("eval before: " + ", ".join(p.name for p in panel_list))
     before = [evals.run_panel(m, tok, p, progress=progress) for p in panel_list]
-
     texts = load_preserve(preserve)
+
+    tried: list[SurgeryResult] = []
+    for cand in candidates:
+        if len(candidates) > 1:
+            say(f"surgery: training {cand}")
+        result = _attempt(m, tok, amap, evals, cand, train_facts, texts, preserve, config, panel_list, before, tol,
+                          minimize, progress, say)
+        result.skipped_absent = absent if not include_absent else []
+        result.triage_counts = report.counts
+        routing = {(i.prompt, i.target) for i in report.group("routing")}
+        fixed = sum(1 for f, pred in zip(panel_list[0].items, result.after_predictions)
+                    if (f.prompt, f.target) in routing and pred == f.target)
+        result.routing_fixed = (fixed, len(routing))
+        tried.append(result)
+        if not result.regressions:
+            break
+        if len(candidates) > 1:
+            say(f"refused {cand}: " + "; ".join(result.regressions))
+    passed = [r for r in tried if not r.regressions]
+    result = passed[0] if passed else tried[0]
+    result.tried = [{"component": r.component, "regressions": list(r.regressions)} for r in tried]
+    if not passed and not allow_regressions:
+        result.seconds = time.perf_counter() - start
+        raise SurgeryRegression(result)
+    if out is not None:
+        from patchkit import engine
+
+        extra = {_panel_file(p): p.path for p in panel_list if p.kind != "paraphrases"}
+        labels = {t.tensor: t.label for t in result.targets if t.label}
+        result.patch = engine.create(
+            base_path, result.edited, out, key=key, name=name or Path(out).name,
+            description=description or _describe(result.component, train_facts, result.params),
+            method=result.method, evals={"panels": [dict(r) for r in result.panels]}, extra_files=extra,
+            labels=labels, force=force,
+        )
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _attempt(m: Any, tok: Any, amap: Any, evals: Any, component: str, train_facts: Sequence[tuple[str, str]],
+             texts: Sequence[str], preserve: Sequence[str | Path], config: SurgeryConfig,
+             panel_list: Sequence[Any], before: Sequence[Any], tol: Mapping[str, float], minimize: bool,
+             progress: bool, say: Callable[[str], None]) -> SurgeryResult:
+    """Train one component, check the slice, optionally minimize, and judge the edit on every panel."""
+    targets = as_targets(amap.resolve(component))
     train = train_slices(m, tok, train_facts, targets, preserve=texts, config=config,
                          progress=_step_bar(config.steps) if progress else None)
     base_sd = {k: v.detach() for k, v in m.named_parameters()}
@@ -566,27 +624,9 @@ def surgery(
     n_params = slice_params(m, targets)
     model_params = sum(p.numel() for p in m.parameters())
     method = _method(component, targets, config, train, train_facts, texts, preserve, n_params, minimized_from)
-    result = SurgeryResult(None, component, targets, train_facts, absent if not include_absent else [], rows,
-                           regressions, n_params, model_params, train, method, 0.0, minimized_from, edited)
-    result.triage_counts = report.counts
-    routing = {(i.prompt, i.target) for i in report.group("routing")}
-    fixed = sum(1 for f, pred in zip(panel_list[0].items, after[0].predictions)
-                if (f.prompt, f.target) in routing and pred == f.target)
-    result.routing_fixed = (fixed, len(routing))
-    if regressions and not allow_regressions:
-        result.seconds = time.perf_counter() - start
-        raise SurgeryRegression(result)
-    if out is not None:
-        from patchkit import engine
-
-        extra = {_panel_file(p): p.path for p in panel_list if p.kind != "paraphrases"}
-        labels = {t.tensor: t.label for t in targets if t.label}
-        result.patch = engine.create(
-            base_path, edited, out, key=key, name=name or Path(out).name,
-            description=description or _describe(component, train_facts, n_params),
-            method=method, evals={"panels": [dict(r) for r in rows]}, extra_files=extra, labels=labels, force=force,
-        )
-    result.seconds = time.perf_counter() - start
+    result = SurgeryResult(None, component, targets, list(train_facts), [], rows, regressions, n_params,
+                           model_params, train, method, 0.0, minimized_from, edited)
+    result.after_predictions = list(after[0].predictions)
     return result
 
 
@@ -595,9 +635,13 @@ class SurgeryRegression(errors.RegressionError):
 
     def __init__(self, result: SurgeryResult):
         self.result = result
-        super().__init__(
-            "edit regresses " + "; ".join(result.regressions) + " (nothing written; --allow-regressions to write anyway)"
-        )
+        if len(result.tried) > 1:
+            what = "every component tried regresses: " + "; ".join(
+                f"{t['component']}: " + ", ".join(t["regressions"]) for t in result.tried
+            )
+        else:
+            what = "edit regresses " + "; ".join(result.regressions)
+        super().__init__(what + " (nothing written; --allow-regressions to write anyway)")
 
 
 def _panels(evals: Any, facts: Path, extra: Sequence[str | Path], default: bool = True) -> list[Any]:
@@ -727,6 +771,9 @@ def format_table(result: SurgeryResult) -> str:
              f"({result.params / max(result.model_params, 1):.3%} of {result.model_params:,})"]
     if result.minimized_from:
         lines[0] += f" (minimized from {result.minimized_from})"
+    for t in result.tried:
+        if t["regressions"] and t["component"] != result.component:
+            lines.append(f"refused {t['component']}: " + "; ".join(t["regressions"]))
     lines.append(f"{'panel':<24}{'kind':<14}{'before':>12}{'after':>12}{'changed':>9}")
     for r in result.panels:
         if r["metric"] == "accuracy":

@@ -227,3 +227,58 @@ def test_load_preserve_adds_user_files_to_the_shipped_set(tmp_path):
     bad.write_text("{not json\n")
     with pytest.raises(errors.SchemaError, match="bad.jsonl:1"):
         S.load_preserve([bad])
+
+
+# --- several components: tried in order, the first that passes every panel ships ---------------
+
+# On this tiny model (40 steps, lr 0.1, KL weight 1) training L2.attn.v moves the passage's perplexity
+# by -72% and L1.attn.v by +57%: a 65% tolerance refuses the first and passes the second.
+_LOOSE = {"perplexity": 0.65, "side_effects": 1}
+_CFG = S.SurgeryConfig(steps=40, lr=0.1, kl_weight=1.0)
+
+
+def test_surgery_skips_a_refused_component_and_ships_the_next(tiny_ckpt, tmp_path, keypair):
+    facts, side, text = _files(tmp_path)
+    said = []
+    res = S.surgery(tiny_ckpt, facts, tmp_path / "fix", key=keypair[0], component=["L2.attn.v", "L1.attn.v", "L0.attn.v"],
+                    config=_CFG, panels=[side, text], default_panels=False, include_absent=True, tolerances=_LOOSE,
+                    log=said.append)
+    assert res.component == "L1.attn.v" and not res.regressions
+    assert [t["component"] for t in res.tried] == ["L2.attn.v", "L1.attn.v"]  # stops at the first that passes
+    assert res.tried[0]["regressions"][0].startswith("passage: perplexity")
+    assert [m for m in said if m.startswith("refused")] == [f"refused L2.attn.v: {res.tried[0]['regressions'][0]}"]
+    assert engine.Patch.load(res.patch).manifest["method"]["component"] == "L1.attn.v"
+    assert "refused L2.attn.v: passage: perplexity" in S.format_table(res)
+    assert res.to_dict()["tried"] == res.tried
+
+
+def test_surgery_names_every_refused_component_and_writes_nothing(tiny_ckpt, tmp_path, keypair):
+    facts, side, text = _files(tmp_path)
+    with pytest.raises(errors.RegressionError) as info:  # default tolerances: the side-effect answer changes
+        S.surgery(tiny_ckpt, facts, tmp_path / "fix", key=keypair[0], component=["L2.attn.v", "L1.attn.v"],
+                  config=_CFG, panels=[side, text], default_panels=False, include_absent=True)
+    assert not (tmp_path / "fix").exists()
+    msg = str(info.value)
+    assert msg.startswith("every component tried regresses: L2.attn.v: ") and "; L1.attn.v: " in msg
+    assert info.value.result.component == "L2.attn.v"  # the table shown is the first one's
+    # one component: as before, no fallback
+    with pytest.raises(errors.RegressionError) as info:
+        S.surgery(tiny_ckpt, facts, None, key=None, component="L2.attn.v", config=_CFG, panels=[side, text],
+                  default_panels=False, include_absent=True, tolerances=_LOOSE)
+    assert [t["component"] for t in info.value.result.tried] == ["L2.attn.v"]
+    assert str(info.value).startswith("edit regresses passage: perplexity")
+
+
+def test_cli_surgery_takes_repeated_components(tiny_ckpt, tmp_path):
+    from click.testing import CliRunner
+
+    from patchkit.cli import cli
+
+    facts, side, text = _files(tmp_path)
+    res = CliRunner().invoke(cli, ["surgery", str(tiny_ckpt), "--facts", str(facts), "--component", "L2.attn.v",
+                                   "--component", "L1.attn.v", "--include-absent", "--panel", str(side),
+                                   "--steps", "40", "--lr", "0.1", "--kl-weight", "1", "--dry-run",
+                                   "--allow-regressions", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output[res.output.index("{"):])
+    assert [t["component"] for t in out["tried"]] == ["L2.attn.v", "L1.attn.v"]
