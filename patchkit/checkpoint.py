@@ -231,6 +231,15 @@ def array_bytes(a: np.ndarray) -> memoryview:
     return memoryview(np.ascontiguousarray(a).view(np.uint8).reshape(-1))
 
 
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read in 1 MiB chunks so memory stays flat whatever its size."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def sha256_array(a: np.ndarray) -> str:
     """sha256 of an array's raw C-order bytes (the hash recorded for base/patched slices)."""
     return hashlib.sha256(array_bytes(a)).hexdigest()

@@ -12,13 +12,14 @@ default), never in the repository.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+
+from patchkit import checkpoint
 
 COMPONENT = "L15.attn.v"
 STEPS = ["prepare", "trace", "triage", "surgery", "verify", "apply", "reload", "revert"]
@@ -161,9 +162,5 @@ def _weights_sha(path: Path) -> dict[str, str]:
     root = path if path.is_dir() else path.parent
     out = {}
     for f in sorted(root.glob("*.safetensors")):
-        h = hashlib.sha256()
-        with open(f, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        out[f.name] = h.hexdigest()
+        out[f.name] = checkpoint.file_sha256(f)
     return out

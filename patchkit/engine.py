@@ -199,7 +199,7 @@ class Patch:
             raise errors.IntegrityError(f"{path}: missing") from None
         if size != want["size"]:
             raise errors.IntegrityError(f"{path}: {size} bytes, manifest says {want['size']}")
-        found = _file_sha256(path)
+        found = checkpoint.file_sha256(path)
         if found != want["sha256"]:
             raise errors.IntegrityError(f"{path}: sha256 {found[:16]}… but manifest says {want['sha256'][:16]}… (tampered?)")
         try:
@@ -713,9 +713,3 @@ def _fingerprint(ckpt: Checkpoint, hashes: Mapping[str, str]) -> str:
     return checkpoint.fingerprint({n: (t.dtype, t.shape, hashes[n]) for n, t in ckpt.tensors.items()})
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

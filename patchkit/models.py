@@ -10,7 +10,6 @@ the same on every machine, so patches made on one apply on another.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import json
 import os
@@ -21,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from patchkit import errors, settings
+from patchkit import checkpoint, errors, settings
 
 # Names of real models patchkit can prepare locally (see prepare()).
 KNOWN_MODELS = ("smollm2",)
@@ -194,20 +193,12 @@ def _convert(gguf: Path, out: Path) -> None:
         raise errors.CheckpointError(f"converted {gguf.name}: tensor names differ (missing {missing[:3]}, extra {extra[:3]})")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _write_marker(folder: Path, name: str, gguf: Path) -> None:
     info = {
         "name": name,
         "source": gguf.name,
-        "source_sha256": _sha256(gguf),
-        "model_sha256": _sha256(folder / "model.safetensors"),
+        "source_sha256": checkpoint.file_sha256(gguf),
+        "model_sha256": checkpoint.file_sha256(folder / "model.safetensors"),
     }
     (folder / _MARKER).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
 

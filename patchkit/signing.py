@@ -141,6 +141,8 @@ def _verified_resources(sig: Path, key: ec.EllipticCurvePublicKey) -> dict[str, 
 
 def _file_digests(patch_dir: Path) -> dict[str, str]:
     """sha256 of every file model_signing would hash (all but the unsigned and git paths); links refused."""
+    from patchkit.checkpoint import file_sha256  # not at import time: keygen needs no numpy
+
     digests = {}
     for path in sorted(patch_dir.rglob("*")):
         rel = path.relative_to(patch_dir).as_posix()
@@ -149,11 +151,7 @@ def _file_digests(patch_dir: Path) -> dict[str, str]:
         if path.is_symlink():
             raise errors.SignatureError(f"{path}: symbolic links are not allowed in a patch")
         if path.is_file():
-            digest = hashlib.sha256()
-            with open(path, "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    digest.update(chunk)
-            digests[rel] = digest.hexdigest()
+            digests[rel] = file_sha256(path)
     return digests
 
 
