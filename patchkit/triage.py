@@ -14,8 +14,16 @@ Verdicts (thresholds are keyword arguments, defaults in ``DEFAULTS``):
   and some attention layer carries at least ``min_evidence`` logits of
   target-over-rival evidence: the answer is retrieved and then lost, so a
   small edit where it is carried should work.
-* ``absent`` — wrong with no such signal: the model does not know the answer
-  well enough to reroute; that needs training, not surgery.
+* ``near_miss`` — wrong, but the target is among the model's top
+  ``near_rank`` tokens and within ``near_gap`` logits of the winner, whatever
+  the attention evidence: the model ranks the answer second or third, which is
+  what "the model knows it" means in practice (calibrated in docs/repair.md:
+  such facts are fixed by a one-slice edit about as often as routing ones).
+* ``absent`` — wrong with neither signal: the model does not rank the answer
+  near the top; that needs training, not surgery.
+
+Every item carries ``reason``: one line with the rank, the gap and where the
+attention evidence is, so a verdict can be checked by reading it.
 
 For a multi-token target the first wrong token is the one traced (with the
 right tokens before it teacher-forced into the prompt).
@@ -40,8 +48,9 @@ from patchkit.evals import Fact
 from patchkit.models import single_thread
 from patchkit.trace import TraceResult, continuation_ids, trace
 
-DEFAULTS = {"min_evidence": 2.0, "max_rank": 10}
-VERDICTS = ("ok", "routing", "absent")
+DEFAULTS = {"min_evidence": 2.0, "max_rank": 10, "near_rank": 5, "near_gap": 3.0}
+VERDICTS = ("ok", "routing", "near_miss", "absent")
+FIXABLE = ("routing", "near_miss")
 
 
 @dataclass
@@ -69,6 +78,12 @@ class TriageItem:
     override_component: str | None
     override_diff: float
     verdict: str
+    reason: str = ""
+
+    @property
+    def fixable(self) -> bool:
+        """Wrong, and the model has the answer near the top: surgery's job."""
+        return self.verdict in FIXABLE
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -138,7 +153,7 @@ def triage(
         with single_thread():
             item, result = _diagnose(model, tokenizer, amap, fact, th)
         items.append(item)
-        if item.verdict == "routing":
+        if item.fixable:
             for n, value in enumerate(_attn_by_layer(result, amap.num_layers)):
                 evidence[n] += max(value, 0.0)
             for c in result.components:
@@ -189,12 +204,7 @@ def _diagnose(model: Any, tokenizer: Any, amap: arch.ArchMap, fact: Fact, th: di
     peak_head = max(heads, key=lambda c: c.diff).name if heads else f"L{peak_layer}.attn"
     later = [c for c in result.components if c.layer is not None and c.layer > peak_layer and c.kind != "attn_bias"]
     override = min(later, key=lambda c: c.diff) if later else None
-    if not wrong:
-        verdict = "ok"
-    elif rank <= th["max_rank"] and attn[peak_layer] >= th["min_evidence"]:
-        verdict = "routing"
-    else:
-        verdict = "absent"
+    verdict, reason = _verdict(not wrong, rank, gap, attn[peak_layer], peak_layer, th)
     item = TriageItem(
         prompt=fact.prompt,
         target=fact.target,
@@ -210,8 +220,23 @@ def _diagnose(model: Any, tokenizer: Any, amap: arch.ArchMap, fact: Fact, th: di
         override_component=override.name if override else None,
         override_diff=override.diff if override else 0.0,
         verdict=verdict,
+        reason=reason,
     )
     return item, result
+
+
+def _verdict(correct: bool, rank: int, gap: float, evidence: float, layer: int, th: dict) -> tuple[str, str]:
+    """The verdict and the one-line reason for it."""
+    where = f"attention evidence {evidence:+.2f} logits at layer {layer}"
+    if correct:
+        return "ok", f"target is the model's top-1 (margin {gap:+.2f})"
+    if rank <= th["near_rank"] and -gap <= th["near_gap"]:
+        return "near_miss", (f"target ranked {rank}, {-gap:.2f} logits behind the winner "
+                             f"(near miss: rank <= {th['near_rank']:g}, gap <= {th['near_gap']:g}); {where}")
+    if rank <= th["max_rank"] and evidence >= th["min_evidence"]:
+        return "routing", f"target ranked {rank}, gap {gap:+.2f}; {where} (>= {th['min_evidence']:g}), lost later"
+    return "absent", (f"target ranked {rank}, {-gap:.2f} logits behind; {where}: "
+                      f"neither a near miss nor a retrieved-then-lost answer")
 
 
 def format_report(report: TriageReport) -> str:
@@ -227,12 +252,14 @@ def format_report(report: TriageReport) -> str:
         )
     c = report.counts
     rows.append("")
-    rows.append(f"{len(report.items)} facts: {c['ok']} ok, {c['routing']} routing, {c['absent']} absent")
+    rows.append(f"{len(report.items)} facts: {c['ok']} ok, {c['routing']} routing, {c['near_miss']} near misses, "
+                f"{c['absent']} absent")
     if report.suggested_component:
         heads = f" (strongest value heads: {', '.join(report.suggested_heads)})" if report.suggested_heads else ""
         rows.append(f"suggested component for the routing group: {report.suggested_component}{heads}")
     th = report.thresholds
-    rows.append(f"thresholds: min_evidence {th.get('min_evidence')} logits, max_rank {th.get('max_rank')}")
+    rows.append(f"thresholds: near miss rank <= {th.get('near_rank')} and gap <= {th.get('near_gap')} logits; "
+                f"routing rank <= {th.get('max_rank')} and evidence >= {th.get('min_evidence')} logits")
     return "\n".join(rows)
 
 

@@ -1,0 +1,124 @@
+"""Judging an edit: the reported panels (before/after rows, regressions) and the selection set.
+
+Two judges with two jobs. The *selection* judge (:func:`selection_reasons`)
+decides which candidate ships; it reads only the set surgery built for itself
+(:mod:`patchkit.selection`). The *panel* judge (:func:`panel_row`,
+:func:`regressions`) measures the shipped edit on the panels the patch
+reports and refuses it if any regresses; it never chooses between candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from patchkit import errors
+
+# Regression tolerances, per panel kind. Counts are answers; perplexity is relative.
+DEFAULT_TOLERANCES: dict[str, float] = {
+    "facts": 0,  # no fact that was right may become wrong
+    "general": 0,  # changed answers allowed
+    "side_effects": 0,
+    "paraphrases": 0,  # paraphrases right before must stay right
+    "perplexity": 0.01,  # |after/before - 1|
+}
+
+
+def selection_reasons(model: Any, tokenizer: Any, edited: Mapping[str, torch.Tensor],
+                      facts: Sequence[tuple[str, str]], probes: Sequence[Any]) -> list[str]:
+    """Why an edit is refused on the selection set (empty: it passes).
+
+    A trained fact still wrong after training is a reason; so is any probe
+    (neighbour or generic prompt) whose top-1 answer changed.
+    """
+    from patchkit import evals, selection
+    from patchkit.train import apply_edit, restore
+
+    saved = apply_edit(model, edited)
+    try:
+        wrong = [p for p, t in facts if not evals.score_fact(model, tokenizer, evals.Fact(p, t))[0]]
+        moved = selection.changed(model, tokenizer, probes)
+    finally:
+        restore(model, saved)
+    reasons = []
+    if wrong:
+        reasons.append(f"{len(wrong)} trained fact(s) still wrong (e.g. {wrong[0]!r})")
+    if moved:
+        reasons.append(f"{len(moved)} selection prompt(s) changed answer (e.g. {moved[0].prompt!r})")
+    return reasons
+
+
+def panels(evals: Any, facts: Path, extra: Sequence[str | Path], default: bool = True) -> list[Any]:
+    """Facts panel (+ its paraphrases), the shipped panels, then the user's."""
+    fp = evals.load_panel(facts, kind="facts")
+    out = [fp]
+    para = evals.paraphrase_panel(fp)
+    if para is not None:
+        out.append(para)
+    if default:
+        out.extend(evals.shipped_panels())
+    for spec in extra:
+        path = Path(spec)
+        out.append(evals.load_panel(path, kind="perplexity" if path.suffix == ".txt" else "side_effects"))
+    names = [p.name for p in out]
+    if len(set(names)) != len(names):
+        raise errors.UsageError(f"two panels share a name: {names}; rename a panel file")
+    return out
+
+
+def panel_file(panel: Any) -> str:
+    return f"panels/{panel.name}{Path(panel.path).suffix}"
+
+
+def panel_row(evals: Any, panel: Any, before: Any, after: Any, tol: Mapping[str, float]) -> dict[str, Any]:
+    row = evals.compare(before, after)
+    row["sha256"] = panel.sha256
+    row["file"] = panel_file(panel) if panel.kind != "paraphrases" else _panel_file_of_facts(panel)
+    row["tolerance"] = tol.get(panel.kind, 0)
+    if panel.kind == "paraphrases":
+        row["source"] = row["file"]  # derived: each fact's paraphrased prompts, same target
+    if row["metric"] == "accuracy":
+        # regressions: right before, wrong after (computed from per-item correctness)
+        row["broken"] = _broken(panel, before, after)
+    return row
+
+
+def _panel_file_of_facts(panel: Any) -> str:
+    stem = panel.name[: -len(".paraphrases")] if panel.name.endswith(".paraphrases") else panel.name
+    return f"panels/{stem}{Path(panel.path).suffix}"
+
+
+def _broken(panel: Any, before: Any, after: Any) -> int:
+    """Items right before whose answer changed (so are wrong after).
+
+    An item counts as right when its decoded teacher-forced top-1 tokens
+    spell the target; where decoding does not round-trip, the net drop in
+    correct answers is the floor.
+    """
+    broken = sum(
+        1
+        for fact, b, a in zip(panel.items, before.predictions, after.predictions)
+        if b == fact.target and a != b
+    )
+    return max(broken, before.correct - after.correct)
+
+
+def regressions(rows: Sequence[Mapping[str, Any]], tol: Mapping[str, float]) -> list[str]:
+    out = []
+    for r in rows:
+        t = tol.get(r["kind"], 0)
+        if r["metric"] == "perplexity":
+            rel = r["after"] / r["before"] - 1 if r["before"] else 0.0
+            if abs(rel) > t:
+                out.append(f"{r['name']}: perplexity {r['before']:.3f} -> {r['after']:.3f} ({rel:+.2%}, tolerance ±{t:.0%})")
+        elif r["kind"] in ("general", "side_effects"):
+            if r["changed"] > t:
+                out.append(f"{r['name']}: {r['changed']} changed answers (tolerance {t:g})")
+        elif r.get("broken", 0) > t:
+            out.append(f"{r['name']}: {r['broken']} answers right before are wrong after (tolerance {t:g})")
+    return out
+
+

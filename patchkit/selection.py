@@ -1,0 +1,272 @@
+"""The selection set: what surgery judges its candidate edits on, built from the facts themselves.
+
+Why: a component or hyper-parameter chosen by looking at a set must be judged
+on a *different* set, so the panels a patch reports can never be what chose
+its component. For each fact, surgery finds the fact's own prompt template
+("The capital of {} is") and fills it with other subjects from a shipped pool
+(``data/subjects.json``: countries, cities, companies, people). Those
+*neighbours* ask the same question about something else, so they are where a
+careless edit shows first. No answers are stored: the base model's own
+confident answer is the reference, and an edit must not change it.
+
+Neighbours are split in two disjoint halves: one joins the preservation
+texts the training keeps still (KL to base), the other judges the result.
+Generic prompts (``data/generic.jsonl``, in no panel and not trained on) are
+judged the same way. Prompts that appear in any reported panel are dropped.
+
+Context variants of each fact ("Fact: The capital of Poland is") are
+generated from two disjoint template lists: one is trained on, the other is
+reported as paraphrases, so a reported paraphrase is never a trained one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import torch
+
+# Context variants: trained on (TRAIN_CONTEXTS) vs reported (REPORT_CONTEXTS); disjoint by design.
+TRAIN_CONTEXTS = ("Fact: {}", "Here is something true. {}", "Everyone knows this. {}")
+REPORT_CONTEXTS = ("Trivia time! {}", "I read this in a book: {}")
+
+_CONNECTORS = {"of", "the", "de", "da", "van", "von", "and", "del", "la", "le", "du"}
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A prompt and the base model's own answer to it (top-1 next token) with its lead over the runner-up."""
+
+    prompt: str
+    token: int
+    margin: float
+
+
+@dataclass
+class SelectionSet:
+    """Everything surgery builds for itself to train and judge candidates (never the reported panels)."""
+
+    templates: dict[str, str]  # fact prompt -> its template ("{}" marks the subject)
+    train_neighbours: list[str]  # joined to the preservation texts (KL to base)
+    judge_neighbours: list[Probe]  # must keep their answer
+    judge_generic: list[Probe]  # must keep their answer
+    train_variants: list[tuple[str, str]]  # context variants of the facts, trained on
+    report_variants: dict[str, list[str]] = field(default_factory=dict)  # fact prompt -> reported variants
+
+    @property
+    def judge(self) -> list[Probe]:
+        return self.judge_neighbours + self.judge_generic
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "templates": sorted(set(self.templates.values())),
+            "train_neighbours": len(self.train_neighbours),
+            "judge_neighbours": len(self.judge_neighbours),
+            "judge_generic": len(self.judge_generic),
+            "train_variants": len(self.train_variants),
+            "train_contexts": list(TRAIN_CONTEXTS),
+            "report_contexts": list(REPORT_CONTEXTS),
+        }
+
+
+@lru_cache(maxsize=1)
+def subject_pool() -> dict[str, tuple[str, ...]]:
+    """The shipped subjects by type (``data/subjects.json``)."""
+    raw = json.loads((resources.files("patchkit") / "data" / "subjects.json").read_text(encoding="utf-8"))
+    return {k: tuple(v) for k, v in raw.items() if not k.startswith("_")}
+
+
+@lru_cache(maxsize=1)
+def generic_prompts() -> tuple[str, ...]:
+    """Selection-only generic prompts (``data/generic.jsonl``): in no reported panel, never trained on."""
+    text = (resources.files("patchkit") / "data" / "generic.jsonl").read_text(encoding="utf-8")
+    return tuple(json.loads(line)["prompt"] for line in text.splitlines() if line.strip())
+
+
+# --- templates -------------------------------------------------------------------------------
+
+
+def infer_templates(prompts: Sequence[str]) -> dict[str, str]:
+    """Each prompt's template, with ``{}`` where its subject is.
+
+    Tried in order: another prompt of the list with the same words around a
+    short differing span (the usual facts file: one relation, many subjects);
+    a subject from the shipped pool inside the prompt; the first run of
+    capitalised words. A prompt with none of these has no template (it gets
+    generic neighbours only).
+    """
+    out: dict[str, str] = {}
+    words = {p: p.split(" ") for p in prompts}
+    for p in prompts:
+        best: tuple[int, str] | None = None
+        for q in prompts:
+            if q == p:
+                continue
+            t = _pair_template(words[p], words[q])
+            if t is not None and (best is None or t[0] > best[0]):
+                best = t
+        if best is not None:
+            out[p] = best[1]
+            continue
+        t = _pool_template(p) or _capitalised_template(p)
+        if t is not None:
+            out[p] = t
+    return out
+
+
+def _pair_template(a: list[str], b: list[str]) -> tuple[int, str] | None:
+    """The shared words around one differing span of 1-4 words in each, scored by shared words."""
+    pre = 0
+    while pre < min(len(a), len(b)) and a[pre] == b[pre]:
+        pre += 1
+    suf = 0
+    while suf < min(len(a), len(b)) - pre and a[-1 - suf] == b[-1 - suf]:
+        suf += 1
+    span_a, span_b = len(a) - pre - suf, len(b) - pre - suf
+    if not (1 <= span_a <= 4 and 1 <= span_b <= 4) or pre + suf < 2:
+        return None
+    if pre + suf < 3 and max(span_a, span_b) > 2:  # "The {} is" around "capital of X" is no template
+        return None
+    return pre + suf, " ".join(a[:pre] + ["{}"] + a[len(a) - suf :])
+
+
+def _pool_template(prompt: str) -> str | None:
+    names = sorted((s for group in subject_pool().values() for s in group), key=len, reverse=True)
+    for name in names:
+        m = re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", prompt)
+        if m:
+            return prompt[: m.start()] + "{}" + prompt[m.end() :]
+    return None
+
+
+def _capitalised_template(prompt: str) -> str | None:
+    words = prompt.split(" ")
+    for i, w in enumerate(words):
+        if not w[:1].isupper() or (i == 0 and w in {"The", "A", "An"} and len(words) > 1 and not words[1][:1].isupper()):
+            continue
+        j = i + 1
+        while j < len(words) and (words[j][:1].isupper() or (words[j] in _CONNECTORS and j + 1 < len(words)
+                                                              and words[j + 1][:1].isupper())):
+            j += 1
+        core = " ".join(words[i:j]).rstrip("?,.:;'s")
+        if core and core not in {"The", "A", "An", "I"}:
+            start = len(" ".join(words[:i])) + (1 if i else 0)
+            return prompt[:start] + "{}" + prompt[start + len(core):]
+    return None
+
+
+# --- probing the base model ------------------------------------------------------------------
+
+
+def probe(model: Any, tokenizer: Any, prompts: Sequence[str], batch: int = 32) -> list[Probe]:
+    """The base model's top-1 next token and its margin for each prompt (batched, right-padded)."""
+    from patchkit.models import single_thread
+
+    out: list[Probe] = []
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    with torch.no_grad(), single_thread():
+        for k in range(0, len(prompts), batch):
+            chunk = list(prompts[k : k + batch])
+            enc = [tokenizer(p)["input_ids"] for p in chunk]
+            width = max(len(e) for e in enc)
+            ids = torch.full((len(enc), width), pad, dtype=torch.long)
+            mask = torch.zeros_like(ids)
+            for i, e in enumerate(enc):
+                ids[i, : len(e)] = torch.tensor(e)
+                mask[i, : len(e)] = 1
+            hidden = model.base_model(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
+            last = hidden[torch.arange(len(enc)), mask.sum(1) - 1]
+            logits = model.get_output_embeddings()(last).float()
+            top2 = logits.topk(2, dim=-1)
+            for p, (v, i) in zip(chunk, zip(top2.values.tolist(), top2.indices.tolist())):
+                out.append(Probe(p, int(i[0]), float(v[0] - v[1])))
+    return out
+
+
+def changed(model: Any, tokenizer: Any, probes: Sequence[Probe]) -> list[Probe]:
+    """The probes whose top-1 answer differs on ``model`` from the recorded one."""
+    now = probe(model, tokenizer, [p.prompt for p in probes])
+    return [p for p, q in zip(probes, now) if p.token != q.token]
+
+
+# --- building the set ------------------------------------------------------------------------
+
+
+def build(model: Any, tokenizer: Any, prompts: Sequence[str], *, exclude: Iterable[str] = (),
+          per_template: int = 24, min_margin: float = 1.0) -> SelectionSet:
+    """Build the selection set for facts with these prompts.
+
+    Args:
+        model, tokenizer: the base model (eval mode).
+        prompts: the facts' prompts.
+        exclude: prompts that must not be used (the reported panels' and the facts' own).
+        per_template: neighbours tried per template (of the subject type that fits it best).
+        min_margin: a neighbour is kept when the base model's answer leads by at least this
+            many logits (a confident answer: the ones an edit must not disturb).
+    """
+    templates = infer_templates(prompts)
+    blocked = set(exclude) | set(prompts)
+    subjects_in_facts = set()
+    for p, t in templates.items():
+        m = re.fullmatch(re.escape(t).replace(r"\{\}", "(.+)"), p)
+        if m:
+            subjects_in_facts.add(m.group(1))
+    by_template: dict[str, list[str]] = {}
+    for p, t in templates.items():
+        m = re.fullmatch(re.escape(t).replace(r"\{\}", "(.+)"), p)
+        if m:
+            by_template.setdefault(t, []).append(m.group(1))
+    neighbours: list[Probe] = []
+    for template in sorted(by_template):
+        names = [s for s in _best_type(model, tokenizer, by_template[template]) if s not in subjects_in_facts]
+        filled = [_fill(template, s) for s in names[:per_template]]
+        filled = [f for f in filled if f not in blocked]
+        confident = [p for p in probe(model, tokenizer, filled) if p.margin >= min_margin]
+        neighbours.extend(confident)
+        blocked.update(filled)
+    generic = [p for p in probe(model, tokenizer, [g for g in generic_prompts() if g not in blocked])
+               if p.margin >= min_margin]
+    train_n = [p.prompt for i, p in enumerate(neighbours) if i % 2 == 0]
+    judge_n = [p for i, p in enumerate(neighbours) if i % 2 == 1]
+    return SelectionSet(templates, train_n, judge_n, generic, [], {})
+
+
+def with_variants(sel: SelectionSet, facts: Sequence[tuple[str, str]]) -> SelectionSet:
+    """Add the trained and reported context variants of ``facts`` to ``sel``."""
+    sel.train_variants = [(c.format(p), t) for p, t in facts for c in TRAIN_CONTEXTS]
+    sel.report_variants = {p: [c.format(p) for c in REPORT_CONTEXTS] for p, _ in facts}
+    return sel
+
+
+def _fill(template: str, subject: str) -> str:
+    out = template.replace("{}", subject, 1)
+    return out[:1].upper() + out[1:] if template.startswith("{}") else out
+
+
+def _best_type(model: Any, tokenizer: Any, subjects: Sequence[str]) -> list[str]:
+    """The pool subjects of the type closest to ``subjects`` in the model's own input embedding.
+
+    A fact's subject is usually not in the pool (held-out facts never are), so
+    its type is guessed: the type whose members' mean token embedding is, on
+    average, most similar (cosine) to the facts' subjects. A country lands
+    near countries, a company near companies.
+    """
+    pool = subject_pool()
+    for kind, names in pool.items():  # an exact member decides
+        if any(s in names for s in subjects):
+            return list(names)
+    table = model.get_input_embeddings().weight
+
+    def vec(name: str) -> torch.Tensor:
+        ids = tokenizer(" " + name, add_special_tokens=False)["input_ids"]
+        return torch.nn.functional.normalize(table[ids].mean(0).float(), dim=0)
+
+    with torch.no_grad():
+        mine = torch.stack([vec(s) for s in subjects])
+        score = {kind: float((mine @ torch.stack([vec(n) for n in names]).T).mean()) for kind, names in pool.items()}
+    return list(pool[max(score, key=score.get)])
