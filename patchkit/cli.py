@@ -344,7 +344,14 @@ def eval_(model: str, facts_path: Path | None, panel_specs: tuple[str, ...], pat
 @click.option("--facts", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Facts JSON Lines to repair.")
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Patch directory to write (omit with --dry-run).")
 @click.option("--key", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Private key to sign with.")
-@click.option("--component", multiple=True, help="Component to train, e.g. L15.attn.v or L15.attn.v.h2 (default: triage's suggestion). Repeat it to try several in order: the first that passes every panel ships.")
+@click.option("--component", multiple=True, help="Component to train, e.g. L15.attn.v or L15.attn.v.h2 (default: search every layer's attn.v/attn.o/mlp.down and try the best --candidates). Repeat it to try several in order: the first that passes the selection set ships.")
+@click.option("--candidates", default=3, show_default=True, help="Screened components to try when no --component is given.")
+@click.option("--max-share", default=0.001, show_default=True, help="Largest share of the model's parameters a searched component may have.")
+@click.option("--guard", "guards", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Prompts whose answers no candidate may change (facts .jsonl or one prompt a line); they choose, they are not reported.")
+@click.option("--no-neighbours", is_flag=True, help="Do not build the selection set from the facts' templates and generic prompts (only --guard and the facts judge).")
+@click.option("--no-variants", is_flag=True, help="Do not train the facts' context variants ('Fact: ...').")
+@click.option("--stop-margin", type=float, default=1.0, show_default=True, help="Stop training once every target leads by this many logits.")
+@click.option("--null-space", type=float, default=None, help="Project updates onto input directions whose preserved-text eigenvalue is at most this share of the largest (AlphaEdit-style; off by default).")
 @click.option("--preserve", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Extra preservation texts (.jsonl or .txt), added to the shipped set.")
 @click.option("--panel", "panels", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Extra eval panel (facts .jsonl judged as side effects, or .txt for perplexity).")
 @click.option("--steps", default=30, show_default=True, help="Adam steps (full batch of facts).")
@@ -365,20 +372,22 @@ def surgery(model: str, facts: Path, out: Path | None, key: Path | None, compone
             preserve: tuple[Path, ...], panels: tuple[Path, ...], steps: int, lr: float, kl_weight: float,
             ce_weight: float, preserve_batch: int, seed: int, include_absent: bool, minimize: bool,
             allow_regressions: bool, dry_run: bool, name: str | None, description: str | None, force: bool,
-            as_json: bool) -> None:
+            as_json: bool, candidates: int, max_share: float, guards: tuple[Path, ...], no_neighbours: bool,
+            no_variants: bool, stop_margin: float | None, null_space: float | None) -> None:
     """Repair MODEL's routing failures in FACTS by training one component's slice; write a signed patch."""
     from patchkit import surgery as surg
 
     if not dry_run and (out is None or key is None):
         raise errors.UsageError("surgery needs -o PATCH and --key KEY (or --dry-run)")
     config = surg.SurgeryConfig(steps=steps, lr=lr, ce_weight=ce_weight, kl_weight=kl_weight, seed=seed,
-                                preserve_batch=preserve_batch)
+                                preserve_batch=preserve_batch, stop_margin=stop_margin, null_space=null_space)
     log = (lambda m: None) if as_json else (lambda m: click.echo(m, err=True))
     try:
         result = surg.surgery(model, facts, None if dry_run else out, key=key, component=list(component), config=config,
                               preserve=preserve, panels=panels, include_absent=include_absent, minimize=minimize,
                               allow_regressions=allow_regressions, name=name, description=description, force=force,
-                              progress=not as_json, log=log)
+                              progress=not as_json, log=log, candidates=candidates, max_share=max_share,
+                              guards=guards, auto_selection=not no_neighbours, variants=not no_variants)
     except surg.SurgeryRegression as exc:
         click.echo(json.dumps(exc.result.to_dict(), indent=2) if as_json else surg.format_table(exc.result))
         raise

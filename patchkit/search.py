@@ -46,14 +46,14 @@ class Candidate:
     """A component, its screen score, and what happened when it was tried."""
 
     component: str
-    score: float
+    score: float | None  # None: named by the user, not screened
     tried: bool = False
     passed: bool = False
     reasons: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"component": self.component, "score": round(self.score, 4), "tried": self.tried,
+        return {"component": self.component, "score": None if self.score is None else round(self.score, 4), "tried": self.tried,
                 "passed": self.passed, "reasons": list(self.reasons), "seconds": round(self.seconds, 2)}
 
 

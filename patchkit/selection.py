@@ -32,7 +32,7 @@ from typing import Any
 import torch
 
 # Context variants: trained on (TRAIN_CONTEXTS) vs reported (REPORT_CONTEXTS); disjoint by design.
-TRAIN_CONTEXTS = ("Fact: {}", "Here is something true. {}", "Everyone knows this. {}")
+TRAIN_CONTEXTS = ("Fact: {}",)
 REPORT_CONTEXTS = ("Trivia time! {}", "I read this in a book: {}")
 
 _CONNECTORS = {"of", "the", "de", "da", "van", "von", "and", "del", "la", "le", "du"}
@@ -198,7 +198,7 @@ def changed(model: Any, tokenizer: Any, probes: Sequence[Probe]) -> list[Probe]:
 
 
 def build(model: Any, tokenizer: Any, prompts: Sequence[str], *, exclude: Iterable[str] = (),
-          per_template: int = 24, min_margin: float = 1.0) -> SelectionSet:
+          per_template: int = 40, min_margin: float = 0.3) -> SelectionSet:
     """Build the selection set for facts with these prompts.
 
     Args:

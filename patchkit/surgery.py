@@ -227,7 +227,7 @@ def surgery(
     trained = list(train_facts) + sel.train_variants
 
     if named:
-        ranked = [search.Candidate(c, float("nan")) for c in named]
+        ranked = [search.Candidate(c, None) for c in named]
     else:
         budget = int(max_share * sum(p.numel() for p in m.parameters()))
         pool = search.candidate_components(amap, max_params=budget)

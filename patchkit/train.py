@@ -57,7 +57,7 @@ class SurgeryConfig:
     ce_weight: float = 1.0
     kl_weight: float = 50.0
     seed: int = 0
-    stop_margin: float | None = None  # stop once every target token leads by this many logits (None: run all steps)
+    stop_margin: float | None = 1.0  # stop once every target token leads by this many logits (None: run all steps)
     preserve_batch: int = 8  # preservation texts per step (a seeded rotation through the set)
     max_preserve_tokens: int = 64  # per preservation text, after tokenisation
     cache_activations: bool = True  # feed the edited layer from a one-off cache of the layers below

@@ -185,8 +185,10 @@ def test_minimize_prunes_heads_whose_delta_is_not_needed(tmp_path):
     panels = [evals.load_panel(facts_file, kind="facts")]
     before = [evals.run_panel(model, tok, p) for p in panels]
     full = S.as_targets(amap.resolve("L2.attn.v"))
-    kept, out, name = S._minimize(model, tok, amap, "L2.attn.v", full, edited, FACTS, [], cfg, panels, before,
-                                  S.DEFAULT_TOLERANCES, evals)
+    from patchkit.minimize import minimize
+
+    kept, out, name = minimize(model, tok, amap, "L2.attn.v", full, edited, FACTS, [], cfg, panels, before,
+                               S.DEFAULT_TOLERANCES, evals)
     assert name == "L2.attn.v.h1"
     assert [t.slices for t in kept] == [t.slices for t in head]
     S.check_untouched(dict(model.named_parameters()), out, kept)
@@ -229,44 +231,66 @@ def test_load_preserve_adds_user_files_to_the_shipped_set(tmp_path):
         S.load_preserve([bad])
 
 
-# --- several components: tried in order, the first that passes every panel ships ---------------
+# --- several components: tried in order, judged on the selection set, the first that passes ships ---
 
-# On this tiny model (40 steps, lr 0.1, KL weight 1) training L2.attn.v moves the passage's perplexity
-# by -72% and L1.attn.v by +57%: a 65% tolerance refuses the first and passes the second.
-_LOOSE = {"perplexity": 0.65, "side_effects": 1}
 _CFG = S.SurgeryConfig(steps=40, lr=0.1, kl_weight=1.0)
+# On this tiny model a query head of layer 0 cannot move the answers (its edit leaves both facts
+# wrong), while the value projection of layer 2 fixes both: the first is refused, the second ships.
+_WEAK, _STRONG = "L0.attn.q.h0", "L2.attn.v"
 
 
 def test_surgery_skips_a_refused_component_and_ships_the_next(tiny_ckpt, tmp_path, keypair):
     facts, side, text = _files(tmp_path)
     said = []
-    res = S.surgery(tiny_ckpt, facts, tmp_path / "fix", key=keypair[0], component=["L2.attn.v", "L1.attn.v", "L0.attn.v"],
-                    config=_CFG, panels=[side, text], default_panels=False, include_absent=True, tolerances=_LOOSE,
-                    log=said.append)
-    assert res.component == "L1.attn.v" and not res.regressions
-    assert [t["component"] for t in res.tried] == ["L2.attn.v", "L1.attn.v"]  # stops at the first that passes
-    assert res.tried[0]["regressions"][0].startswith("passage: perplexity")
-    assert [m for m in said if m.startswith("refused")] == [f"refused L2.attn.v: {res.tried[0]['regressions'][0]}"]
-    assert engine.Patch.load(res.patch).manifest["method"]["component"] == "L1.attn.v"
-    assert "refused L2.attn.v: passage: perplexity" in S.format_table(res)
+    res = S.surgery(tiny_ckpt, facts, tmp_path / "fix", key=keypair[0], component=[_WEAK, _STRONG, "L1.attn.v"],
+                    config=_CFG, panels=[side, text], default_panels=False, include_absent=True,
+                    auto_selection=False, allow_regressions=True, log=said.append)
+    assert res.component == _STRONG
+    assert [t["component"] for t in res.tried] == [_WEAK, _STRONG]  # stops at the first that passes
+    assert res.tried[0]["regressions"] == ["2 trained fact(s) still wrong (e.g. 'The sky is ')"]
+    assert [m for m in said if m.startswith("refused")] == [f"refused {_WEAK}: {res.tried[0]['regressions'][0]}"]
+    method = engine.Patch.load(res.patch).manifest["method"]
+    assert method["component"] == _STRONG
+    recorded = {c["component"]: c for c in method["search"]["candidates"]}
+    assert recorded[_WEAK]["tried"] and not recorded[_WEAK]["passed"] and recorded[_WEAK]["reasons"]
+    assert recorded[_STRONG]["passed"] and not recorded["L1.attn.v"]["tried"]
+    assert f"refused {_WEAK}: 2 trained fact(s) still wrong" in S.format_table(res)
     assert res.to_dict()["tried"] == res.tried
 
 
-def test_surgery_names_every_refused_component_and_writes_nothing(tiny_ckpt, tmp_path, keypair):
+def test_a_guard_whose_answer_changes_refuses_every_candidate_and_nothing_is_written(tiny_ckpt, tmp_path, keypair):
     facts, side, text = _files(tmp_path)
-    with pytest.raises(errors.RegressionError) as info:  # default tolerances: the side-effect answer changes
-        S.surgery(tiny_ckpt, facts, tmp_path / "fix", key=keypair[0], component=["L2.attn.v", "L1.attn.v"],
-                  config=_CFG, panels=[side, text], default_panels=False, include_absent=True)
+    guards = tmp_path / "guards.txt"
+    guards.write_text("Fact: The sky is \n")  # a trained variant of a fact: fixing it changes this answer
+    with pytest.raises(errors.RegressionError) as info:
+        S.surgery(tiny_ckpt, facts, tmp_path / "fix", key=keypair[0], component=[_STRONG, "L2.attn.o"],
+                  config=_CFG, panels=[side, text], default_panels=False, include_absent=True,
+                  auto_selection=False, guards=[guards])
     assert not (tmp_path / "fix").exists()
     msg = str(info.value)
-    assert msg.startswith("every component tried regresses: L2.attn.v: ") and "; L1.attn.v: " in msg
-    assert info.value.result.component == "L2.attn.v"  # the table shown is the first one's
-    # one component: as before, no fallback
-    with pytest.raises(errors.RegressionError) as info:
-        S.surgery(tiny_ckpt, facts, None, key=None, component="L2.attn.v", config=_CFG, panels=[side, text],
-                  default_panels=False, include_absent=True, tolerances=_LOOSE)
-    assert [t["component"] for t in info.value.result.tried] == ["L2.attn.v"]
-    assert str(info.value).startswith("edit regresses passage: perplexity")
+    assert msg.startswith(f"every component tried is refused: {_STRONG}: ") and "; L2.attn.o: " in msg
+    assert "selection prompt(s) changed answer (e.g. 'Fact: The sky is ')" in msg
+    assert info.value.result.regressions[0] == "selection: no candidate passed (2 tried)"
+
+
+def test_search_without_a_component_screens_tries_and_records(tiny_ckpt, tmp_path, keypair):
+    facts, side, text = _files(tmp_path)
+    said = []
+    res = S.surgery(tiny_ckpt, facts, None, key=None, config=_CFG, panels=[side, text], default_panels=False,
+                    include_absent=True, auto_selection=False, allow_regressions=True, candidates=2,
+                    max_share=0.05, log=said.append)
+    screened = [c.component for c in res.candidates]
+    assert res.component in screened[:2] and res.tried[0]["component"] == screened[0]
+    assert all(c.score is not None for c in res.candidates)
+    assert [c.score for c in res.candidates] == sorted((c.score for c in res.candidates), reverse=True)
+    assert any(m.startswith("search: screening") for m in said)
+    search = res.method["search"]
+    assert not search["named"] and search["candidates"][0]["component"] == screened[0]
+    # the budget: no searched component is larger than max_share of the model
+    model_params = res.model_params
+    amap = arch.for_model(__import__("transformers").AutoConfig.from_pretrained(tiny_ckpt))
+    for name in screened:
+        assert sum(t.numel() for t in amap.resolve(name)) <= 0.05 * model_params
 
 
 def test_cli_surgery_takes_repeated_components(tiny_ckpt, tmp_path):
@@ -275,10 +299,10 @@ def test_cli_surgery_takes_repeated_components(tiny_ckpt, tmp_path):
     from patchkit.cli import cli
 
     facts, side, text = _files(tmp_path)
-    res = CliRunner().invoke(cli, ["surgery", str(tiny_ckpt), "--facts", str(facts), "--component", "L2.attn.v",
-                                   "--component", "L1.attn.v", "--include-absent", "--panel", str(side),
-                                   "--steps", "40", "--lr", "0.1", "--kl-weight", "1", "--dry-run",
-                                   "--allow-regressions", "--json"])
+    res = CliRunner().invoke(cli, ["surgery", str(tiny_ckpt), "--facts", str(facts), "--component", _WEAK,
+                                   "--component", _STRONG, "--include-absent", "--panel", str(side),
+                                   "--steps", "40", "--lr", "0.1", "--kl-weight", "1", "--no-neighbours",
+                                   "--dry-run", "--allow-regressions", "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output[res.output.index("{"):])
-    assert [t["component"] for t in out["tried"]] == ["L2.attn.v", "L1.attn.v"]
+    assert [t["component"] for t in out["tried"]] == [_WEAK, _STRONG]

@@ -34,15 +34,38 @@ def _facts(model, tok):
 def test_verdicts_follow_the_thresholds(family):
     model, tok = TINY_BUILDERS[family](dtype=torch.float32), tiny_tokenizer()
     right, wrong = _facts(model, tok)
-    loose = triage.triage(model, tok, [right] + wrong, min_evidence=float("-inf"), max_rank=10**6)
+    loose = triage.triage(model, tok, [right] + wrong, min_evidence=float("-inf"), max_rank=10**6, near_rank=0)
     assert loose.items[0].verdict == "ok" and loose.items[0].correct and loose.items[0].rank == 1
     assert all(i.verdict == "routing" for i in loose.items[1:])
-    assert loose.counts == {"ok": 1, "routing": len(wrong), "absent": 0}
+    assert loose.counts == {"ok": 1, "routing": len(wrong), "near_miss": 0, "absent": 0}
     assert arch.for_model(model).resolve(loose.suggested_component)  # a name the architecture map resolves
     for h in loose.suggested_heads:
         arch.for_model(model).resolve(h)
-    strict = triage.triage(model, tok, wrong, min_evidence=float("inf"))
+    strict = triage.triage(model, tok, wrong, min_evidence=float("inf"), near_rank=0)
     assert {i.verdict for i in strict.items} == {"absent"} and strict.suggested_component is None
+
+
+def test_near_misses_are_fixable_whatever_the_attention_evidence():
+    model, tok = tiny_llama(dtype=torch.float32), tiny_tokenizer()
+    _, wrong = _facts(model, tok)
+    # no attention evidence counts (min_evidence inf): a target near the top is still a near miss
+    near = triage.triage(model, tok, wrong, min_evidence=float("inf"), near_rank=10**6, near_gap=float("inf"))
+    assert {i.verdict for i in near.items} == {"near_miss"} and all(i.fixable for i in near.items)
+    assert near.suggested_component is not None  # the fixable group still gets a suggestion
+    for i in near.items:
+        assert f"ranked {i.rank}" in i.reason and f"{-i.logit_gap:.2f} logits behind" in i.reason
+        assert f"layer {i.peak_layer}" in i.reason  # where the evidence is
+    # the gap bounds it: a target further behind than near_gap is not a near miss
+    gaps = sorted(-i.logit_gap for i in near.items)
+    cut = (gaps[0] + gaps[-1]) / 2
+    split = triage.triage(model, tok, wrong, min_evidence=float("inf"), near_rank=10**6, near_gap=cut)
+    for i in split.items:
+        assert i.verdict == ("near_miss" if -i.logit_gap <= cut else "absent")
+        assert i.reason  # every verdict says why
+    # and the rank bounds it
+    top2 = triage.triage(model, tok, wrong, min_evidence=float("inf"), near_rank=2, near_gap=float("inf"))
+    for i in top2.items:
+        assert i.verdict == ("near_miss" if i.rank <= 2 else "absent")
 
 
 def test_item_fields_and_json():
@@ -77,9 +100,10 @@ def test_smollm2_capitals_triage():
                                                  evals.Fact("The capital of Burkina Faso is", " Ouagadougou")]
     report = triage.triage(model, tok, facts)
     poland = report.items[0]
-    assert (poland.verdict, poland.rank, poland.rival) == ("routing", 2, " the")
+    assert (poland.fixable, poland.rank, poland.rival) == (True, 2, " the")
     assert poland.peak_layer < poland.override_layer and poland.override_diff < 0
-    assert report.counts == {"ok": 18, "routing": 8, "absent": 2}
-    assert [i.verdict for i in report.items[:8]] == ["routing"] * 8
+    c = report.counts
+    assert (c["ok"], c["routing"] + c["near_miss"], c["absent"]) == (18, 8, 2)
+    assert all(i.fixable for i in report.items[:8])  # the 8 known failures: all near misses or routing
     assert report.suggested_component is not None
     assert arch.for_model(model).resolve(report.suggested_component)[0].tensor.endswith("self_attn.v_proj.weight")
