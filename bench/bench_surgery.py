@@ -1,13 +1,20 @@
-"""Time and quality of `patchkit surgery` on SmolLM2-135M as the number of facts grows (8, 32, 128).
+"""Speed of the whole default `patchkit surgery` against a bare PyTorch training loop, in one process.
 
-Usage: python bench/bench_surgery.py [--sizes 8 32 128] [--component L15.attn.v] [--json]
+Usage: python bench/bench_surgery.py [--sizes 8 32 128] [--json]
 
-Facts are the first N lines of bench/capitals_128.jsonl (the 26 capitals of
-patchkit/data/capitals.jsonl, then 102 more; none of them in the side-effect
-panel). Each size runs the whole command without writing a patch: triage,
-panels before, training, check, panels after. Figures printed: wall time (total
-and training), facts right before/after, routing failures fixed, changed answers
-on the general and side-effect panels, perplexity before/after.
+For each size N (the first N lines of bench/capitals_128.jsonl: the 26 capitals of
+patchkit/data/capitals.jsonl, then 102 more), two things run back to back in this process:
+
+* baseline — a bare batched PyTorch loop: the full model, only one layer's ``v_proj``
+  (L15) trainable, Adam, the same step count as surgery's default, each step a forward and
+  backward of the N facts (cross-entropy on the targets) plus 8 preservation texts (KL to
+  base), as anyone would write it without patchkit;
+* surgery — the library call behind the default command, no component named, no patch
+  written: triage, selection set, component screen, training of up to 3 candidates
+  (activation cache, early stop), selection judging, panels before and after.
+
+The ratio surgery / baseline is what the issue asks to keep at or under 0.5. The machine is
+shared and noisy: only the ratio of two runs in the same process means anything.
 """
 
 from __future__ import annotations
@@ -21,34 +28,83 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def run(sizes: list[int], component: str) -> list[dict]:
+def bare_loop(facts: list[tuple[str, str]], steps: int, layer: int = 15) -> float:
+    """Seconds for ``steps`` plain Adam steps on one layer's v_proj (the baseline)."""
+    import torch
+
+    from patchkit import models
+    from patchkit import surgery as S
+
+    m, tok = models.load_model("smollm2")
+    texts = S.load_preserve()
+    torch.manual_seed(0)
+    m.requires_grad_(False)
+    w = m.model.layers[layer].self_attn.v_proj.weight
+    w.requires_grad_(True)
+    opt = torch.optim.Adam([w], lr=2e-3)
+    enc = [(tok(p).input_ids, tok(t, add_special_tokens=False).input_ids) for p, t in facts]
+    seqs = [p + t for p, t in enc]
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), tok.pad_token_id)
+    mask = torch.zeros_like(ids)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.tensor(s)
+        mask[i, : len(s)] = 1
+    rows = torch.tensor([i for i, (p, t) in enumerate(enc) for _ in t])
+    cols = torch.tensor([len(p) - 1 + j for p, t in enc for j in range(len(t))])
+    labels = torch.tensor([x for _, t in enc for x in t])
+    start = time.perf_counter()
+    with models.single_thread():
+        batches = [tok(texts[k : k + 8], return_tensors="pt", padding=True) for k in range(0, len(texts), 8)]
+        with torch.no_grad():  # the base model's distributions, once (as surgery does)
+            refs = [torch.log_softmax(m(**b).logits, -1) for b in batches]
+        for step in range(steps):
+            opt.zero_grad()
+            logits = m(input_ids=ids, attention_mask=mask).logits
+            loss = torch.nn.functional.cross_entropy(logits[rows, cols], labels)
+            k = step % len(batches)
+            out = torch.log_softmax(m(**batches[k]).logits, -1)
+            real = batches[k]["attention_mask"].bool()
+            loss = loss + 50 * torch.nn.functional.kl_div(out[real], refs[k][real], log_target=True,
+                                                          reduction="batchmean")
+            loss.backward()
+            opt.step()
+    return time.perf_counter() - start
+
+
+def run(sizes: list[int]) -> list[dict]:
     from patchkit import surgery as S
 
     lines = (HERE / "capitals_128.jsonl").read_text(encoding="utf-8").splitlines()
+    steps = S.SurgeryConfig().steps
     rows = []
     for n in sizes:
+        facts = [(json.loads(x)["prompt"], json.loads(x)["target"]) for x in lines[:n]]
+        base_s = bare_loop(facts, steps)
         with tempfile.TemporaryDirectory() as tmp:
-            facts = Path(tmp) / f"capitals_{n}.jsonl"
-            facts.write_text("\n".join(lines[:n]) + "\n", encoding="utf-8")
+            path = Path(tmp) / f"capitals_{n}.jsonl"
+            path.write_text("\n".join(lines[:n]) + "\n", encoding="utf-8")
             start = time.perf_counter()
-            res = S.surgery("smollm2", facts, None, key=None, component=component, allow_regressions=True)
+            try:
+                res = S.surgery("smollm2", path, None, key=None)
+                refused = None
+            except S.SurgeryRegression as exc:
+                res, refused = exc.result, str(exc)
             total = time.perf_counter() - start
         by = {r["kind"]: r for r in res.panels}
-        f = by["facts"]
         rows.append({
             "facts": n,
-            "trained": len(res.trained_facts),
-            "absent_skipped": len(res.skipped_absent),
-            "routing_fixed": f"{res.routing_fixed[0]}/{res.routing_fixed[1]}",
-            "right_before": int(f["before"]),
-            "right_after": int(f["after"]),
+            "baseline_s": round(base_s, 1),
+            "surgery_s": round(total, 1),
+            "ratio": round(total / base_s, 2),
+            "component": res.component,
+            "tried": [t["component"] for t in res.tried],
+            "steps_run": len(res.train.losses),
+            "train_s": round(res.train.seconds, 1),
+            "fixable_fixed": f"{res.routing_fixed[0]}/{res.routing_fixed[1]}",
             "general_changed": by["general"]["changed"],
             "side_effects_changed": by["side_effects"]["changed"],
-            "ppl_before": round(by["perplexity"]["before"], 3),
-            "ppl_after": round(by["perplexity"]["after"], 3),
-            "train_s": round(res.train.seconds, 1),
-            "total_s": round(total, 1),
-            "regressions": res.regressions,
+            "refused": refused,
         })
         print(json.dumps(rows[-1]), flush=True)
     return rows
@@ -57,15 +113,15 @@ def run(sizes: list[int], component: str) -> list[dict]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[8, 32, 128])
-    ap.add_argument("--component", default="L15.attn.v")
+    ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    rows = run(args.sizes, args.component)
-    print(f"\n{'facts':>5} {'routing fixed':>13} {'trained':>7} {'right before':>12} {'after':>6} {'general Δ':>9} {'side Δ':>6} "
-          f"{'ppl':>16} {'train s':>7} {'total s':>7}")
+    rows = run(args.sizes)
+    if args.json:
+        return
+    print(f"\n{'facts':>5} {'baseline s':>10} {'surgery s':>9} {'ratio':>6} {'component':>16} {'fixed':>7} {'steps':>5}")
     for r in rows:
-        print(f"{r['facts']:>5} {r['routing_fixed']:>13} {r['trained']:>7} {r['right_before']:>12} {r['right_after']:>6} "
-              f"{r['general_changed']:>9} {r['side_effects_changed']:>6} "
-              f"{r['ppl_before']:>7.2f} -> {r['ppl_after']:<6.2f} {r['train_s']:>7} {r['total_s']:>7}")
+        print(f"{r['facts']:>5} {r['baseline_s']:>10} {r['surgery_s']:>9} {r['ratio']:>6} {r['component']:>16} "
+              f"{r['fixable_fixed']:>7} {r['steps_run']:>5}")
 
 
 if __name__ == "__main__":

@@ -223,7 +223,7 @@ def surgery(
 
     reported = {f.prompt for p in panel_list for f in p.items}
     sel = _selection(m, tok, selection, train_facts, reported, guard_prompts, auto_selection, variants, say)
-    texts = load_preserve(preserve) + sel.train_neighbours
+    texts = load_preserve(preserve)
     trained = list(train_facts) + sel.train_variants
 
     if named:
@@ -234,7 +234,7 @@ def surgery(
         if not pool:
             raise errors.ComponentError(f"no candidate component fits {max_share:.2%} of the parameters; raise --max-share")
         say(f"search: screening {len(pool)} components of at most {budget:,} parameters")
-        ranked = search.screen(m, tok, amap, train_facts, texts, pool, seed=config.seed)
+        ranked = search.screen(m, tok, amap, train_facts, texts + sel.train_neighbours, pool, seed=config.seed)
         say("search: best " + ", ".join(f"{c.component} ({c.score:.3g})" for c in ranked[:candidates]))
     to_try = ranked if named else ranked[:candidates]
 
@@ -245,7 +245,8 @@ def surgery(
         say(f"surgery: training {cand.component}")
         targets = search.resolve_targets(amap, cand.component)
         train = train_slices(m, tok, trained, targets, preserve=texts, config=config,
-                             progress=_step_bar(config.steps) if progress else None)
+                             progress=_step_bar(config.steps) if progress else None,
+                             neighbours=sel.train_neighbours)
         check_untouched({k: v.detach() for k, v in m.named_parameters()}, train.edited, targets)
         edited, comp, minimized_from = train.edited, cand.component, None
         cand.tried = True

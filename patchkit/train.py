@@ -156,6 +156,14 @@ def _encode_texts(tokenizer: Any, texts: Sequence[str], max_tokens: int) -> list
     return out
 
 
+def _last_batch(seqs: Sequence[Sequence[int]], pad_id: int) -> _Batch:
+    """Only each sequence's last position is scored (a prompt's next-token answer)."""
+    ids, mask = _pad(seqs, pad_id)
+    rows = list(range(len(seqs)))
+    cols = [len(s) - 1 for s in seqs]
+    return _Batch(ids, mask, torch.tensor(rows), torch.tensor(cols), torch.zeros(0, dtype=torch.long))
+
+
 def _text_batch(seqs: Sequence[Sequence[int]], pad_id: int) -> _Batch:
     """Every real position's next-token distribution is scored (for the KL)."""
     rows = [b for b, s in enumerate(seqs) for _ in s]
@@ -366,6 +374,7 @@ def train_slices(
     config: SurgeryConfig = SurgeryConfig(),
     progress: Callable[[int, dict[str, float]], None] | None = None,
     protect: Sequence[str] = (),
+    neighbours: Sequence[str] = (),
 ) -> TrainResult:
     """Train only ``targets``' slices so that each fact's target is predicted.
 
@@ -379,6 +388,9 @@ def train_slices(
         progress: called after each step with ``(step, losses)``.
         protect: texts whose inputs to the edited weights define the null space
             (with ``config.null_space`` set; default: ``preserve``).
+        neighbours: prompts whose next-token distribution (last position) is kept still on
+            *every* step, all of them (KL weight ``config.kl_weight``): the prompts an edit
+            disturbs first, so they are not left to the preservation rotation.
     Returns:
         :class:`TrainResult` with the full edited tensors, keyed by name.
 
@@ -391,13 +403,13 @@ def train_slices(
     # One intra-op thread: the same thread count every run makes the result
     # bit-reproducible, and on shared cores two threads' barriers are 10x slower.
     with single_thread():
-        return _train_slices(model, tokenizer, facts, targets, preserve, config, progress, protect)
+        return _train_slices(model, tokenizer, facts, targets, preserve, config, progress, protect, neighbours)
 
 
 def _train_slices(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[str, str]],
                   targets: Sequence[SliceTarget], preserve: Sequence[str], config: SurgeryConfig,
                   progress: Callable[[int, dict[str, float]], None] | None,
-                  protect: Sequence[str] = ()) -> TrainResult:
+                  protect: Sequence[str] = (), neighbours: Sequence[str] = ()) -> TrainResult:
     if not facts:
         raise errors.UsageError("no facts to train on")
     if not targets:
@@ -419,6 +431,11 @@ def _train_slices(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[
     pad_id = _pad_id(tokenizer)
     texts = _encode_texts(tokenizer, preserve, config.max_preserve_tokens) if config.kl_weight > 0 else []
     base_logp = _base_logprobs(model, texts, pad_id)
+    near = _encode_texts(tokenizer, neighbours, config.max_preserve_tokens) if config.kl_weight > 0 else []
+    near_batch = _last_batch(near, pad_id) if near else None
+    if near_batch is not None:
+        with torch.no_grad():
+            near_ref = torch.log_softmax(_logits_at(model, {}, near_batch), dim=-1)
     projectors: list[tuple[torch.Tensor, int] | None] = []
     kept: dict[str, int] = {}
     if config.null_space is not None:
@@ -433,7 +450,8 @@ def _train_slices(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[
     if where is not None:
         cache = _PrefixCache(model, *where)
         seqs = [list(s) for s in fact_batch.input_ids.tolist()]
-        cache.fill([s[: int(m)] for s, m in zip(seqs, fact_batch.attention_mask.sum(1).tolist())] + list(texts), pad_id)
+        cache.fill([s[: int(m)] for s, m in zip(seqs, fact_batch.attention_mask.sum(1).tolist())] + list(texts)
+                   + list(near), pad_id)
     order = _preserve_schedule(len(texts), config)
     opt = torch.optim.Adam(deltas, lr=config.lr)
     losses: list[dict[str, float]] = []
@@ -454,6 +472,11 @@ def _train_slices(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[
                 ref = torch.cat([base_logp[i] for i in pick])
                 kl = torch.nn.functional.kl_div(logp, ref, log_target=True, reduction="batchmean")
                 loss = loss + config.kl_weight * kl
+            if near_batch is not None:
+                logp = torch.log_softmax(_logits_at(model, weights, near_batch, cache), dim=-1)
+                kl_near = torch.nn.functional.kl_div(logp, near_ref, log_target=True, reduction="batchmean")
+                kl = kl + kl_near
+                loss = loss + config.kl_weight * kl_near
             loss.backward()
             opt.step()
             rec = {"step": step + 1, "loss": loss.item(), "ce": ce.item(), "kl": kl.item()}
