@@ -14,13 +14,12 @@ import importlib.util
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from patchkit import checkpoint, errors, settings
+from patchkit import errors, settings
 
 # Names of real models patchkit can prepare locally (see prepare()).
 KNOWN_MODELS = ("smollm2",)
@@ -58,7 +57,9 @@ def prepare(name: str, out: Path | None = None, progress: Callable[[str], None] 
     """
     if name not in _SOURCES:
         raise errors.ModelNotFoundError(f"{name}: not a preparable model ({', '.join(KNOWN_MODELS)})")
-    say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    from patchkit.progress import say as _say
+
+    say = progress or _say
     target = Path(out) if out is not None else default_path(name)
     if target.exists():
         if _is_prepared(target, name):
@@ -97,12 +98,18 @@ def load_model(path_or_name: str | Path) -> tuple[Any, Any]:
         ``(model, tokenizer)``; the tokenizer has a pad token.
     Raises:
         ModelNotFoundError, CheckpointError.
+
+    Hub repo ids are resolved by :func:`patchkit.resolve.resolve_model` (which
+    imports this module, not the other way round); pass its result here.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from patchkit.resolve import resolve_model
-
-    path = resolve_model(path_or_name)
+    path = Path(path_or_name)
+    if not path.exists():
+        if str(path_or_name) not in KNOWN_MODELS:
+            raise errors.ModelNotFoundError(
+                f"{path_or_name}: no such checkpoint, and not a prepared model name ({', '.join(KNOWN_MODELS)})")
+        path = prepare(str(path_or_name))
     if path.is_file():
         path = path.parent
     if not (path / "config.json").is_file():
@@ -197,8 +204,8 @@ def _write_marker(folder: Path, name: str, gguf: Path) -> None:
     info = {
         "name": name,
         "source": gguf.name,
-        "source_sha256": checkpoint.file_sha256(gguf),
-        "model_sha256": checkpoint.file_sha256(folder / "model.safetensors"),
+        "source_sha256": _file_sha256(gguf),
+        "model_sha256": _file_sha256(folder / "model.safetensors"),
     }
     (folder / _MARKER).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
 
@@ -216,3 +223,9 @@ def _is_prepared(folder: Path, name: str) -> bool:
     except (OSError, ValueError):
         return False
     return info.get("name") == name and (folder / "model.safetensors").is_file()
+
+
+def _file_sha256(path: Path) -> str:
+    from patchkit.checkpoint import file_sha256  # numpy only when a model is actually built
+
+    return file_sha256(path)
