@@ -1,10 +1,12 @@
 """``patchkit demo``: the whole story on a real model, in a few minutes on 2 CPU cores.
 
-Prepare SmolLM2-135M-Instruct, trace the routing failure on "The capital of
-Poland is", triage the capitals panel, repair the routing failures by
-training one slice, print the before/after table, sign, verify, apply to the
-checkpoint, reload the patched checkpoint with plain transformers and show its
-answers, then revert and show the base restored bit for bit.
+Prepare SmolLM2-135M-Instruct (or, with ``model="gemma3-270m"``, Gemma 3
+270M), trace the routing failure on "The capital of Poland is" (Gemma: "The
+capital of France is"), triage the capitals panel, repair the routing
+failures by training one slice, print the before/after table, sign, verify,
+apply to the checkpoint, reload the patched checkpoint with plain
+transformers and show its answers, then revert and show the base restored
+bit for bit.
 
 The signing key is created in the working directory (a temporary one by
 default), never in the repository.
@@ -22,6 +24,13 @@ from pathlib import Path
 from patchkit import checkpoint
 
 COMPONENT = "L15.attn.v"
+
+# Per prepared model: the prompt traced in step 2, its right answer, and the component
+# surgery trains (None: surgery's default, the automatic component search).
+STORIES: dict[str, dict[str, str | None]] = {
+    "smollm2": {"prompt": "The capital of Poland is", "target": " Warsaw", "component": COMPONENT},
+    "gemma3-270m": {"prompt": "The capital of France is", "target": " Paris", "component": None},
+}
 STEPS = ["prepare", "trace", "triage", "surgery", "verify", "apply", "reload", "revert"]
 
 
@@ -34,9 +43,13 @@ def run(workdir: Path | None = None, keep: bool = False, echo: Callable[[str], N
             checkpoints (default: a temporary directory, removed at the end).
         keep: keep the temporary directory.
         echo: where to print.
-        model: the prepared model to repair.
+        model: the prepared model to repair (a key of ``STORIES``).
     """
-    from tqdm import tqdm
+    from patchkit import errors
+
+    if model not in STORIES:
+        raise errors.UsageError(f"demo: no story for {model!r} (known: {', '.join(STORIES)})")
+    from patchkit.progress import bar
 
     tmp = None
     if workdir is None:
@@ -44,7 +57,7 @@ def run(workdir: Path | None = None, keep: bool = False, echo: Callable[[str], N
         workdir = tmp
     workdir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    stages = tqdm(STEPS, desc="demo", unit="stage", position=0)
+    stages = bar(total=len(STEPS), desc="demo", unit="stage", position=0)
     figures: dict[str, object] = {"workdir": str(workdir)}
     try:
         figures.update(_story(workdir, model, echo, stages))
@@ -76,29 +89,32 @@ def _story(workdir: Path, model_name: str, echo: Callable[[str], None], stages) 
     echo(f"base checkpoint: {base}")
     stages.update(1)
 
-    _stage(stages, echo, "trace", "2. trace: who overrides ' Warsaw'?")
+    story = STORIES[model_name]
+    _stage(stages, echo, "trace", f"2. trace: who overrides {story['target']!r}?")
     m, tok = models.load_model(base)
     with models.single_thread():
-        tr = trace.trace(m, tok, "The capital of Poland is", " Warsaw")
+        tr = trace.trace(m, tok, story["prompt"], story["target"])
     echo(trace.format_trace(tr, top=8))
     figures["trace"] = {"rival": tr.rival, "logit_diff": round(tr.logit_diff, 3)}
     stages.update(1)
 
-    _stage(stages, echo, "triage", "3. triage the capitals panel: routing or absent?")
+    _stage(stages, echo, "triage", "3. triage the capitals panel: fixable (routing, near miss) or absent?")
     facts = evals.load_facts(facts_file)
     report = triage.triage(m, tok, facts, progress=True)
     echo(triage.format_report(report))
-    routing = report.group("routing")
+    routing = [i for i in report.items if i.fixable]  # routing failures and near misses
     figures["triage"] = report.counts
     stages.update(1)
 
-    _stage(stages, echo, "surgery", f"4. surgery: train only {COMPONENT} on the facts")
+    component = story["component"]
+    _stage(stages, echo, "surgery",
+           f"4. surgery: train only {component or 'the component the search picks'} on the facts")
     key = workdir / "demo-key.pem"
     if not key.exists():
         signing.keygen(key)
     pub = key.with_name(key.name + ".pub")
-    patch_dir = workdir / "smollm2-capitals"
-    result = surg.surgery(base, facts_file, patch_dir, key=key, component=COMPONENT, force=True, progress=True,
+    patch_dir = workdir / f"{model_name}-capitals"
+    result = surg.surgery(base, facts_file, patch_dir, key=key, component=component, force=True, progress=True,
                           description=f"Fixes {len(routing)} capitals the model overrides with ' the'.",
                           log=lambda msg: echo(msg))
     del m

@@ -438,14 +438,14 @@ def _describe(component: str, facts: Sequence[tuple[str, str]], n_params: int) -
 
 
 def _step_bar(steps: int) -> Callable[[int, dict[str, float]], None]:
-    from tqdm import tqdm
+    from patchkit.progress import bar as make_bar
 
-    bar = tqdm(total=steps, desc="surgery", unit="step", leave=False)
+    bar = make_bar(total=steps, desc="surgery", unit="step")
 
     def update(step: int, rec: dict[str, float]) -> None:
         bar.update(1)
         bar.set_postfix(ce=f"{rec['ce']:.3f}", kl=f"{rec['kl']:.4f}")
-        if step >= steps:
+        if step >= steps or rec.get("last"):
             bar.close()
 
     return update

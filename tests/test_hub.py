@@ -8,6 +8,7 @@ and published to the test Hub; the patch is made against its cached snapshot.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ from safetensors.torch import load_file
 sys.path.insert(0, str(Path(__file__).parent))
 from hub_server import HubServer  # noqa: E402
 
-from patchkit import card, engine, errors, hub, resolve, signing  # noqa: E402
+from patchkit import audit, card, engine, errors, hub, resolve, signing  # noqa: E402
 from patchkit.cli import main  # noqa: E402
 
 BASE_REPO = "org/tiny-llama"
@@ -156,7 +157,7 @@ def test_push_pull_verify_apply_round_trip(hubenv, tmp_path, capsys):
     got, want = _tensors(out_dir), _tensors(hubenv.edited)
     assert got.keys() == want.keys() and all(torch.equal(got[k], want[k]) for k in want)
 
-    report = hub.verify("me/tiny-fix", base=BASE_REPO, pubkey=hubenv.pub)
+    report = audit.verify("me/tiny-fix", base=BASE_REPO, pubkey=hubenv.pub)
     assert report.ok, report.to_dict()
     names = [c.name for c in report.checks]
     assert "hub base sha256" in names and names[-1] == "base checkpoint"
@@ -245,7 +246,7 @@ def test_base_mismatch_against_hub_detected_without_downloading_weights(hubenv, 
     weight_oid = hubenv.server.lfs_oid("org/moving", "model.safetensors")
 
     before = len(hubenv.server.log)
-    report = hub.verify(hubenv.patch, base="org/moving", pubkey=hubenv.pub)
+    report = audit.verify(hubenv.patch, base="org/moving", pubkey=hubenv.pub)
     assert not report.ok
     failed = {c.name: c.detail for c in report.checks if not c.ok}
     assert "model.safetensors" in failed["hub base sha256"] and f"made for {BASE_REPO}@" in failed["hub base sha256"]
@@ -269,7 +270,7 @@ def test_offline_mode_uses_the_warm_cache_and_makes_no_request(hubenv, tmp_path)
         assert (resolve.resolve_patch("me/offline-fix") / "patch.json").is_file()
         path, report = hub.pull("me/offline-fix", tmp_path / "pulled", pubkey=hubenv.pub)
         assert report.ok
-        report = hub.verify("me/offline-fix", base=BASE_REPO, pubkey=hubenv.pub)
+        report = audit.verify("me/offline-fix", base=BASE_REPO, pubkey=hubenv.pub)
         assert report.ok, report.to_dict()
         engine.apply(resolve.resolve_patch("me/offline-fix"), resolve.resolve_model(BASE_REPO), tmp_path / "out", pubkey=hubenv.pub)
         with pytest.raises(errors.HubError, match="offline|cache"):
@@ -342,3 +343,15 @@ def test_installed_patchkit_executable_pulls_from_the_hub(hubenv, tmp_path):
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "pulled me/exe-fix" in proc.stdout and (tmp_path / "out" / "patch.sig").is_file()
+
+
+def test_card_of_a_patch_on_prepared_gemma_carries_the_gemma_licence(hubenv):
+    from huggingface_hub import ModelCard
+
+    from patchkit import models
+
+    manifest = json.loads(json.dumps(engine.Patch.load(hubenv.patch).manifest))
+    assert ModelCard(card.render(manifest)).data.license is None
+    manifest["base"]["files"][0]["sha256"] = models.REFERENCE_SHA256["gemma3-270m"]
+    text = card.render(manifest)
+    assert ModelCard(text).data.license == "gemma" and "Gemma Terms of Use" in text
