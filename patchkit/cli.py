@@ -337,14 +337,20 @@ def trace(model: str, prompt: str, target: str | None, rival: str | None, top: i
 @click.option("--min-evidence", type=float, default=2.0, show_default=True,
               help="Attention evidence (logits) needed to call a wrong fact 'routing'.")
 @click.option("--max-rank", type=int, default=10, show_default=True, help="Highest target rank still called 'routing'.")
+@click.option("--near-rank", type=int, default=5, show_default=True,
+              help="Highest target rank called a 'near miss' (fixable whatever the attention evidence).")
+@click.option("--near-gap", type=float, default=5.0, show_default=True,
+              help="Largest logit gap behind the winner still called a 'near miss'.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def triage(model: str, facts_spec: str, min_evidence: float, max_rank: int, as_json: bool) -> None:
-    """Tell routing failures (fixable by surgery) from absent knowledge."""
+def triage(model: str, facts_spec: str, min_evidence: float, max_rank: int, near_rank: int, near_gap: float,
+           as_json: bool) -> None:
+    """Tell fixable wrong answers (near misses, routing failures) from absent knowledge; each verdict says why."""
     from patchkit import evals, triage as _triage
 
     facts = evals.load_facts(_facts(facts_spec))
     m, tok = _load(model)
-    report = _triage.triage(m, tok, facts, progress=not as_json, min_evidence=min_evidence, max_rank=max_rank)
+    report = _triage.triage(m, tok, facts, progress=not as_json, min_evidence=min_evidence, max_rank=max_rank,
+                            near_rank=near_rank, near_gap=near_gap)
     click.echo(json.dumps(report.to_dict(), indent=2) if as_json else _triage.format_report(report))
 
 

@@ -61,6 +61,7 @@ class Panel:
     sha256: str
     items: list[Fact] = field(default_factory=list)
     text: str | None = None
+    skip_trained: bool = False  # a paraphrases panel without the paraphrases surgery trained on
 
     def __len__(self) -> int:
         return len(self.items) if self.kind != "perplexity" else 1
@@ -173,12 +174,31 @@ def load_panel(spec: str | Path, kind: str | None = None) -> Panel:
     return Panel(name, kind, path, sha, items=load_facts(path))
 
 
-def paraphrase_panel(panel: Panel) -> Panel | None:
-    """A ``paraphrases`` panel: each fact's paraphrased prompts with the same target (None if none)."""
-    items = [Fact(p, f.target) for f in panel.items for p in f.paraphrases]
+def reported_paraphrases(fact: Fact, skip_trained: bool = False) -> list[str]:
+    """The paraphrases of ``fact`` that a report may count.
+
+    With ``skip_trained``, surgery trained on the first paraphrase of every fact
+    that has two or more, so that one is left out: a reported paraphrase is never
+    a trained one.
+    """
+    return fact.paraphrases[1:] if skip_trained and len(fact.paraphrases) >= 2 else list(fact.paraphrases)
+
+
+def trained_paraphrases(facts: Iterable[Fact]) -> list[tuple[str, str]]:
+    """The ``(prompt, target)`` pairs surgery trains besides the facts: each first paraphrase of two or more."""
+    return [(f.paraphrases[0], f.target) for f in facts if len(f.paraphrases) >= 2]
+
+
+def paraphrase_panel(panel: Panel, skip_trained: bool = False) -> Panel | None:
+    """A ``paraphrases`` panel: each fact's paraphrased prompts with the same target (None if none).
+
+    ``skip_trained`` leaves out the paraphrases surgery trains on (:func:`reported_paraphrases`).
+    """
+    items = [Fact(p, f.target) for f in panel.items for p in reported_paraphrases(f, skip_trained)]
     if not items:
         return None
-    return Panel(f"{panel.name}.paraphrases", "paraphrases", panel.path, panel.sha256, items=items)
+    return Panel(f"{panel.name}.paraphrases", "paraphrases", panel.path, panel.sha256, items=items,
+                 skip_trained=skip_trained)
 
 
 def facts_panel(facts: list[Fact], name: str = "facts", path: str | Path = "") -> Panel:

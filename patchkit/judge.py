@@ -51,11 +51,12 @@ def selection_reasons(model: Any, tokenizer: Any, edited: Mapping[str, torch.Ten
     return reasons
 
 
-def panels(evals: Any, facts: Path, extra: Sequence[str | Path], default: bool = True) -> list[Any]:
-    """Facts panel (+ its paraphrases), the shipped panels, then the user's."""
+def panels(evals: Any, facts: Path, extra: Sequence[str | Path], default: bool = True,
+           skip_trained: bool = False) -> list[Any]:
+    """Facts panel (+ its paraphrases, less the trained ones), the shipped panels, then the user's."""
     fp = evals.load_panel(facts, kind="facts")
     out = [fp]
-    para = evals.paraphrase_panel(fp)
+    para = evals.paraphrase_panel(fp, skip_trained=skip_trained)
     if para is not None:
         out.append(para)
     if default:
@@ -80,6 +81,7 @@ def panel_row(evals: Any, panel: Any, before: Any, after: Any, tol: Mapping[str,
     row["tolerance"] = tol.get(panel.kind, 0)
     if panel.kind == "paraphrases":
         row["source"] = row["file"]  # derived: each fact's paraphrased prompts, same target
+        row["skip_trained"] = bool(getattr(panel, "skip_trained", False))
     if row["metric"] == "accuracy":
         # regressions: right before, wrong after (computed from per-item correctness)
         row["broken"] = _broken(panel, before, after)

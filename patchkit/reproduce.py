@@ -97,7 +97,8 @@ def _load(evals: Any, root: Path, entry: dict[str, Any]) -> Any:
         raise errors.IntegrityError(f"{path}: sha256 {sha[:16]}…, manifest says {entry['sha256'][:16]}…")
     kind = entry["kind"]
     if kind == "paraphrases":
-        panel = evals.paraphrase_panel(evals.load_panel(path, kind="facts"))
+        panel = evals.paraphrase_panel(evals.load_panel(path, kind="facts"),
+                                       skip_trained=bool(entry.get("skip_trained")))
         if panel is None:
             raise errors.UsageError(f"{path}: no paraphrases to re-run")
     else:

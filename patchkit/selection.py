@@ -14,9 +14,9 @@ texts the training keeps still (KL to base), the other judges the result.
 Generic prompts (``data/generic.jsonl``, in no panel and not trained on) are
 judged the same way. Prompts that appear in any reported panel are dropped.
 
-Context variants of each fact ("Fact: The capital of Poland is") are
-generated from two disjoint template lists: one is trained on, the other is
-reported as paraphrases, so a reported paraphrase is never a trained one.
+Paraphrases trained alongside the facts (the first of each fact's listed
+paraphrases, see :func:`patchkit.evals.trained_paraphrases`) are kept out of
+every report.
 """
 
 from __future__ import annotations
@@ -30,10 +30,6 @@ from importlib import resources
 from typing import Any
 
 import torch
-
-# Context variants: trained on (TRAIN_CONTEXTS) vs reported (REPORT_CONTEXTS); disjoint by design.
-TRAIN_CONTEXTS = ("Fact: {}",)
-REPORT_CONTEXTS = ("Trivia time! {}", "I read this in a book: {}")
 
 _CONNECTORS = {"of", "the", "de", "da", "van", "von", "and", "del", "la", "le", "du"}
 
@@ -55,8 +51,7 @@ class SelectionSet:
     train_neighbours: list[str]  # joined to the preservation texts (KL to base)
     judge_neighbours: list[Probe]  # must keep their answer
     judge_generic: list[Probe]  # must keep their answer
-    train_variants: list[tuple[str, str]]  # context variants of the facts, trained on
-    report_variants: dict[str, list[str]] = field(default_factory=dict)  # fact prompt -> reported variants
+    train_variants: list[tuple[str, str]]  # paraphrases of the facts, trained on (never reported)
 
     @property
     def judge(self) -> list[Probe]:
@@ -69,8 +64,6 @@ class SelectionSet:
             "judge_neighbours": len(self.judge_neighbours),
             "judge_generic": len(self.judge_generic),
             "train_variants": len(self.train_variants),
-            "train_contexts": list(TRAIN_CONTEXTS),
-            "report_contexts": list(REPORT_CONTEXTS),
         }
 
 
@@ -233,14 +226,7 @@ def build(model: Any, tokenizer: Any, prompts: Sequence[str], *, exclude: Iterab
                if p.margin >= min_margin]
     train_n = [p.prompt for i, p in enumerate(neighbours) if i % 2 == 0]
     judge_n = [p for i, p in enumerate(neighbours) if i % 2 == 1]
-    return SelectionSet(templates, train_n, judge_n, generic, [], {})
-
-
-def with_variants(sel: SelectionSet, facts: Sequence[tuple[str, str]]) -> SelectionSet:
-    """Add the trained and reported context variants of ``facts`` to ``sel``."""
-    sel.train_variants = [(c.format(p), t) for p, t in facts for c in TRAIN_CONTEXTS]
-    sel.report_variants = {p: [c.format(p) for c in REPORT_CONTEXTS] for p, _ in facts}
-    return sel
+    return SelectionSet(templates, train_n, judge_n, generic, [])
 
 
 def _fill(template: str, subject: str) -> str:

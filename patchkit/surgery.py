@@ -180,8 +180,8 @@ def surgery(
             answers no candidate may change; they judge candidates and are never reported.
         auto_selection: build neighbours of the facts' templates and generic prompts for
             the selection set (off: only ``guards`` and the trained facts judge).
-        variants: also train each fact in context variants ("Fact: ..."); the reported
-            variants use other contexts.
+        variants: also train each fact's first paraphrase (facts with two or more); the
+            reported paraphrase panel then leaves those out, so no reported paraphrase is trained.
         max_share: largest share of the model's parameters a searched component may have
             (whole projections over it are searched head by head).
     Returns:
@@ -201,7 +201,7 @@ def surgery(
     tol = {**DEFAULT_TOLERANCES, **(tolerances or {})}
     base_path = resolve_model(model)
     fact_list = evals.load_facts(facts)
-    panel_list = judge.panels(evals, Path(facts), panels, default_panels)
+    panel_list = judge.panels(evals, Path(facts), panels, default_panels, skip_trained=variants)
     guard_prompts = _load_guards(guards)
     m, tok = models.load_model(base_path)
     amap = arch.for_model(m)
@@ -222,7 +222,10 @@ def surgery(
         f"{len(absent)} absent, {report.counts['ok']} ok")
 
     reported = {f.prompt for p in panel_list for f in p.items}
-    sel = _selection(m, tok, selection, train_facts, reported, guard_prompts, auto_selection, variants, say)
+    fixable_set = set(train_facts)
+    trained_variants = [(f.paraphrases[0], f.target) for f in fact_list
+                        if variants and (f.prompt, f.target) in fixable_set and len(f.paraphrases) >= 2]
+    sel = _selection(m, tok, selection, train_facts, reported, guard_prompts, auto_selection, trained_variants, say)
     texts = load_preserve(preserve)
     trained = list(train_facts) + sel.train_variants
 
@@ -340,7 +343,8 @@ def _load_guards(paths: Sequence[str | Path]) -> list[str]:
 
 
 def _selection(m: Any, tok: Any, selection: Any, facts: Sequence[tuple[str, str]], reported: set[str],
-               guards: Sequence[str], auto: bool, variants: bool, say: Callable[[str], None]) -> Any:
+               guards: Sequence[str], auto: bool, variants: Sequence[tuple[str, str]],
+               say: Callable[[str], None]) -> Any:
     """The selection set: auto-built neighbours and generic prompts, the user's guards, the trained variants."""
     if auto:
         sel = selection.build(m, tok, [p for p, _ in facts], exclude=reported)
@@ -348,10 +352,9 @@ def _selection(m: Any, tok: Any, selection: Any, facts: Sequence[tuple[str, str]
         sel = selection.SelectionSet({}, [], [], [], [])
     if guards:
         sel.judge_generic.extend(selection.probe(m, tok, [g for g in guards if g not in reported]))
-    if variants:
-        sel = selection.with_variants(sel, facts)
+    sel.train_variants = list(variants)
     say(f"selection: {len(sel.judge_neighbours)} neighbours + {len(sel.judge_generic)} generic prompts judge, "
-        f"{len(sel.train_neighbours)} neighbours preserved, {len(sel.train_variants)} context variants trained")
+        f"{len(sel.train_neighbours)} neighbours preserved, {len(sel.train_variants)} paraphrases trained")
     return sel
 
 
@@ -380,7 +383,9 @@ def _paraphrases_fixed(panel_list: Sequence[Any], before: Sequence[Any], after: 
                 if b != f.target and a == f.target}
     for p, b, a in zip(panel_list, before, after):
         if p.kind == "paraphrases":
-            owner = [f.prompt for f in facts_panel.items for _ in f.paraphrases]
+            from patchkit.evals import reported_paraphrases
+
+            owner = [f.prompt for f in facts_panel.items for _ in reported_paraphrases(f, p.skip_trained)]
             hits = [pred == item.target for item, pred in zip(p.items, a.predictions)]
             mine = [h for o, h in zip(owner, hits) if o in repaired]
             return sum(mine), len(mine)

@@ -62,6 +62,8 @@ class SurgeryConfig:
     max_preserve_tokens: int = 64  # per preservation text, after tokenisation
     cache_activations: bool = True  # feed the edited layer from a one-off cache of the layers below
     null_space: float | None = None  # project updates away from preserved inputs (eigenvalue ratio kept; None: off)
+    neighbour_weight: float = 10.0  # weight of the KL on the neighbour prompts' answers
+    neighbour_batch: int = 16  # neighbour prompts per step (a seeded rotation through them)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -388,9 +390,9 @@ def train_slices(
         progress: called after each step with ``(step, losses)``.
         protect: texts whose inputs to the edited weights define the null space
             (with ``config.null_space`` set; default: ``preserve``).
-        neighbours: prompts whose next-token distribution (last position) is kept still on
-            *every* step, all of them (KL weight ``config.kl_weight``): the prompts an edit
-            disturbs first, so they are not left to the preservation rotation.
+        neighbours: prompts whose next-token distribution (last position) is kept still,
+            ``config.neighbour_batch`` of them every step (KL weight ``config.neighbour_weight``):
+            the prompts an edit disturbs first get their own term, not a share of the rotation.
     Returns:
         :class:`TrainResult` with the full edited tensors, keyed by name.
 
@@ -432,10 +434,10 @@ def _train_slices(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[
     texts = _encode_texts(tokenizer, preserve, config.max_preserve_tokens) if config.kl_weight > 0 else []
     base_logp = _base_logprobs(model, texts, pad_id)
     near = _encode_texts(tokenizer, neighbours, config.max_preserve_tokens) if config.kl_weight > 0 else []
-    near_batch = _last_batch(near, pad_id) if near else None
-    if near_batch is not None:
+    if near:
         with torch.no_grad():
-            near_ref = torch.log_softmax(_logits_at(model, {}, near_batch), dim=-1)
+            near_ref = torch.log_softmax(_logits_at(model, {}, _last_batch(near, pad_id)), dim=-1)
+    near_order = _preserve_schedule(len(near), config, config.neighbour_batch)
     projectors: list[tuple[torch.Tensor, int] | None] = []
     kept: dict[str, int] = {}
     if config.null_space is not None:
@@ -472,11 +474,13 @@ def _train_slices(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[
                 ref = torch.cat([base_logp[i] for i in pick])
                 kl = torch.nn.functional.kl_div(logp, ref, log_target=True, reduction="batchmean")
                 loss = loss + config.kl_weight * kl
-            if near_batch is not None:
-                logp = torch.log_softmax(_logits_at(model, weights, near_batch, cache), dim=-1)
-                kl_near = torch.nn.functional.kl_div(logp, near_ref, log_target=True, reduction="batchmean")
+            if near:
+                pick = near_order[step]
+                logp = torch.log_softmax(_logits_at(model, weights, _last_batch([near[i] for i in pick], pad_id),
+                                                    cache), dim=-1)
+                kl_near = torch.nn.functional.kl_div(logp, near_ref[pick], log_target=True, reduction="batchmean")
                 kl = kl + kl_near
-                loss = loss + config.kl_weight * kl_near
+                loss = loss + config.neighbour_weight * kl_near
             loss.backward()
             opt.step()
             rec = {"step": step + 1, "loss": loss.item(), "ce": ce.item(), "kl": kl.item()}
@@ -510,7 +514,7 @@ def _base_logprobs(model: torch.nn.Module, texts: Sequence[Sequence[int]], pad_i
     return [t for t in out if t is not None]
 
 
-def _preserve_schedule(n: int, config: SurgeryConfig) -> list[list[int]]:
+def _preserve_schedule(n: int, config: SurgeryConfig, batch: int | None = None) -> list[list[int]]:
     """Which preservation texts each step reads: seeded shuffles, cycled.
 
     A fixed seed gives the same schedule on every machine (torch's CPU
@@ -519,7 +523,7 @@ def _preserve_schedule(n: int, config: SurgeryConfig) -> list[list[int]]:
     if n == 0:
         return [[] for _ in range(config.steps)]
     gen = torch.Generator().manual_seed(config.seed)
-    k = min(config.preserve_batch, n)
+    k = min(config.preserve_batch if batch is None else batch, n)
     flat: list[int] = []
     while len(flat) < k * config.steps:
         flat.extend(torch.randperm(n, generator=gen).tolist())

@@ -48,7 +48,7 @@ from patchkit.evals import Fact
 from patchkit.models import single_thread
 from patchkit.trace import TraceResult, continuation_ids, trace
 
-DEFAULTS = {"min_evidence": 2.0, "max_rank": 10, "near_rank": 5, "near_gap": 3.0}
+DEFAULTS = {"min_evidence": 2.0, "max_rank": 10, "near_rank": 5, "near_gap": 5.0}
 VERDICTS = ("ok", "routing", "near_miss", "absent")
 FIXABLE = ("routing", "near_miss")
 
@@ -242,14 +242,19 @@ def _verdict(correct: bool, rank: int, gap: float, evidence: float, layer: int, 
 def format_report(report: TriageReport) -> str:
     """The table for people, with counts and the suggestion at the end."""
     rows = [
-        f"{'prompt':<34}{'target':<14}{'verdict':<9}{'rank':>5}{'gap':>8}{'peak':>8}  {'carried by':<13}{'overridden by':<16}{'by':>7}"
+        f"{'prompt':<34}{'target':<14}{'verdict':<10}{'rank':>5}{'gap':>8}{'peak':>8}  {'carried by':<13}{'overridden by':<16}{'by':>7}"
     ]
     for i in report.items:
         over = i.override_component or "-"
         rows.append(
-            f"{_cut(i.prompt, 33):<34}{_cut(i.target, 13):<14}{i.verdict:<9}{i.rank:>5}{i.logit_gap:>+8.2f}"
+            f"{_cut(i.prompt, 33):<34}{_cut(i.target, 13):<14}{i.verdict:<10}{i.rank:>5}{i.logit_gap:>+8.2f}"
             f"{i.peak_evidence:>+8.2f}  {i.peak_head:<13}{over:<16}{i.override_diff:>+7.2f}"
         )
+    wrong = [i for i in report.items if not i.correct]
+    if wrong:
+        rows.append("")
+        rows.append("why:")
+        rows.extend(f"  {_cut(i.prompt, 33)}: {i.verdict}: {i.reason}" for i in wrong)
     c = report.counts
     rows.append("")
     rows.append(f"{len(report.items)} facts: {c['ok']} ok, {c['routing']} routing, {c['near_miss']} near misses, "
