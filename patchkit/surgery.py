@@ -249,7 +249,7 @@ def surgery(
         targets = search.resolve_targets(amap, cand.component)
         train = train_slices(m, tok, trained, targets, preserve=texts, config=config,
                              progress=_step_bar(config.steps) if progress else None,
-                             neighbours=sel.train_neighbours)
+                             neighbours=sel.train_neighbours, stop_on=len(train_facts))
         check_untouched({k: v.detach() for k, v in m.named_parameters()}, train.edited, targets)
         edited, comp, minimized_from = train.edited, cand.component, None
         cand.tried = True
