@@ -27,12 +27,18 @@ DEFAULT_TOLERANCES: dict[str, float] = {
 }
 
 
+SELECTION_PERPLEXITY = 0.01  # |after/before - 1| on the selection passage (data/selection.txt)
+
+
 def selection_reasons(model: Any, tokenizer: Any, edited: Mapping[str, torch.Tensor],
-                      facts: Sequence[tuple[str, str]], probes: Sequence[Any]) -> list[str]:
+                      facts: Sequence[tuple[str, str]], probes: Sequence[Any],
+                      passage: tuple[Any, float] | None = None) -> list[str]:
     """Why an edit is refused on the selection set (empty: it passes).
 
     A trained fact still wrong after training is a reason; so is any probe
-    (neighbour or generic prompt) whose top-1 answer changed.
+    (neighbour or generic prompt) whose top-1 answer changed, and a perplexity
+    on the selection passage (``(panel, base perplexity)``, see
+    :func:`selection_passage`) that moved by more than 1%.
     """
     from patchkit import evals, selection
     from patchkit.train import apply_edit, restore
@@ -41,14 +47,29 @@ def selection_reasons(model: Any, tokenizer: Any, edited: Mapping[str, torch.Ten
     try:
         wrong = [p for p, t in facts if not evals.score_fact(model, tokenizer, evals.Fact(p, t))[0]]
         moved = selection.changed(model, tokenizer, probes)
+        ppl = evals.run_panel(model, tokenizer, passage[0]).value if passage is not None else None
     finally:
         restore(model, saved)
     reasons = []
+    if ppl is not None and abs(ppl / passage[1] - 1) > SELECTION_PERPLEXITY:
+        reasons.append(f"selection passage perplexity {passage[1]:.2f} -> {ppl:.2f} "
+                       f"({ppl / passage[1] - 1:+.2%}, tolerance ±{SELECTION_PERPLEXITY:.0%})")
     if wrong:
         reasons.append(f"{len(wrong)} trained fact(s) still wrong (e.g. {wrong[0]!r})")
     if moved:
         reasons.append(f"{len(moved)} selection prompt(s) changed answer (e.g. {moved[0].prompt!r})")
     return reasons
+
+
+def selection_passage(model: Any, tokenizer: Any) -> tuple[Any, float]:
+    """The selection perplexity passage (``data/selection.txt``, in no reported panel) and its base perplexity."""
+    from importlib import resources
+
+    from patchkit import evals
+
+    path = Path(str(resources.files("patchkit") / "data" / "selection.txt"))
+    panel = evals.load_panel(path, kind="perplexity")
+    return panel, evals.run_panel(model, tokenizer, panel).value
 
 
 def panels(evals: Any, facts: Path, extra: Sequence[str | Path], default: bool = True,

@@ -241,6 +241,7 @@ def surgery(
         say("search: best " + ", ".join(f"{c.component} ({c.score:.3g})" for c in ranked[:candidates]))
     to_try = ranked if named else ranked[:candidates]
 
+    passage = judge.selection_passage(m, tok) if auto_selection else None
     chosen: tuple[Any, list[SliceTarget], TrainResult, dict[str, torch.Tensor], str | None] | None = None
     first = None
     for cand in to_try:
@@ -253,7 +254,7 @@ def surgery(
         check_untouched({k: v.detach() for k, v in m.named_parameters()}, train.edited, targets)
         edited, comp, minimized_from = train.edited, cand.component, None
         cand.tried = True
-        cand.reasons = judge.selection_reasons(m, tok, edited, train_facts, sel.judge)
+        cand.reasons = judge.selection_reasons(m, tok, edited, train_facts, sel.judge, passage)
         if minimize and not cand.reasons:
             say("minimize: pruning heads")
             targets, edited, comp, minimized_from = _minimized(m, tok, amap, cand.component, targets, edited,
