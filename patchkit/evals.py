@@ -251,6 +251,10 @@ def _perplexity(model: Any, tokenizer: Any, panel: Panel, window: int = 1024) ->
     ids = tokenizer(panel.text).input_ids
     if len(ids) < 2:
         raise errors.UsageError(f"{panel.path}: the perplexity passage is too short")
+    cfg = getattr(model, "config", None)
+    longest = getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None)
+    if isinstance(longest, int) and longest > 1:
+        window = min(window, longest - 1)  # a small model's position table is the limit
     nll, count, preds = 0.0, 0, []
     for start in range(0, len(ids) - 1, window):
         chunk = torch.tensor([ids[start:start + window + 1]])
