@@ -449,12 +449,13 @@ def surgery(model: str, facts: str, out: Path | None, key: Path | None, componen
                                 preserve_batch=preserve_batch)
     from patchkit import progress
 
+    # surgery's training loop draws its own tqdm bar: in a log only its phase lines (log=) are kept
     log = (lambda m: None) if as_json else progress.say
     try:
         result = surg.surgery(base_path, facts_path, None if dry_run else out, key=key, component=list(component), config=config,
                               preserve=preserve, panels=panels, include_absent=include_absent, minimize=minimize,
                               allow_regressions=allow_regressions, name=name, description=description, force=force,
-                              progress=not as_json, log=log)
+                              progress=not as_json and progress.is_terminal(), log=log)
     except surg.SurgeryRegression as exc:
         click.echo(json.dumps(exc.result.to_dict(), indent=2) if as_json else surg.format_table(exc.result))
         raise
@@ -565,6 +566,10 @@ def _add_quiet(group: click.Group) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning expected failures into one line and an exit code."""
+    from patchkit import progress
+
+    if not progress.is_terminal():
+        progress.quiet_libraries()  # a log gets no download bars either
     try:
         # Outside standalone mode click returns ctx.exit()'s code instead of exiting.
         code = cli.main(args=argv, prog_name="patchkit", standalone_mode=False)

@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from patchkit import checkpoint
+from patchkit.progress import is_terminal  # surgery's own training bar only on a terminal
 
 COMPONENT = "L15.attn.v"
 
@@ -114,7 +115,7 @@ def _story(workdir: Path, model_name: str, echo: Callable[[str], None], stages) 
         signing.keygen(key)
     pub = key.with_name(key.name + ".pub")
     patch_dir = workdir / f"{model_name}-capitals"
-    result = surg.surgery(base, facts_file, patch_dir, key=key, component=component, force=True, progress=True,
+    result = surg.surgery(base, facts_file, patch_dir, key=key, component=component, force=True, progress=is_terminal(),
                           description=f"Fixes {len(routing)} capitals the model overrides with ' the'.",
                           log=lambda msg: echo(msg))
     del m

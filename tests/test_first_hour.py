@@ -343,3 +343,23 @@ def test_install_torch_picks_the_cpu_wheel_index_without_a_gpu(tmp_path, gpu, en
     r = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert expected in log.read_text().splitlines()[-1] + "\n"
+
+
+def test_surgery_in_a_log_draws_no_training_bar_and_hub_bars_are_off(surgery_args, capsys, monkeypatch):
+    """Surgery's own tqdm training bar is kept off a log (its phase lines remain), as are the Hub's."""
+    from patchkit import surgery as surg
+
+    seen = {}
+
+    def fake_surgery(*args, **kwargs):
+        seen.update(kwargs)
+        raise errors.RegressionError("stop here")
+
+    monkeypatch.setattr(surg, "surgery", fake_surgery)
+    monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "")
+    monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS")
+    code, _, err = _surgery(capsys, surgery_args)
+    assert code == 12 and seen["progress"] is False and callable(seen["log"])
+    import os
+
+    assert os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS") == "1"
