@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import os
 import shutil
 import warnings
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from patchkit import __version__, checkpoint, delta, errors, manifest, signing
+from patchkit import __version__, checkpoint, delta, errors, manifest, safeio, settings, signing
 from patchkit.checkpoint import Checkpoint, TensorInfo
 
 if TYPE_CHECKING:
@@ -116,10 +117,7 @@ class Patch:
         if not path.is_dir():
             raise errors.UsageError(f"{path}: not a patch directory")
         source = path / manifest.MANIFEST_NAME
-        try:
-            raw = source.read_bytes()
-        except FileNotFoundError:
-            raise errors.SchemaError(f"{source}: missing (a patch directory holds {manifest.MANIFEST_NAME})") from None
+        raw = manifest.read_bytes(source)
         data = manifest.parse(raw, source=str(source))
         tensors = [e["tensor"] for e in data["edits"]]
         if len(set(tensors)) != len(tensors):
@@ -171,13 +169,15 @@ class Patch:
             return None
 
     def check_integrity(self) -> None:
-        """Delta file hash and size, its tensors' names, dtypes and shapes, and every slice inside its shape."""
+        """Delta file hash and size, its tensors' names, dtypes and shapes, every slice inside its shape,
+        and the delta's statistics (finite, as recorded)."""
         self._check_delta_file()
         self._check_slices()
+        self._check_stats()
 
     def _check_signature(self) -> str:
         signer = self.manifest["signer"]
-        if signer is None or not (self.path / signing.SIGNATURE_NAME).exists():
+        if signer is None or safeio.kind(self.path / signing.SIGNATURE_NAME) == "missing":
             raise errors.SignatureError(f"{self.path}: unsigned patch (no {'signer' if signer is None else signing.SIGNATURE_NAME})")
         pem = signer["public_key"].encode()
         if signing.fingerprint(pem) != signer["key_fingerprint"]:
@@ -193,10 +193,12 @@ class Patch:
 
     def _check_delta_file(self) -> str:
         path, want = self.path / DELTA_NAME, self.manifest["delta"]
-        try:
-            size = path.stat().st_size
-        except FileNotFoundError:
-            raise errors.IntegrityError(f"{path}: missing") from None
+        found_kind = safeio.kind(path)
+        if found_kind == "missing":
+            raise errors.IntegrityError(f"{path}: missing")
+        if found_kind != "file":
+            raise errors.IntegrityError(f"{path}: is a {found_kind}, not a regular file")
+        size = path.stat().st_size
         if size != want["size"]:
             raise errors.IntegrityError(f"{path}: {size} bytes, manifest says {want['size']}")
         found = checkpoint.file_sha256(path)
@@ -219,6 +221,11 @@ class Patch:
 
     def _check_slices(self) -> str:
         for e in self.edits:
+            if e["dtype"] not in delta.FLOAT_DTYPES:
+                raise errors.IntegrityError(
+                    f"{self.path / manifest.MANIFEST_NAME}: {e['tensor']}: cannot patch {e['dtype']} tensors "
+                    f"(only {', '.join(delta.FLOAT_DTYPES)} weights are supported)"
+                )
             slc, shape = _slice(e), tuple(e["shape"])
             if not delta.inside(slc, shape):
                 raise errors.IntegrityError(f"{self.path / manifest.MANIFEST_NAME}: {e['tensor']}: slice {e['slice']} outside shape {list(shape)}")
@@ -228,7 +235,10 @@ class Patch:
 
     def _check_stats(self) -> str:
         for e in self.edits:
-            l2, max_abs = delta.stats(self._delta(e))
+            try:
+                l2, max_abs = delta.stats(self._delta(e))
+            except errors.NotExactError as exc:
+                raise errors.IntegrityError(f"{self.path / DELTA_NAME}: {e['delta_key']}: {exc}") from None
             if (l2, max_abs) != (e["delta_l2"], e["delta_max_abs"]):
                 raise errors.IntegrityError(
                     f"{e['tensor']}: recomputed ΔL2 {l2!r}, max|Δ| {max_abs!r}; manifest says {e['delta_l2']!r}, {e['delta_max_abs']!r}"
@@ -350,8 +360,9 @@ def create(
     """
     base_ckpt = Checkpoint.open(base)
     out = Path(out)
-    checkpoint.refuse_existing_output(out, force, inputs=[base_ckpt.path] + ([Path(edited)] if isinstance(edited, (str, Path)) else []))
     extras = _check_extra_files(extra_files or {})
+    inputs = [base_ckpt.path, *extras.values()] + ([Path(edited)] if isinstance(edited, (str, Path)) else [])
+    checkpoint.refuse_existing_output(out, force, inputs=inputs + ([Path(key)] if key is not None else []))
     labels = dict(labels or {})
     public_pem = signing.public_pem_of_private(Path(key)) if key is not None else None  # fail before hashing
     files, hashes = base_ckpt.hash_all()
@@ -523,11 +534,13 @@ def revert(
 
 def _move(patch, source, out, *, forward: bool, pubkey, allow_unsigned: bool, force: bool) -> Path:
     p = Patch.load(patch)
+    _check_files(p.path)
     p.verify_signature(Path(pubkey) if pubkey is not None else None, allow_unsigned)
     p.check_integrity()
     ckpt = Checkpoint.open(source)
     out = Path(out)
-    checkpoint.refuse_existing_output(out, force, inputs=[ckpt.path, p.path])
+    inputs = [ckpt.path, p.path, settings.trusted_keys_dir()] + ([Path(pubkey)] if pubkey is not None else [])
+    checkpoint.refuse_existing_output(out, force, inputs=inputs)
     plan = _plan(p, ckpt, forward)
     record = _updated_record(p, ckpt, forward)
     touched = {info.file for info, _, _ in plan}
@@ -542,12 +555,11 @@ def _move(patch, source, out, *, forward: bool, pubkey, allow_unsigned: bool, fo
         for rel in touched:
             checkpoint.write_rows(tmp / rel, [(i, r, rows) for i, r, rows in plan if i.file == rel])
         if record["applied"]:
-            (tmp / APPLIED_RECORD).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", "utf-8")
+            (tmp / APPLIED_RECORD).write_bytes(_record_bytes(record))
 
-    result = checkpoint.atomic_output(out, force, write)
-    if ckpt.is_file:
-        _write_sidecar_record(out, record)
-    return result
+    # A single-file OUT keeps its record beside it: written in the same staging step, published with OUT.
+    sidecars = {_record_path(out).name: _record_bytes(record) if record["applied"] else None} if ckpt.is_file else None
+    return checkpoint.atomic_output(out, force, write, sidecars=sidecars)
 
 
 def _plan(p: Patch, ckpt: Checkpoint, forward: bool) -> list[tuple[TensorInfo, int, np.ndarray]]:
@@ -580,12 +592,22 @@ def _check_tensor_matches(e: Mapping[str, Any], dtype: str, shape: tuple[int, ..
 def applied_patches(path: str | Path) -> list[dict[str, Any]]:
     """The patches recorded as applied to a checkpoint written by :func:`apply` (oldest first)."""
     record = _record_path(Path(path))
-    if not record.is_file():
+    if safeio.kind(record) == "missing":
         return []
+    malformed = errors.CheckpointError(f"{record}: malformed applied-patches record")
     try:
-        return list(json.loads(record.read_text("utf-8"))["applied"])
-    except (ValueError, KeyError, TypeError):
-        raise errors.CheckpointError(f"{record}: malformed applied-patches record") from None
+        raw = safeio.read_regular(record, errors.CheckpointError, limit=safeio.MAX_JSON_FILE)
+        applied = safeio.loads(raw, errors.CheckpointError, str(record))["applied"]
+    except errors.CheckpointError as exc:
+        raise (malformed if "not valid JSON" in str(exc) else exc) from None
+    except (KeyError, TypeError):
+        raise malformed from None
+    entry_keys = {"name": str, "patch_sha256": str, "signer": (str, type(None))}
+    if not isinstance(applied, list) or not all(
+        isinstance(a, dict) and all(isinstance(a.get(k), t) for k, t in entry_keys.items()) for a in applied
+    ):
+        raise malformed
+    return applied
 
 
 def _record_path(path: Path) -> Path:
@@ -606,12 +628,8 @@ def _updated_record(p: Patch, ckpt: Checkpoint, forward: bool) -> dict[str, Any]
     return {"applied": applied}
 
 
-def _write_sidecar_record(out: Path, record: dict[str, Any]) -> None:
-    path = _record_path(out)
-    if record["applied"]:
-        path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", "utf-8")
-    elif path.exists():
-        path.unlink()
+def _record_bytes(record: dict[str, Any]) -> bytes:
+    return (json.dumps(record, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
 # ---- verify and show -------------------------------------------------------------------
@@ -659,8 +677,15 @@ def verify(
 
 
 def _check_files(path: Path) -> str:
-    found = sorted(str(f.relative_to(path).as_posix()) for f in path.rglob("*") if not f.is_dir())
-    bad = [f for f in found if not is_patch_file(f) or (path / f).is_symlink()]
+    """Every entry of a patch directory is one of its files (or ``panels/``), and a regular file."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
+        for name in dirnames + filenames:
+            rel = (Path(dirpath) / name).relative_to(path).as_posix()
+            if not (rel == PANELS_DIR and safeio.kind(path / rel) == "dir"):
+                found.append(rel)
+    found.sort()
+    bad = [f for f in found if not is_patch_file(f) or safeio.kind(path / f) != "file"]
     if bad:
         raise errors.IntegrityError(f"{path}: unexpected files {bad[:5]}")
     return ", ".join(found)
@@ -688,7 +713,7 @@ def _check_base(p: Patch, base: Path, deep: bool) -> str:
 def show(path: str | Path) -> dict[str, Any]:
     """Summary of a patch directory, or of the patches applied to a checkpoint written by apply."""
     path = Path(path)
-    if (path / manifest.MANIFEST_NAME).is_file():
+    if safeio.kind(path / manifest.MANIFEST_NAME) != "missing":
         return {"kind": "patch", **Patch.load(path).summary()}
     if _record_path(path).is_file() or path.exists():
         return {"kind": "checkpoint", "path": str(path), "applied": applied_patches(path)}
