@@ -180,7 +180,7 @@ class Patch:
         if signer is None or safeio.kind(self.path / signing.SIGNATURE_NAME) == "missing":
             raise errors.SignatureError(f"{self.path}: unsigned patch (no {'signer' if signer is None else signing.SIGNATURE_NAME})")
         pem = signer["public_key"].encode()
-        if signing.fingerprint(pem) != signer["key_fingerprint"]:
+        if signing.fingerprint(pem, f"{self.path / manifest.MANIFEST_NAME}: signer public key") != signer["key_fingerprint"]:
             raise errors.SignatureError(f"{self.path / manifest.MANIFEST_NAME}: signer public key does not match its fingerprint")
         signing.verify_patch_signature(self.path, pem)
         return f"valid OMS signature by key {signer['key_fingerprint'][:16]}…"

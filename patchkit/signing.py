@@ -65,9 +65,9 @@ def public_pem_of_private(key: Path) -> bytes:
     return _public_pem(private.public_key())
 
 
-def fingerprint(public_pem: bytes) -> str:
+def fingerprint(public_pem: bytes, where: str = "public key") -> str:
     """sha256 (hex) of a PEM public key, normalised through a parse so formatting does not matter."""
-    return hashlib.sha256(_public_pem(_load_public(public_pem, "public key"))).hexdigest()
+    return hashlib.sha256(_public_pem(_load_public(public_pem, where))).hexdigest()
 
 
 def sign_patch(patch_dir: Path, key: Path) -> Path:
@@ -288,7 +288,7 @@ def trusted_keys(pubkey: Path | None = None) -> dict[str, Path]:
     """Trusted keys by fingerprint: ``pubkey`` if given, plus every key file in the trusted-keys directory."""
     keys: dict[str, Path] = {}
     if pubkey is not None:
-        keys[fingerprint(_read_key_file(Path(pubkey)))] = Path(pubkey)
+        keys[fingerprint(_read_key_file(Path(pubkey)), f"{pubkey}")] = Path(pubkey)
     directory = settings.trusted_keys_dir()
     if directory.is_dir():
         for path in sorted(directory.iterdir()):
