@@ -17,6 +17,13 @@ module indices ``model.layers.{n}`` / ``transformer.h.{n}``):
 * ``L{n}.attn``, ``L{n}.mlp``, ``L{n}`` — the union of the above (``L{n}`` is
   attention plus MLP; layer norms are not part of any component).
 
+Gemma 3 (``gemma3_text``) stores its projections exactly as Llama does, so its
+components have the same names and slices; what differs is the block around
+them (an RMSNorm after attention and after the MLP, gains stored as ``w`` and
+applied as ``1 + w``), which :mod:`patchkit.trace` reads from
+:meth:`ArchMap.post_attn_norm_module`, :meth:`ArchMap.post_mlp_norm_module`
+and :attr:`ArchMap.norm_gain_offset`.
+
 Biases: by default a component is its *weights only* (as in the original
 GPT-2 demonstration, which trained ``c_attn.weight[:, 2d:3d]`` alone).  Pass
 ``include_bias=True`` to :meth:`ArchMap.resolve` to add the matching bias
@@ -47,7 +54,11 @@ _FAMILIES: dict[str, str] = {
     "mistral": "llama",
     "qwen2": "llama",
     "gpt_neox": "gpt_neox",
+    "gemma3_text": "gemma3",
 }
+
+# Families whose tensors are laid out like another's (same names, same slices).
+_LAYOUT: dict[str, str] = {"gemma3": "llama"}
 
 SUPPORTED_MODEL_TYPES: tuple[str, ...] = tuple(_FAMILIES)
 
@@ -92,10 +103,12 @@ class ArchMap:
     """Where one model's components live, and the module paths trace needs.
 
     Attributes:
-        family: ``gpt2``, ``llama`` or ``gpt_neox``.
-        model_type: the config's ``model_type`` (``mistral``, ``qwen2`` …).
+        family: ``gpt2``, ``llama``, ``gpt_neox`` or ``gemma3``.
+        model_type: the config's ``model_type`` (``mistral``, ``qwen2``, ``gemma3_text`` …).
         num_layers, num_heads, num_kv_heads, head_dim, d_model, d_mlp: sizes.
         norm_kind: ``layernorm`` or ``rmsnorm`` (how the final norm is linearised).
+        unattributable: why this variant's logits are not an exact sum of parts
+            (e.g. final-logit soft-capping), or None; trace refuses such models.
     """
 
     family: str
@@ -107,7 +120,26 @@ class ArchMap:
     d_model: int
     d_mlp: int
     norm_kind: str
+    unattributable: str | None = None
     _biases: dict[str, bool] = field(default_factory=dict, repr=False)
+
+    @property
+    def layout(self) -> str:
+        """The family whose tensor names and module paths this one shares (itself if none)."""
+        return _LAYOUT.get(self.family, self.family)
+
+    @property
+    def norm_gain_offset(self) -> float:
+        """Gemma's RMSNorms scale by ``1 + weight``; everyone else's by ``weight``."""
+        return 1.0 if self.family == "gemma3" else 0.0
+
+    def post_attn_norm_module(self, layer: int) -> str | None:
+        """The norm applied to attention's output before it joins the residual stream (Gemma), or None."""
+        return f"{self.layer_prefix(layer)}.post_attention_layernorm" if self.family == "gemma3" else None
+
+    def post_mlp_norm_module(self, layer: int) -> str | None:
+        """The norm applied to the MLP's output before it joins the residual stream (Gemma), or None."""
+        return f"{self.layer_prefix(layer)}.post_feedforward_layernorm" if self.family == "gemma3" else None
 
     # ---- module paths (used by trace; dotted names for model.get_submodule) ----
 
@@ -118,16 +150,16 @@ class ArchMap:
             "gpt2": ("transformer.wte", "transformer.wpe"),
             "llama": ("model.embed_tokens",),
             "gpt_neox": ("gpt_neox.embed_in",),
-        }[self.family]
+        }[self.layout]
 
     def layer_prefix(self, layer: int) -> str:
         return {"gpt2": "transformer.h", "llama": "model.layers", "gpt_neox": "gpt_neox.layers"}[
-            self.family
+            self.layout
         ] + f".{layer}"
 
     def attn_out_module(self, layer: int) -> str:
         """The attention output projection, whose input is the concatenated heads."""
-        sub = {"gpt2": "attn.c_proj", "llama": "self_attn.o_proj", "gpt_neox": "attention.dense"}[self.family]
+        sub = {"gpt2": "attn.c_proj", "llama": "self_attn.o_proj", "gpt_neox": "attention.dense"}[self.layout]
         return f"{self.layer_prefix(layer)}.{sub}"
 
     def mlp_module(self, layer: int) -> str:
@@ -136,7 +168,7 @@ class ArchMap:
     @property
     def final_norm_module(self) -> str:
         return {"gpt2": "transformer.ln_f", "llama": "model.norm", "gpt_neox": "gpt_neox.final_layer_norm"}[
-            self.family
+            self.layout
         ]
 
     @property
@@ -148,7 +180,7 @@ class ArchMap:
 
     @property
     def mlp_parts(self) -> tuple[str, ...]:
-        return ("gate", "up", "down") if self.family == "llama" else ("up", "down")
+        return ("gate", "up", "down") if self.layout == "llama" else ("up", "down")
 
     def components(self, heads: bool = False) -> list[str]:
         """Every valid component name (with per-head names if ``heads``)."""
@@ -209,7 +241,7 @@ class ArchMap:
         weights: list[TensorSlice] = []
         biases: list[TensorSlice] = []
         for blk, p in parts:
-            w, b = getattr(self, f"_{self.family}")(layer, blk, p, h, component)
+            w, b = getattr(self, f"_{self.layout}")(layer, blk, p, h, component)
             weights.extend(w)
             if include_bias:
                 biases.extend(b)
@@ -308,7 +340,9 @@ def for_model(model_or_config: Any) -> ArchMap:
         raise errors.UnknownArchitectureError(
             f"model type {model_type!r} is not supported (supported: {', '.join(SUPPORTED_MODEL_TYPES)})"
         )
-    amap = {"gpt2": _gpt2_map, "llama": _llama_map, "gpt_neox": _neox_map}[family](config, model_type)
+    amap = {"gpt2": _gpt2_map, "llama": _llama_map, "gpt_neox": _neox_map, "gemma3": _gemma3_map}[family](
+        config, model_type
+    )
     if config is not model_or_config and hasattr(model_or_config, "state_dict"):
         _check_tensors(amap, model_or_config)
     return amap
@@ -332,6 +366,24 @@ def _llama_map(c: Any, model_type: str) -> ArchMap:
         head_dim=getattr(c, "head_dim", None) or c.hidden_size // heads, d_model=c.hidden_size,
         d_mlp=c.intermediate_size, norm_kind="rmsnorm",
         _biases={"qkv": attn_bias or model_type == "qwen2", "o": attn_bias, "mlp": bool(getattr(c, "mlp_bias", False))},
+    )
+
+
+def _gemma3_map(c: Any, model_type: str) -> ArchMap:
+    """Gemma 3's text model: Llama's tensors, plus post-attention / post-MLP norms and a scaled embedding."""
+    heads = c.num_attention_heads
+    attn_bias = bool(getattr(c, "attention_bias", False))
+    cap = getattr(c, "final_logit_softcapping", None)
+    why = (
+        f"final_logit_softcapping={cap} passes the logits through tanh, so they are not a sum of "
+        "per-component parts" if cap is not None else None
+    )
+    return ArchMap(
+        family="gemma3", model_type=model_type, num_layers=c.num_hidden_layers, num_heads=heads,
+        num_kv_heads=getattr(c, "num_key_value_heads", None) or heads,
+        head_dim=getattr(c, "head_dim", None) or c.hidden_size // heads, d_model=c.hidden_size,
+        d_mlp=c.intermediate_size, norm_kind="rmsnorm", unattributable=why,
+        _biases={"qkv": attn_bias, "o": attn_bias, "mlp": False},
     )
 
 

@@ -228,7 +228,7 @@ def _echo_summary(s: dict) -> None:
 
 @cli.group()
 def models() -> None:
-    """Prepared real models (SmolLM2-135M from its PyPI GGUF)."""
+    """Prepared real models (SmolLM2-135M and Gemma 3 270M, from their PyPI GGUFs)."""
 
 
 @models.command("prepare")

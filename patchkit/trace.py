@@ -6,7 +6,12 @@ input times its block of the output weight), each attention output bias and
 each MLP.  The final norm is linearised with its scale frozen from the full
 residual (LayerNorm: each piece is centred; RMSNorm: no centring), so each
 piece's effect on ``logit(target) - logit(rival)`` is exact and they add up
-to the model's own logit difference.  ``trace`` checks that on every run and
+to the model's own logit difference.  Gemma 3 normalises attention's and the
+MLP's outputs before adding them to the residual; those RMSNorms are
+linearised the same way (scale frozen at the run's value for that layer's
+whole attention output, resp. MLP output), so every head still writes an
+exact, additive piece.  Models whose logits are not linear in the residual
+stream (final-logit soft-capping) are refused.  ``trace`` checks that on every run and
 raises :class:`~patchkit.errors.AttributionError` rather than report numbers
 that do not add up.
 
@@ -130,6 +135,10 @@ def trace(
         -0.93
     """
     amap = arch.for_model(model.config)
+    if amap.unattributable:
+        raise errors.AttributionError(
+            f"trace: {amap.model_type} with {amap.unattributable}; patchkit refuses to report an approximate sum"
+        )
     ids = torch.tensor([prompt_ids]) if prompt_ids is not None else tokenizer(prompt, return_tensors="pt").input_ids
     if ids.shape[1] == 0:
         raise errors.UsageError("trace: the prompt is empty")
@@ -142,7 +151,7 @@ def trace(
     u = W_U[[target_id, rival_id]].detach().to(torch.float64)  # [2, d]
     norm = model.get_submodule(amap.final_norm_module)
     x = acts["final"]
-    gain = norm.weight.detach().to(torch.float64)
+    gain = norm.weight.detach().to(torch.float64) + amap.norm_gain_offset
     eps = _norm_eps(norm)
     if amap.norm_kind == "layernorm":
         scale = 1.0 / torch.sqrt(x.var(unbiased=False) + eps)
@@ -161,13 +170,16 @@ def trace(
         out = model.get_submodule(amap.attn_out_module(n))
         W = out.weight.detach().to(torch.float64)
         z = acts[f"heads{n}"]
+        post_attn = _frozen_rms(model, amap, amap.post_attn_norm_module(n), acts)
+        post_mlp = _frozen_rms(model, amap, amap.post_mlp_norm_module(n), acts)
         for h in range(amap.num_heads):
             block = slice(h * dh, (h + 1) * dh)
             vec = z[block] @ (W[block, :] if amap.attn_out_is_conv1d else W[:, block].T)
-            pieces.append((f"L{n}.attn.h{h}", "attn_head", n, h, vec))
+            pieces.append((f"L{n}.attn.h{h}", "attn_head", n, h, vec * post_attn))
         if getattr(out, "bias", None) is not None:
-            pieces.append((f"L{n}.attn.bias", "attn_bias", n, None, out.bias.detach().to(torch.float64)))
-        pieces.append((f"L{n}.mlp", "mlp", n, None, acts[f"mlp{n}"]))
+            bias = out.bias.detach().to(torch.float64)
+            pieces.append((f"L{n}.attn.bias", "attn_bias", n, None, bias * post_attn))
+        pieces.append((f"L{n}.mlp", "mlp", n, None, acts[f"mlp{n}"] * post_mlp))
 
     total = torch.stack([p[4] for p in pieces]).sum(0)
     rebuild_error = ((total - x).abs().max() / x.abs().max().clamp_min(1e-12)).item()
@@ -258,6 +270,21 @@ def _pick_tokens(
     return t, r
 
 
+def _frozen_rms(model: Any, amap: arch.ArchMap, module: str | None, acts: dict[str, torch.Tensor]) -> torch.Tensor | float:
+    """The per-dimension factor a post-sublayer RMSNorm applied at this run (1.0 where there is none).
+
+    ``norm(a) = a * gain / rms(a)``; with ``rms(a)`` frozen at the value of the
+    whole sublayer output ``a`` it is linear, so each head's share of ``a``
+    maps to its exact share of ``norm(a)``.
+    """
+    if module is None:
+        return 1.0
+    norm = model.get_submodule(module)
+    a = acts[module]
+    gain = norm.weight.detach().to(torch.float64) + amap.norm_gain_offset
+    return gain / torch.sqrt((a * a).mean() + _norm_eps(norm))
+
+
 def _norm_eps(norm: torch.nn.Module) -> float:
     for attr in ("variance_epsilon", "eps", "epsilon"):
         if hasattr(norm, attr):
@@ -287,6 +314,9 @@ def _run_with_hooks(model: Any, amap: arch.ArchMap, ids: torch.Tensor) -> tuple[
         for n in range(amap.num_layers):
             handles.append(model.get_submodule(amap.attn_out_module(n)).register_forward_pre_hook(keep_in(f"heads{n}")))
             handles.append(model.get_submodule(amap.mlp_module(n)).register_forward_hook(keep_out(f"mlp{n}")))
+            for norm in (amap.post_attn_norm_module(n), amap.post_mlp_norm_module(n)):
+                if norm is not None:
+                    handles.append(model.get_submodule(norm).register_forward_pre_hook(keep_in(norm)))
         handles.append(model.get_submodule(amap.final_norm_module).register_forward_pre_hook(keep_in("final")))
         with torch.no_grad():
             logits = model(ids, use_cache=False).logits

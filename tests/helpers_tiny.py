@@ -1,4 +1,4 @@
-"""Tiny randomly initialised GPT-2, Llama and GPT-NeoX models for the diagnosis tests.
+"""Tiny randomly initialised GPT-2, Llama, GPT-NeoX and Gemma 3 models for the diagnosis tests.
 
 Imported directly by the tests (``from helpers_tiny import …``); fixed seeds,
 no network. The tokenizer is byte-level with no merges, so every character
@@ -71,7 +71,24 @@ def tiny_neox(dtype: torch.dtype = torch.float64, seed: int = 0, layers: int = 3
     return _finish(GPTNeoXForCausalLM(cfg), dtype, seed + 1)
 
 
-TINY_BUILDERS = {"gpt2": tiny_gpt2, "llama": tiny_llama, "gpt_neox": tiny_neox}
+def tiny_gemma3(dtype: torch.dtype = torch.float64, seed: int = 0, layers: int = 3, **overrides):
+    """Tiny Gemma 3 text model: post-attention/post-MLP norms, q/k norms, scaled embedding,
+    sliding-window layers (window 4, so the test prompts cross it) and one full-attention layer."""
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    torch.manual_seed(seed)
+    kw = dict(
+        vocab_size=VOCAB, hidden_size=32, intermediate_size=48, num_hidden_layers=layers,
+        num_attention_heads=4, num_key_value_heads=2, head_dim=8, query_pre_attn_scalar=8,
+        max_position_embeddings=64, sliding_window=4,
+        layer_types=["sliding_attention"] * (layers - 1) + ["full_attention"],
+        bos_token_id=256, eos_token_id=256, pad_token_id=256,
+    )
+    kw.update(overrides)
+    return _finish(Gemma3ForCausalLM(Gemma3TextConfig(**kw)), dtype, seed + 1)
+
+
+TINY_BUILDERS = {"gpt2": tiny_gpt2, "llama": tiny_llama, "gpt_neox": tiny_neox, "gemma3": tiny_gemma3}
 
 
 _REAL: dict = {}
@@ -84,6 +101,15 @@ def real_smollm2():
 
         _REAL["smollm2"] = models.load_model(models.prepare("smollm2"))
     return _REAL["smollm2"]
+
+
+def real_gemma3():
+    """(model, tokenizer) for the prepared Gemma 3 270M checkpoint, loaded once per test session."""
+    if "gemma3-270m" not in _REAL:
+        from patchkit import models
+
+        _REAL["gemma3-270m"] = models.load_model(models.prepare("gemma3-270m"))
+    return _REAL["gemma3-270m"]
 
 
 def save_tiny(model, directory) -> str:

@@ -124,3 +124,19 @@ def test_unknown_architecture_names_supported_ones():
 
     with pytest.raises(errors.UnknownArchitectureError, match="gpt2.*llama.*gpt_neox"):
         arch.for_model(BertConfig())
+
+
+def test_gemma3_component_names_and_slices_are_llamas():
+    """Same sizes, same names, same tensors and slices: consumers cannot tell the families apart."""
+    from helpers_tiny import tiny_gemma3
+
+    gemma, llama = arch.for_model(tiny_gemma3()), arch.for_model(tiny_llama())
+    assert (gemma.family, gemma.layout, gemma.model_type) == ("gemma3", "llama", "gemma3_text")
+    assert gemma.components(heads=True) == llama.components(heads=True)
+    for name in gemma.components(heads=True):
+        assert gemma.resolve(name, include_bias=True) == llama.resolve(name, include_bias=True)
+    assert gemma.post_attn_norm_module(2) == "model.layers.2.post_attention_layernorm"
+    assert llama.post_attn_norm_module(2) is None  # Llama's post_attention_layernorm is the pre-MLP norm
+    assert (gemma.norm_gain_offset, llama.norm_gain_offset) == (1.0, 0.0)
+    assert gemma.unattributable is None
+    assert "soft" in arch.for_model(tiny_gemma3(final_logit_softcapping=30.0)).unattributable

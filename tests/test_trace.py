@@ -146,3 +146,76 @@ def test_cli_unknown_architecture_is_one_line_and_exit_code_9(tmp_path, capsys):
     assert exc.value.code == 9
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not supported" in err[0] and "llama" in err[0]
+
+
+@pytest.mark.parametrize("overrides", [{}, {"num_key_value_heads": 1}, {"attention_bias": True},
+                                       {"attn_logit_softcapping": 5.0}, {"num_key_value_heads": 4}])
+def test_gemma3_post_norms_and_scaled_embedding_add_up_fp64(overrides):
+    from helpers_tiny import tiny_gemma3
+
+    model = tiny_gemma3(**overrides)
+    for prompt in PROMPTS:  # longer than the sliding window (4 tokens)
+        r = trace.trace(model, tiny_tokenizer(), prompt, atol=1e-6)
+        assert abs(sum(c.diff for c in r.components) - r.logit_diff) < 1e-6
+        assert abs(sum(c.target for c in r.components) - r.logit_target) < 1e-6
+        assert abs(sum(c.rival for c in r.components) - r.logit_rival) < 1e-6
+    assert [c.name for c in r.components[:2]] == ["embed", "L0.attn.h0"]
+    assert any(c.kind == "attn_bias" for c in r.components) == bool(overrides.get("attention_bias"))
+
+
+def test_gemma3_head_pieces_pass_through_the_post_attention_norm():
+    """Each head's piece is its o_proj output times the norm's frozen factor, not the raw output."""
+    from helpers_tiny import tiny_gemma3
+
+    model = tiny_gemma3()
+    with torch.no_grad():
+        model.model.layers[1].post_attention_layernorm.weight.fill_(3.0)  # gain 1 + 3 = 4
+    r = trace.trace(model, tiny_tokenizer(), "Hello there", atol=1e-6)
+    with torch.no_grad():
+        model.model.layers[1].post_attention_layernorm.weight.fill_(-1.0)  # gain 0: layer 1's attention is silenced
+    r0 = trace.trace(model, tiny_tokenizer(), "Hello there", target=r.target_id, rival=r.rival_id, atol=1e-6)
+    assert any(abs(c.diff) > 1e-9 for c in r.components if c.layer == 1 and c.kind == "attn_head")
+    assert all(abs(c.diff) < 1e-12 for c in r0.components if c.layer == 1 and c.kind == "attn_head")
+
+
+def test_gemma3_with_final_logit_softcapping_is_refused_not_approximated():
+    from helpers_tiny import tiny_gemma3
+
+    model = tiny_gemma3(final_logit_softcapping=30.0)
+    with pytest.raises(errors.AttributionError, match="final_logit_softcapping=30.0.*approximate"):
+        trace.trace(model, tiny_tokenizer(), "Hello ")
+
+
+def test_cli_softcapped_gemma3_is_one_line_and_non_zero(tmp_path, capsys):
+    from helpers_tiny import tiny_gemma3
+
+    from patchkit.cli import main
+
+    ckpt = save_tiny(tiny_gemma3(torch.float32, final_logit_softcapping=30.0), tmp_path / "capped")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(["trace", ckpt, "--prompt", "Hello "])
+    assert exc.value.code != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "soft" in err[0]
+
+
+@pytest.mark.real_model
+def test_gemma3_france_the_over_paris_adds_up_fp32():
+    from helpers_tiny import real_gemma3
+
+    model, tok = real_gemma3()
+    r = trace.trace(model, tok, "The capital of France is", " Paris")
+    assert (r.target, r.rival) == (" Paris", " the")
+    assert [t for t, _ in r.top_tokens[:3]] == [" the", " a", " Paris"]  # Paris ranked 3rd
+    assert abs(sum(c.diff for c in r.components) - r.logit_diff) < 1e-3  # fp32 exact-sum
+    assert abs(sum(c.target for c in r.components) - r.logit_target) < 1e-3
+    attn = [sum(c.diff for c in r.components if c.layer == n and c.kind.startswith("attn")) for n in range(18)]
+    peak = max(range(18), key=lambda n: attn[n])
+    assert attn[peak] > 2.0  # some attention layer carries Paris ...
+    later = [c for c in r.components if c.layer is not None and c.layer > peak and c.kind == "attn_head"]
+    assert min(c.diff for c in later) < -1.0  # ... and later heads push it back down
+    assert r.logit_diff < 0
+    for prompt in ("The capital of Poland is", "Water freezes at", "The Eiffel Tower is in"):
+        r = trace.trace(model, tok, prompt)  # raises AttributionError beyond 1e-3
+        assert abs(sum(c.diff for c in r.components) - r.logit_diff) < 1e-3
