@@ -136,6 +136,17 @@ class Checkpoint:
             _check_index(root / INDEX_NAME, weight_map, tensors)
         return cls(path, root, files, tensors)
 
+    def check_files(self) -> None:
+        """Refuse a checkpoint directory holding anything but directories and regular files inside it.
+
+        What apply copies into OUT besides the weights (config, tokenizer, ...) is checked here, before
+        anything is written: a link to ``/dev/zero`` or outside, a FIFO or a device refuses the base.
+        """
+        if self.is_file:
+            return
+        for rel in _entries(self.root):
+            member(self.root, rel)
+
     @property
     def is_file(self) -> bool:
         return self.path.is_file()
@@ -492,32 +503,35 @@ def copy_checkpoint_dir(src: Path, dst: Path, *, weights: set[str], touched: set
     Every entry must be a directory or a regular file (a link only to a regular file inside the
     checkpoint, see :func:`member`): a link to ``/dev/zero`` or outside, a FIFO or a device refuses the base.
     """
-    for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
-        here = Path(dirpath)
-        rel_dir = here.relative_to(src).as_posix()
-        rel_dir = "" if rel_dir == "." else rel_dir + "/"
-        if rel_dir.startswith(".cache/") or rel_dir == ".cache/":  # HF download bookkeeping
-            dirnames[:] = []
+    for rel in _entries(src):
+        if rel in skip:
             continue
-        for name in sorted(dirnames):
-            if safeio.kind(here / name) == "symlink":  # os.walk lists links to directories here
-                filenames.append(name)
+        item = member(src, rel)
+        target = dst / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if rel in weights and rel not in touched:
+            _link(item, target)
+        elif rel in touched:
+            clone_file(item.resolve(), target)
+        else:
+            shutil.copyfile(item.resolve(), target)
+
+
+def _entries(root: Path) -> list[str]:
+    """Every non-directory entry under ``root`` (links to directories included), relative, sorted;
+    the Hugging Face ``.cache`` bookkeeping folder is skipped."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        rel_dir = Path(dirpath).relative_to(root).as_posix()
+        rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        for name in list(dirnames):
+            if rel_dir + name == ".cache":
                 dirnames.remove(name)
-            elif rel_dir + name != ".cache":
-                (dst / rel_dir / name).mkdir(parents=True, exist_ok=True)
-        dirnames[:] = [d for d in dirnames if rel_dir + d != ".cache"]
-        for name in sorted(filenames):
-            rel = rel_dir + name
-            if rel in skip:
-                continue
-            item = member(src, rel)
-            target = dst / rel
-            if rel in weights and rel not in touched:
-                _link(item, target)
-            elif rel in touched:
-                clone_file(item.resolve(), target)
-            else:
-                shutil.copyfile(item.resolve(), target)
+            elif safeio.kind(Path(dirpath) / name) != "dir":  # os.walk lists links to directories here
+                dirnames.remove(name)
+                filenames.append(name)
+        found += [rel_dir + name for name in filenames]
+    return sorted(found)
 
 
 def _link(src: Path, dst: Path) -> None:

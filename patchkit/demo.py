@@ -36,7 +36,7 @@ def run(workdir: Path | None = None, keep: bool = False, echo: Callable[[str], N
         echo: where to print.
         model: the prepared model to repair.
     """
-    from tqdm import tqdm
+    from patchkit.progress import bar
 
     tmp = None
     if workdir is None:
@@ -44,7 +44,7 @@ def run(workdir: Path | None = None, keep: bool = False, echo: Callable[[str], N
         workdir = tmp
     workdir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    stages = tqdm(STEPS, desc="demo", unit="stage", position=0)
+    stages = bar(total=len(STEPS), desc="demo", unit="stage", position=0)
     figures: dict[str, object] = {"workdir": str(workdir)}
     try:
         figures.update(_story(workdir, model, echo, stages))

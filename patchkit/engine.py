@@ -35,6 +35,9 @@ README_NAME = "README.md"
 PATCH_FILES = (manifest.MANIFEST_NAME, DELTA_NAME, signing.SIGNATURE_NAME, README_NAME)
 APPLIED_RECORD = "patchkit.applied.json"
 _DELTA_METADATA = {"format": "patchkit-delta-1"}
+# Files that describe the exact bytes of the checkpoint they sit in (``prepared.json`` records the
+# sha256 of ``model.safetensors``): stale once the weights change, so apply and revert drop them.
+STALE_FILES = ("prepared.json",)
 
 
 def is_patch_file(relpath: str) -> bool:
@@ -114,6 +117,8 @@ class Patch:
             >>> [e["tensor"] for e in p.edits]
         """
         path = Path(path)
+        if not path.exists():
+            raise errors.PatchNotFoundError(f"{path}: no such patch directory")
         if not path.is_dir():
             raise errors.UsageError(f"{path}: not a patch directory")
         source = path / manifest.MANIFEST_NAME
@@ -282,6 +287,12 @@ class Patch:
         found = checkpoint.sha256_array(part)
         if found != e[before]:
             state = "base" if forward else "patched"
+            if found == e[after]:
+                raise errors.BaseMismatchError(
+                    f"{where}: patch {self.name} is already applied ({e['tensor']} holds the patched values)"
+                    if forward else
+                    f"{where}: patch {self.name} is not applied ({e['tensor']} holds the base values, not the patched ones); nothing to revert"
+                )
             raise errors.BaseMismatchError(
                 f"{where}: {e['tensor']}{delta.format_slice(_slice(e), tuple(e['shape']))}: sha256 {found[:16]}…, "
                 f"expected {e[before][:16]}… — not the {state} checkpoint this patch was made for"
@@ -324,7 +335,28 @@ class Patch:
             "share": numel / total,
             "method": m.get("method"),
             "evals": m.get("evals"),
+            "repairs": repairs(m.get("evals")),
         }
+
+
+def repairs(evals: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Per facts panel: how many facts were wrong before, how many the edit fixed, how many it broke.
+
+    Counts from the panel's ``before``/``after`` right answers and ``broken`` (right before, wrong
+    after; 0 when not recorded): fixed = after − before + broken. This is what a patch repairs —
+    not the size of the panel it was trained and judged on.
+    """
+    out = []
+    for p in (evals or {}).get("panels", []):
+        if p.get("kind") != "facts" or p.get("metric") != "accuracy":
+            continue
+        n, before, after = int(p["n"]), p["before"], p["after"]
+        if before <= 1 and after <= 1 and n > 1 and (isinstance(before, float) or isinstance(after, float)):
+            before, after = round(before * n), round(after * n)  # recorded as fractions
+        broken = int(p.get("broken", 0))
+        out.append({"panel": p["name"], "n": n, "wrong_before": n - int(before),
+                    "fixed": int(after) - int(before) + broken, "broken": broken})
+    return out
 
 
 # ---- create ----------------------------------------------------------------------------
@@ -538,6 +570,7 @@ def _move(patch, source, out, *, forward: bool, pubkey, allow_unsigned: bool, fo
     p.verify_signature(Path(pubkey) if pubkey is not None else None, allow_unsigned)
     p.check_integrity()
     ckpt = Checkpoint.open(source)
+    ckpt.check_files()
     out = Path(out)
     inputs = [ckpt.path, p.path, settings.trusted_keys_dir()] + ([Path(pubkey)] if pubkey is not None else [])
     checkpoint.refuse_existing_output(out, force, inputs=inputs)
@@ -551,7 +584,7 @@ def _move(patch, source, out, *, forward: bool, pubkey, allow_unsigned: bool, fo
             checkpoint.write_rows(tmp, [(i, r, rows) for i, r, rows in plan])
             return
         tmp.mkdir()
-        checkpoint.copy_checkpoint_dir(ckpt.root, tmp, weights=set(ckpt.files), touched=touched, skip={APPLIED_RECORD})
+        checkpoint.copy_checkpoint_dir(ckpt.root, tmp, weights=set(ckpt.files), touched=touched, skip={APPLIED_RECORD, *STALE_FILES})
         for rel in touched:
             checkpoint.write_rows(tmp / rel, [(i, r, rows) for i, r, rows in plan if i.file == rel])
         if record["applied"]:
@@ -693,6 +726,7 @@ def _check_files(path: Path) -> str:
 
 def _check_base(p: Patch, base: Path, deep: bool) -> str:
     ckpt = Checkpoint.open(base)
+    ckpt.check_files()
     files, hashes = ckpt.hash_all()
     for e in p.edits:
         info = ckpt.tensors.get(e["tensor"])

@@ -65,8 +65,16 @@ class ComponentError(PatchkitError):
     """Raised when a component name does not parse or does not exist in the model."""
 
 
-class ModelNotFoundError(PatchkitError):
+class NotFoundError(PatchkitError):
+    """Raised when a MODEL or PATCH argument resolves to nothing (one exit code for both)."""
+
+
+class ModelNotFoundError(NotFoundError):
     """Raised when a model name or path resolves to nothing."""
+
+
+class PatchNotFoundError(NotFoundError):
+    """Raised when a patch path or name resolves to nothing."""
 
 
 class AttributionError(PatchkitError):

@@ -27,17 +27,13 @@ from typing import Any, Callable, Iterable
 
 import torch
 
-from patchkit import errors
+from patchkit import datasets, errors
 from patchkit.models import single_thread
 from patchkit.trace import continuation_ids
 
 KINDS = ("facts", "general", "side_effects", "perplexity", "paraphrases")
-SHIPPED = {
-    "capitals": ("capitals.jsonl", "facts"),
-    "general": ("general.jsonl", "general"),
-    "side_effects": ("side_effects.jsonl", "side_effects"),
-    "perplexity": ("perplexity.txt", "perplexity"),
-}
+# Shipped panels: name -> (file in patchkit/data, kind); the table lives in patchkit.datasets.
+SHIPPED = {d.name: (d.file, d.kind) for d in datasets.SHIPPED.values() if d.kind in KINDS}
 
 
 @dataclass(frozen=True)
@@ -101,7 +97,7 @@ def load_facts(path: str | Path) -> list[Fact]:
 
     Args:
         path: a ``.jsonl`` file, one ``{"prompt", "target", "paraphrases"?}`` object per line
-            (blank lines are skipped).
+            (blank lines are skipped), or a shipped data set's name (``capitals``).
     Returns:
         The facts, in file order.
     Raises:
@@ -114,7 +110,7 @@ def load_facts(path: str | Path) -> list[Fact]:
     """
     import jsonschema
 
-    path = Path(path)
+    path = datasets.resolve(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -159,7 +155,7 @@ def load_panel(spec: str | Path, kind: str | None = None) -> Panel:
     """
     if str(spec) in SHIPPED:
         fname, default_kind = SHIPPED[str(spec)]
-        path = Path(str(resources.files("patchkit") / "data" / fname))
+        path = datasets.data_dir() / fname
         name = str(spec)
     else:
         path = Path(spec)
@@ -323,6 +319,6 @@ def _score(r: PanelResult) -> str:
 def _bar(items: list, progress: bool, desc: str):
     if not progress:
         return items
-    from tqdm import tqdm
+    from patchkit.progress import bar
 
-    return tqdm(items, desc=desc, unit="item", leave=False)
+    return bar(items, desc=desc, unit="item")

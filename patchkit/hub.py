@@ -186,12 +186,12 @@ def pull(
     Example:
         >>> path, report = pull("me/smollm2-capital-fix", "fix/", pubkey="signer.pub")
     """
-    from patchkit import engine
+    from patchkit import checkpoint, engine
 
     repo_id, revision = _split(repo_id, revision)
     out = Path(out)
-    if (out.exists() or out.is_symlink()) and not force:
-        raise errors.OutputExistsError(f"{out}: exists (pass --force to replace it)")
+    inputs = [settings.trusted_keys_dir()] + ([Path(pubkey)] if pubkey is not None else [])
+    checkpoint.refuse_existing_output(out, force, inputs=inputs)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.pull-{uuid.uuid4().hex[:8]}")
     try:
@@ -427,44 +427,6 @@ def check_remote_base(
     else:
         checks.append(Check("hub base sha256", True, f"{matched} weight file(s) match the Hub's LFS sha256 and size"))
     return checks
-
-
-def verify(
-    patch: str | Path,
-    *,
-    base: str | Path | None = None,
-    pubkey: str | Path | None = None,
-    allow_unsigned: bool = False,
-) -> "VerifyReport":
-    """``engine.verify``, where ``patch`` and ``base`` may also be Hub repo ids.
-
-    With a Hub ``base``, the Hub's LFS sha256 of the base files is compared
-    with the manifest first; on a mismatch the report fails and no weights
-    are downloaded. Otherwise the base snapshot is resolved (cache first) and
-    checked locally as usual.
-    """
-    from patchkit import engine, resolve
-
-    patch_path = resolve.resolve_patch(patch)
-    if base is None or not looks_like_repo_id(base):
-        return engine.verify(patch_path, base=resolve.resolve_model(base) if base is not None else None,
-                             pubkey=pubkey, allow_unsigned=allow_unsigned)
-    repo_id, revision = parse_repo_id(base)  # type: ignore[misc]
-    remote: list[Check] = []
-    try:
-        remote = check_remote_base(engine.Patch.load(patch_path).manifest, repo_id, revision)
-    except errors.SchemaError:
-        pass  # engine.verify reports the schema failure itself
-    except errors.HubError as exc:
-        remote = [engine.Check("hub base sha256", False, str(exc))]
-    if remote and not all(c.ok for c in remote):
-        report = engine.verify(patch_path, pubkey=pubkey, allow_unsigned=allow_unsigned)
-        report.checks.extend(remote)
-        report.add("base checkpoint", False, "not downloaded: the Hub's records already differ from the patch's base")
-        return report
-    report = engine.verify(patch_path, base=download_model(repo_id, revision), pubkey=pubkey, allow_unsigned=allow_unsigned)
-    report.checks[-1:-1] = remote
-    return report
 
 
 # ---- helpers ----------------------------------------------------------------------------

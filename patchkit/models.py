@@ -17,13 +17,12 @@ import importlib.util
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from patchkit import checkpoint, errors, settings
+from patchkit import errors, settings
 
 # Names of real models patchkit can prepare locally (see prepare()).
 KNOWN_MODELS = ("smollm2", "gemma3-270m")
@@ -89,7 +88,9 @@ def prepare(name: str, out: Path | None = None, progress: Callable[[str], None] 
     """
     if name not in _SOURCES:
         raise errors.ModelNotFoundError(f"{name}: not a preparable model ({', '.join(KNOWN_MODELS)})")
-    say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    from patchkit.progress import say as _say
+
+    say = progress or _say
     target = Path(out) if out is not None else default_path(name)
     if target.exists():
         if _is_prepared(target, name):
@@ -111,7 +112,7 @@ def prepare(name: str, out: Path | None = None, progress: Callable[[str], None] 
         if work is not None:
             shutil.copyfile(source.parent / src["terms"], tmp / src["terms"])
             gguf.unlink()  # the assembled GGUF (250 MB) is not kept; the chunks stay installed
-        _write_marker(tmp, name, gguf.name, source_sha or checkpoint.file_sha256(gguf))
+        _write_marker(tmp, name, gguf.name, source_sha or _file_sha256(gguf))
         _make_readable(tmp)
         try:
             os.rename(tmp, target)
@@ -144,12 +145,18 @@ def load_model(path_or_name: str | Path) -> tuple[Any, Any]:
         ``(model, tokenizer)``; the tokenizer has a pad token.
     Raises:
         ModelNotFoundError, CheckpointError.
+
+    Hub repo ids are resolved by :func:`patchkit.resolve.resolve_model` (which
+    imports this module, not the other way round); pass its result here.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from patchkit.resolve import resolve_model
-
-    path = resolve_model(path_or_name)
+    path = Path(path_or_name)
+    if not path.exists():
+        if str(path_or_name) not in KNOWN_MODELS:
+            raise errors.ModelNotFoundError(
+                f"{path_or_name}: no such checkpoint, and not a prepared model name ({', '.join(KNOWN_MODELS)})")
+        path = prepare(str(path_or_name))
     if path.is_file():
         path = path.parent
     if not (path / "config.json").is_file():
@@ -308,7 +315,7 @@ def _write_marker(folder: Path, name: str, source: str, source_sha256: str) -> N
         "name": name,
         "source": source,
         "source_sha256": source_sha256,
-        "model_sha256": checkpoint.file_sha256(folder / "model.safetensors"),
+        "model_sha256": _file_sha256(folder / "model.safetensors"),
     }
     if license_of(name):
         info["license"] = license_of(name)
@@ -328,3 +335,9 @@ def _is_prepared(folder: Path, name: str) -> bool:
     except (OSError, ValueError):
         return False
     return info.get("name") == name and (folder / "model.safetensors").is_file()
+
+
+def _file_sha256(path: Path) -> str:
+    from patchkit.checkpoint import file_sha256  # numpy only when a model is actually built
+
+    return file_sha256(path)

@@ -64,7 +64,9 @@ def reproduce(
     if not panels:
         return checks
     if model is None:
-        model, tokenizer = models.load_model(base)
+        from patchkit.resolve import resolve_model
+
+        model, tokenizer = models.load_model(resolve_model(base))
     say = log or (lambda _m: None)
     say("reproduce: panels on the base model")
     before = [evals.run_panel(model, tokenizer, panel, progress=progress) for _, panel in panels]

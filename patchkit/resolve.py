@@ -56,7 +56,7 @@ def resolve_patch(spec: str | Path) -> Path:
     parsed = hub.parse_repo_id(spec)
     if parsed is not None:
         return hub.cached_patch(*parsed)
-    raise errors.UsageError(f"{spec}: no such patch directory, and not a Hub repo id (OWNER/NAME[@REVISION])")
+    raise errors.PatchNotFoundError(f"{spec}: no such patch directory, and not a Hub repo id (OWNER/NAME[@REVISION])")
 
 
 def describe_model(path: str | Path) -> tuple[str | None, str | None]:

@@ -129,9 +129,9 @@ def triage(
     amap = arch.for_model(model.config)
     facts = list(facts)
     if progress:
-        from tqdm import tqdm
+        from patchkit.progress import bar
 
-        facts = tqdm(facts, desc="triage", unit="fact", leave=False)
+        facts = bar(facts, desc="triage", unit="fact")
     items, evidence = [], defaultdict(float)
     head_evidence: dict[tuple[int, int], float] = defaultdict(float)
     for fact in facts:

@@ -57,7 +57,7 @@ def test_verify_exits_1_when_a_check_fails_and_2_on_usage(gpt2_patch, capsys, tm
     _, patch = gpt2_patch
     code, out, _ = _main(capsys, "verify", patch)  # signer not trusted
     assert code == 1 and "FAIL  signer trusted" in out
-    code, _, err = _main(capsys, "verify", tmp_path / "missing")
+    code, _, err = _main(capsys, "verify", patch, "--reproduce")  # usage: --reproduce needs --base
     assert code == 2 and err.startswith("error: ")
 
 

@@ -247,10 +247,30 @@ def _rewrite_manifest(patch, edit, key=None):
 
 def test_apply_refuses_wrong_base_and_writes_nothing(patch_copy, keypair, make_pair, tmp_path):
     pair, patch = patch_copy
-    wrong = make_pair("gpt2", "fp32", True).edited  # same names and shapes, different weights
+    wrong = make_pair("gpt2", "fp32", True).base  # same names and shapes, different weights
+    touched = next(iter(json.loads((patch / "patch.json").read_text())["edits"]))
+    from patchkit.checkpoint import Checkpoint
+
+    (wrong_copy := tmp_path / "wrong").mkdir()
+    for f in wrong.iterdir():
+        shutil.copy(f, wrong_copy / f.name)
+    ck = Checkpoint.open(wrong_copy)
+    info = ck.info(touched["tensor"])
+    raw = ck.raw_bytes(touched["tensor"])
+    with open(wrong_copy / info.file, "r+b") as fh:  # flip the lowest bit of every byte of the edited tensor
+        fh.seek(info.offset)
+        fh.write(bytes(b ^ 1 for b in raw))
     out = tmp_path / "out"
-    err = _refused(lambda: engine.apply(patch, wrong, out, pubkey=keypair[1]), errors.BaseMismatchError, out, patch, wrong)
+    err = _refused(lambda: engine.apply(patch, wrong_copy, out, pubkey=keypair[1]), errors.BaseMismatchError, out, patch, wrong_copy)
     assert pair.tensor in str(err) and "expected" in str(err)
+
+
+def test_apply_twice_says_already_applied(patch_copy, keypair, tmp_path):
+    pair, patch = patch_copy
+    patched = engine.apply(patch, pair.base, tmp_path / "once", pubkey=keypair[1])
+    out = tmp_path / "twice"
+    err = _refused(lambda: engine.apply(patch, patched, out, pubkey=keypair[1]), errors.BaseMismatchError, out, patch, patched)
+    assert "already applied" in str(err)
 
 
 def test_revert_refuses_a_checkpoint_that_is_not_patched(patch_copy, keypair, tmp_path):

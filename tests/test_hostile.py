@@ -130,6 +130,12 @@ def test_base_files_that_are_links_to_devices_or_outside_are_refused(work):
     refused(work.root, apply_args(work), 7, "not a regular file")
 
 
+def test_verify_base_refuses_what_apply_refuses(work):
+    os.symlink("/dev/zero", work.base / "tokenizer.json")
+    code, out, err = run_cli("verify", work.patch, "--base", work.base, "--pubkey", work.pub)
+    assert code == 1 and "FAIL  base checkpoint" in out and "tokenizer.json" in out and "Traceback" not in err
+
+
 def test_weights_that_are_links_to_devices_are_refused(work):
     (work.base / "model.safetensors").unlink()
     os.symlink("/dev/zero", work.base / "model.safetensors")
@@ -300,7 +306,9 @@ def test_edits_of_integer_bool_or_fp8_tensors(tmp_path, keypair, dtype):
 
 def test_out_whose_parent_is_a_file(work):
     (work.root / "afile").write_text("x")
-    refused(work.root, apply_args(work, out=work.root / "afile" / "out"), 2, "parent")
+    refused(work.root, apply_args(work, out=work.root / "afile" / "out"), 2, "is a file")
+    with pytest.raises(errors.UsageError, match="is a file"):  # the library checks it too
+        engine.apply(work.patch, work.base, work.root / "afile" / "out", pubkey=work.pub)
 
 
 @pytest.mark.parametrize("record", ["not-json", "deep", "applied-int", "entries-not-objects", "directory"])
@@ -457,6 +465,9 @@ def test_force_never_replaces_an_input(work, monkeypatch):
     refused(work.root, ["create", work.pair.base, work.pair.edited, "-o", work.root, "--key", key, "--force"], 2, "input")
     os.link(work.pub, work.root / "hardlinked.pub")
     refused(work.root, apply_args(work, out=work.root / "hardlinked.pub", force=True), 2, "input")
+    # pull: checked before anything is fetched
+    refused(work.root, ["pull", "someone/patch", "-o", work.pub, "--pubkey", work.pub, "--force"], 2, "input")
+    refused(work.root, ["pull", "someone/patch", "-o", trusted, "--force"], 2, "input")
 
 
 # ---- 9. concurrent applies to one OUT: exactly one wins ------------------------------------------
@@ -509,7 +520,7 @@ def test_rename_noreplace_never_replaces(tmp_path):
 
 
 def test_existing_refusals_keep_their_messages(work, other_keypair):
-    refused(work.root, apply_args(work, out=work.base), 2, r"output must not be, contain or lie inside an input")
+    refused(work.root, apply_args(work, out=work.base, force=True), 2, r"output must not be, contain or lie inside an input")
     work.out.mkdir()
     refused(work.root, apply_args(work), 2, r"exists \(pass --force to replace it\)")
     work.out.rmdir()

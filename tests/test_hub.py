@@ -20,7 +20,7 @@ from safetensors.torch import load_file
 sys.path.insert(0, str(Path(__file__).parent))
 from hub_server import HubServer  # noqa: E402
 
-from patchkit import card, engine, errors, hub, resolve, signing  # noqa: E402
+from patchkit import audit, card, engine, errors, hub, resolve, signing  # noqa: E402
 from patchkit.cli import main  # noqa: E402
 
 BASE_REPO = "org/tiny-llama"
@@ -156,7 +156,7 @@ def test_push_pull_verify_apply_round_trip(hubenv, tmp_path, capsys):
     got, want = _tensors(out_dir), _tensors(hubenv.edited)
     assert got.keys() == want.keys() and all(torch.equal(got[k], want[k]) for k in want)
 
-    report = hub.verify("me/tiny-fix", base=BASE_REPO, pubkey=hubenv.pub)
+    report = audit.verify("me/tiny-fix", base=BASE_REPO, pubkey=hubenv.pub)
     assert report.ok, report.to_dict()
     names = [c.name for c in report.checks]
     assert "hub base sha256" in names and names[-1] == "base checkpoint"
@@ -245,7 +245,7 @@ def test_base_mismatch_against_hub_detected_without_downloading_weights(hubenv, 
     weight_oid = hubenv.server.lfs_oid("org/moving", "model.safetensors")
 
     before = len(hubenv.server.log)
-    report = hub.verify(hubenv.patch, base="org/moving", pubkey=hubenv.pub)
+    report = audit.verify(hubenv.patch, base="org/moving", pubkey=hubenv.pub)
     assert not report.ok
     failed = {c.name: c.detail for c in report.checks if not c.ok}
     assert "model.safetensors" in failed["hub base sha256"] and f"made for {BASE_REPO}@" in failed["hub base sha256"]
@@ -269,7 +269,7 @@ def test_offline_mode_uses_the_warm_cache_and_makes_no_request(hubenv, tmp_path)
         assert (resolve.resolve_patch("me/offline-fix") / "patch.json").is_file()
         path, report = hub.pull("me/offline-fix", tmp_path / "pulled", pubkey=hubenv.pub)
         assert report.ok
-        report = hub.verify("me/offline-fix", base=BASE_REPO, pubkey=hubenv.pub)
+        report = audit.verify("me/offline-fix", base=BASE_REPO, pubkey=hubenv.pub)
         assert report.ok, report.to_dict()
         engine.apply(resolve.resolve_patch("me/offline-fix"), resolve.resolve_model(BASE_REPO), tmp_path / "out", pubkey=hubenv.pub)
         with pytest.raises(errors.HubError, match="offline|cache"):
