@@ -51,6 +51,7 @@ def _front_matter(manifest: dict[str, Any], task: str) -> str:
     ]
     base = manifest.get("base", {})
     data = ModelCardData(
+        license=base_license(manifest),
         base_model=base.get("repo_id") or None,
         base_model_relation="adapter" if base.get("repo_id") else None,
         library_name="patchkit",
@@ -59,6 +60,22 @@ def _front_matter(manifest: dict[str, Any], task: str) -> str:
         eval_results=results or None,
     )
     return data.to_yaml() + "\n"
+
+
+def base_license(manifest: dict[str, Any]) -> str | None:
+    """The licence a patch inherits from its base (``gemma`` for a prepared Gemma 3 270M), or None.
+
+    A patch is a derivative of its base's weights, so a card must carry the
+    base's terms; the base is recognised by the sha256 of its weights file,
+    which ``patchkit models prepare`` makes the same on every machine.
+    """
+    from patchkit.models import license_for_sha256
+
+    for f in (manifest.get("base") or {}).get("files") or []:
+        found = license_for_sha256(str(f.get("sha256", "")))
+        if found:
+            return found
+    return None
 
 
 def _body(manifest: dict[str, Any], repo_id: str | None) -> str:
@@ -71,6 +88,9 @@ def _body(manifest: dict[str, Any], repo_id: str | None) -> str:
     lines = [f"# {name}", ""]
     if manifest.get("description"):
         lines += [manifest["description"].strip(), ""]
+    if base_license(manifest) == "gemma":
+        lines += ["The base model is Gemma 3 270M; this patch is a modification of it and is provided under and "
+                  "subject to the [Gemma Terms of Use](https://ai.google.dev/gemma/terms).", ""]
     if base_repo:
         where = f"[`{base_repo}`](https://huggingface.co/{base_repo})"
         where += f" at revision `{base_rev}`" if base_rev else ""

@@ -476,11 +476,13 @@ def surgery(model: str, facts: str, out: Path | None, key: Path | None, componen
 @cli.command()
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), help="Where to write the patch, key and checkpoints (default: a temporary directory).")
 @click.option("--keep", is_flag=True, help="Keep the temporary directory.")
-def demo(workdir: Path | None, keep: bool) -> None:
-    """The whole story on SmolLM2: trace, triage, surgery, sign, verify, apply, reload, revert."""
+@click.option("--model", "model_name", default="smollm2", show_default=True,
+              type=click.Choice(_KNOWN_MODELS), help="Prepared model to tell the story on.")
+def demo(workdir: Path | None, keep: bool, model_name: str) -> None:
+    """The whole story on a real model: trace, triage, surgery, sign, verify, apply, reload, revert."""
     from patchkit import demo as demo_mod
 
-    demo_mod.run(workdir=workdir, keep=keep, echo=click.echo)
+    demo_mod.run(workdir=workdir, keep=keep, echo=click.echo, model=model_name)
 
 
 # ---- hub commands: push, pull ------------------------------------------------------------

@@ -1,10 +1,12 @@
 """``patchkit demo``: the whole story on a real model, in a few minutes on 2 CPU cores.
 
-Prepare SmolLM2-135M-Instruct, trace the routing failure on "The capital of
-Poland is", triage the capitals panel, repair the routing failures by
-training one slice, print the before/after table, sign, verify, apply to the
-checkpoint, reload the patched checkpoint with plain transformers and show its
-answers, then revert and show the base restored bit for bit.
+Prepare SmolLM2-135M-Instruct (or, with ``model="gemma3-270m"``, Gemma 3
+270M), trace the routing failure on "The capital of Poland is" (Gemma: "The
+capital of France is"), triage the capitals panel, repair the routing
+failures by training one slice, print the before/after table, sign, verify,
+apply to the checkpoint, reload the patched checkpoint with plain
+transformers and show its answers, then revert and show the base restored
+bit for bit.
 
 The signing key is created in the working directory (a temporary one by
 default), never in the repository.
@@ -22,6 +24,13 @@ from pathlib import Path
 from patchkit import checkpoint
 
 COMPONENT = "L15.attn.v"
+
+# Per prepared model: the prompt traced in step 2, its right answer, and the component
+# surgery trains (None: surgery's default, triage's suggestion).
+STORIES: dict[str, dict[str, str | None]] = {
+    "smollm2": {"prompt": "The capital of Poland is", "target": " Warsaw", "component": COMPONENT},
+    "gemma3-270m": {"prompt": "The capital of France is", "target": " Paris", "component": None},
+}
 STEPS = ["prepare", "trace", "triage", "surgery", "verify", "apply", "reload", "revert"]
 
 
@@ -34,8 +43,12 @@ def run(workdir: Path | None = None, keep: bool = False, echo: Callable[[str], N
             checkpoints (default: a temporary directory, removed at the end).
         keep: keep the temporary directory.
         echo: where to print.
-        model: the prepared model to repair.
+        model: the prepared model to repair (a key of ``STORIES``).
     """
+    from patchkit import errors
+
+    if model not in STORIES:
+        raise errors.UsageError(f"demo: no story for {model!r} (known: {', '.join(STORIES)})")
     from patchkit.progress import bar
 
     tmp = None
@@ -76,10 +89,11 @@ def _story(workdir: Path, model_name: str, echo: Callable[[str], None], stages) 
     echo(f"base checkpoint: {base}")
     stages.update(1)
 
-    _stage(stages, echo, "trace", "2. trace: who overrides ' Warsaw'?")
+    story = STORIES[model_name]
+    _stage(stages, echo, "trace", f"2. trace: who overrides {story['target']!r}?")
     m, tok = models.load_model(base)
     with models.single_thread():
-        tr = trace.trace(m, tok, "The capital of Poland is", " Warsaw")
+        tr = trace.trace(m, tok, story["prompt"], story["target"])
     echo(trace.format_trace(tr, top=8))
     figures["trace"] = {"rival": tr.rival, "logit_diff": round(tr.logit_diff, 3)}
     stages.update(1)
@@ -92,13 +106,15 @@ def _story(workdir: Path, model_name: str, echo: Callable[[str], None], stages) 
     figures["triage"] = report.counts
     stages.update(1)
 
-    _stage(stages, echo, "surgery", f"4. surgery: train only {COMPONENT} on the facts")
+    component = story["component"]
+    _stage(stages, echo, "surgery",
+           f"4. surgery: train only {component or report.suggested_component} on the facts")
     key = workdir / "demo-key.pem"
     if not key.exists():
         signing.keygen(key)
     pub = key.with_name(key.name + ".pub")
-    patch_dir = workdir / "smollm2-capitals"
-    result = surg.surgery(base, facts_file, patch_dir, key=key, component=COMPONENT, force=True, progress=True,
+    patch_dir = workdir / f"{model_name}-capitals"
+    result = surg.surgery(base, facts_file, patch_dir, key=key, component=component, force=True, progress=True,
                           description=f"Fixes {len(routing)} capitals the model overrides with ' the'.",
                           log=lambda msg: echo(msg))
     del m

@@ -19,7 +19,7 @@ import shutil
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -574,6 +574,8 @@ def _move(patch, source, out, *, forward: bool, pubkey, allow_unsigned: bool, fo
     out = Path(out)
     inputs = [ckpt.path, p.path, settings.trusted_keys_dir()] + ([Path(pubkey)] if pubkey is not None else [])
     checkpoint.refuse_existing_output(out, force, inputs=inputs)
+    if forward:
+        _refuse_overlap(p, applied_patches(ckpt.path), ckpt.path)
     plan = _plan(p, ckpt, forward)
     record = _updated_record(p, ckpt, forward)
     touched = {info.file for info, _, _ in plan}
@@ -637,10 +639,20 @@ def applied_patches(path: str | Path) -> list[dict[str, Any]]:
         raise malformed from None
     entry_keys = {"name": str, "patch_sha256": str, "signer": (str, type(None))}
     if not isinstance(applied, list) or not all(
-        isinstance(a, dict) and all(isinstance(a.get(k), t) for k, t in entry_keys.items()) for a in applied
+        isinstance(a, dict) and all(isinstance(a.get(k), t) for k, t in entry_keys.items())
+        and _record_edits_ok(a.get("edits", [])) for a in applied
     ):
         raise malformed
     return applied
+
+
+def _record_edits_ok(edits: Any) -> bool:
+    """A record entry's ``edits``: a list of {tensor: str, slice: [[int, int], ...]}."""
+    return isinstance(edits, list) and all(
+        isinstance(e, dict) and isinstance(e.get("tensor"), str) and isinstance(e.get("slice"), list)
+        and all(isinstance(r, list) and len(r) == 2 and all(safeio.is_int(v) for v in r) for r in e["slice"])
+        for e in edits
+    )
 
 
 def _record_path(path: Path) -> Path:
@@ -649,7 +661,8 @@ def _record_path(path: Path) -> Path:
 
 def _updated_record(p: Patch, ckpt: Checkpoint, forward: bool) -> dict[str, Any]:
     applied = applied_patches(ckpt.path)
-    entry = {"name": p.name, "patch_sha256": p.manifest_sha256, "signer": p.signer_fingerprint}
+    entry = {"name": p.name, "patch_sha256": p.manifest_sha256, "signer": p.signer_fingerprint,
+             "edits": [{"tensor": e["tensor"], "slice": e["slice"]} for e in p.edits]}
     if forward:
         applied.append(entry)
     else:
@@ -663,6 +676,36 @@ def _updated_record(p: Patch, ckpt: Checkpoint, forward: bool) -> dict[str, Any]
 
 def _record_bytes(record: dict[str, Any]) -> bytes:
     return (json.dumps(record, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def overlapping(a_edits: Iterable[Mapping[str, Any]], b_edits: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Where two patches' edits intersect: ``tensor[box]`` for each tensor whose slices share elements.
+
+    Stacked patches must edit disjoint slices: then each one's slice hashes do not depend on the
+    other, and they apply (and revert) in either order.
+    """
+    b_by_tensor = {e["tensor"]: e for e in b_edits}
+    found = []
+    for e in a_edits:
+        other = b_by_tensor.get(e["tensor"])
+        if other is None:
+            continue
+        box = [(max(a0, b0), min(a1, b1)) for (a0, a1), (b0, b1) in zip(e["slice"], other["slice"])]
+        if all(lo < hi for lo, hi in box):
+            found.append(e["tensor"] + "[" + ", ".join(f"{lo}:{hi}" for lo, hi in box) + "]")
+    return found
+
+
+def _refuse_overlap(p: Patch, applied: list[dict[str, Any]], where: Path) -> None:
+    for entry in applied:
+        if entry.get("patch_sha256") == p.manifest_sha256:
+            continue  # the same patch again: the slice hashes say "already applied"
+        shared = overlapping(p.edits, entry.get("edits") or [])
+        if shared:
+            raise errors.PatchConflictError(
+                f"{where}: patch {p.name} overlaps patch {entry.get('name')} (already applied) on {shared[0]}; "
+                f"stacked patches must edit disjoint slices (revert {entry.get('name')} first)"
+            )
 
 
 # ---- verify and show -------------------------------------------------------------------

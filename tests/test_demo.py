@@ -26,3 +26,17 @@ def test_demo_repairs_verifies_reloads_and_restores_the_base(tmp_path):
     )  # the key lives in the demo's own directory
     text = "\n".join(lines)
     assert "surgery" in text and "byte for byte" in text
+
+
+def test_demo_knows_gemma_and_refuses_other_models_in_one_line():
+    from click.testing import CliRunner
+
+    from patchkit import errors
+    from patchkit.cli import cli
+
+    assert demo.STORIES["gemma3-270m"]["prompt"] == "The capital of France is"
+    assert demo.STORIES["gemma3-270m"]["component"] is None  # surgery's default
+    with pytest.raises(errors.UsageError, match="no story for 'gpt5'"):
+        demo.run(model="gpt5")
+    res = CliRunner().invoke(cli, ["demo", "--model", "gpt5"])
+    assert res.exit_code != 0 and "gemma3-270m" in res.output

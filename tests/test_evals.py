@@ -182,3 +182,15 @@ def test_cli_eval_with_patch_prints_before_and_after_and_leaves_the_model(tmp_pa
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 0 and "before" in res.output and "changed" in res.output
     assert weights.read_bytes() == before_bytes
+
+
+@pytest.mark.real_model
+def test_gemma3_general_panel_and_capitals():
+    from helpers_tiny import real_gemma3
+
+    model, tok = real_gemma3()
+    general = evals.run_panel(model, tok, evals.load_panel("general"))
+    assert general.correct == 18 and general.n == 20
+    capitals = evals.run_panel(model, tok, evals.load_panel("capitals"))
+    assert capitals.correct == 4  # Poland, Japan, Norway, Ireland
+    assert capitals.predictions[8] == " the"  # France

@@ -311,7 +311,7 @@ def test_out_whose_parent_is_a_file(work):
         engine.apply(work.patch, work.base, work.root / "afile" / "out", pubkey=work.pub)
 
 
-@pytest.mark.parametrize("record", ["not-json", "deep", "applied-int", "entries-not-objects", "directory"])
+@pytest.mark.parametrize("record", ["not-json", "deep", "applied-int", "entries-not-objects", "edits-crafted", "directory"])
 def test_malformed_applied_record(work, record):
     assert run_cli(*apply_args(work))[0] == 0
     path = work.out / engine.APPLIED_RECORD
@@ -320,8 +320,12 @@ def test_malformed_applied_record(work, record):
         path.mkdir()
     else:
         path.write_text({"not-json": "{", "deep": DEEP, "applied-int": '{"applied": 3}',
-                         "entries-not-objects": '{"applied": [1, "x"]}'}[record])
+                         "entries-not-objects": '{"applied": [1, "x"]}',
+                         "edits-crafted": json.dumps({"applied": [{"name": "x", "patch_sha256": "y", "signer": None,
+                                                                   "edits": [{"tensor": work.pair.tensor, "slice": "zz"}]}]}),
+                         }[record])
     refused(work.root, ["show", work.out], 7, "applied")
+    refused(work.root, apply_args(work, base=work.out, out=work.root / "again"), 7, "applied")
     refused(work.root, ["revert", work.patch, work.out, "-o", work.root / "back", "--pubkey", work.pub], 7, "applied")
 
 

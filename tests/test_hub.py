@@ -8,6 +8,7 @@ and published to the test Hub; the patch is made against its cached snapshot.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -342,3 +343,15 @@ def test_installed_patchkit_executable_pulls_from_the_hub(hubenv, tmp_path):
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "pulled me/exe-fix" in proc.stdout and (tmp_path / "out" / "patch.sig").is_file()
+
+
+def test_card_of_a_patch_on_prepared_gemma_carries_the_gemma_licence(hubenv):
+    from huggingface_hub import ModelCard
+
+    from patchkit import models
+
+    manifest = json.loads(json.dumps(engine.Patch.load(hubenv.patch).manifest))
+    assert ModelCard(card.render(manifest)).data.license is None
+    manifest["base"]["files"][0]["sha256"] = models.REFERENCE_SHA256["gemma3-270m"]
+    text = card.render(manifest)
+    assert ModelCard(text).data.license == "gemma" and "Gemma Terms of Use" in text

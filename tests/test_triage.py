@@ -83,3 +83,21 @@ def test_smollm2_capitals_triage():
     assert [i.verdict for i in report.items[:8]] == ["routing"] * 8
     assert report.suggested_component is not None
     assert arch.for_model(model).resolve(report.suggested_component)[0].tensor.endswith("self_attn.v_proj.weight")
+
+
+@pytest.mark.real_model
+def test_gemma3_capitals_triage_france_is_routing_through_layer_12():
+    from helpers_tiny import real_gemma3
+
+    model, tok = real_gemma3()
+    facts = [f for f in evals.load_panel("capitals").items
+             if f.prompt.split()[-2] in ("France", "Poland", "Switzerland", "Egypt", "Germany")]
+    report = triage.triage(model, tok, facts)
+    by = {i.prompt.split()[-2]: i for i in report.items}
+    france = by["France"]
+    assert (france.verdict, france.rank, france.rival) == ("routing", 3, " the")
+    assert france.peak_layer < france.override_layer and france.override_diff < 0
+    assert by["Poland"].verdict == "ok" and by["Switzerland"].verdict == "absent"
+    assert report.counts == {"ok": 1, "routing": 3, "absent": 1}
+    assert report.suggested_component == "L12.attn.v"  # one KV head per layer: the whole value projection
+    assert report.suggested_heads == ["L12.attn.v.h0"]
