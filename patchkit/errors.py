@@ -89,5 +89,9 @@ class RegressionError(PatchkitError):
     """Raised when an edit regresses an eval panel beyond tolerance."""
 
 
+class FileIOError(PatchkitError):
+    """Raised when the operating system refuses a read or write (disk full, permission, OUT's parent a file)."""
+
+
 class HubError(PatchkitError):
     """Raised when the Hugging Face Hub refuses or a remote repo holds something unexpected."""
