@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -44,8 +45,12 @@ EXIT_CODES: list[tuple[type[errors.PatchkitError], int]] = [
     (errors.AttributionError, 11),
     (errors.RegressionError, 12),
     (errors.HubError, 13),
+    (errors.FileIOError, 14),
     (errors.PatchkitError, 1),
 ]
+# Not a PatchkitError at all: a bug (or an input no check anticipated). Never 1, which means "checked and failed".
+INTERNAL_ERROR = 70
+IO_ERROR = 14
 
 
 def exit_code_for(exc: errors.PatchkitError) -> int:
@@ -581,6 +586,19 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except OSError as exc:  # the OS refused a read or write that no check turned into a PatchkitError
+        where = f"{exc.filename}: " if exc.filename else ""
+        _error_line(f"error: {where}{exc.strerror or exc}")
+        sys.exit(IO_ERROR)
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line, a distinct code, no traceback
+        detail = " ".join(str(exc).split())[:200]
+        _error_line(
+            f"error: internal error ({type(exc).__name__}: {detail}); this is a bug in patchkit, please report it "
+            "with the command line (set PATCHKIT_TRACEBACK=1 for the traceback)"
+        )
+        if os.environ.get("PATCHKIT_TRACEBACK"):
+            raise
+        sys.exit(INTERNAL_ERROR)
 
 
 def _error_line(message: str) -> None:

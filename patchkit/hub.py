@@ -186,12 +186,12 @@ def pull(
     Example:
         >>> path, report = pull("me/smollm2-capital-fix", "fix/", pubkey="signer.pub")
     """
-    from patchkit import engine
+    from patchkit import checkpoint, engine
 
     repo_id, revision = _split(repo_id, revision)
     out = Path(out)
-    if (out.exists() or out.is_symlink()) and not force:
-        raise errors.OutputExistsError(f"{out}: exists (pass --force to replace it)")
+    inputs = [settings.trusted_keys_dir()] + ([Path(pubkey)] if pubkey is not None else [])
+    checkpoint.refuse_existing_output(out, force, inputs=inputs)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.pull-{uuid.uuid4().hex[:8]}")
     try:
