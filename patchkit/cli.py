@@ -578,7 +578,7 @@ def main(argv: list[str] | None = None) -> None:
     except errors.PatchkitError as exc:
         _error_line(f"error: {exc}")
         sys.exit(exit_code_for(exc))
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):  # staging is removed on the way out
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:

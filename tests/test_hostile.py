@@ -340,6 +340,17 @@ def test_unexpected_exceptions_are_internal_errors_not_exit_1(work, monkeypatch)
     assert not work.out.exists() and not leftovers(work.root)
 
 
+def test_ctrl_c_is_one_line_and_leaves_nothing(work, monkeypatch):
+    def interrupt(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkpoint, "write_rows", interrupt)
+    before = tree(work.root)
+    code, _, err = run_cli(*apply_args(work))
+    assert code == 130 and err.strip() == "aborted" and "Traceback" not in err
+    assert tree(work.root) == before
+
+
 # ---- 3. only regular files are read ----------------------------------------------------------------
 
 
