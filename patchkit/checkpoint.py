@@ -13,22 +13,26 @@ in a hidden sibling, rename at the end).
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import fcntl
+import functools
 import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import struct
 import uuid
+import warnings
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable
 
 import numpy as np
 
-from patchkit import errors
+from patchkit import errors, safeio
 
 if TYPE_CHECKING:
     import torch
@@ -99,8 +103,14 @@ class Checkpoint:
 
     @classmethod
     def open(cls, path: str | Path) -> "Checkpoint":
-        """Open a checkpoint directory or file, checking every header against its file size."""
+        """Open a checkpoint directory or file, checking every header against its file size.
+
+        Every weight file, whether found by name or listed in the index, must be a regular file
+        inside the checkpoint directory (a link is followed only to a regular file inside it, or
+        inside the Hugging Face cache repo a snapshot belongs to); anything else refuses the base.
+        """
         path = Path(path)
+        weight_map = None
         if path.is_file():
             if path.suffix in PICKLE_SUFFIXES:
                 raise _pickle_error(path)
@@ -108,7 +118,10 @@ class Checkpoint:
                 raise errors.CheckpointError(f"{path}: not a .safetensors file or checkpoint directory")
             root, files = path.parent, [path.name]
         elif path.is_dir():
-            root, files = path, _weight_files(path)
+            root = path
+            files, weight_map = _weight_files(root)
+        elif path.exists():
+            raise errors.CheckpointError(f"{path}: is a FIFO, socket or device, not a checkpoint")
         else:
             raise errors.CheckpointError(f"{path}: no such checkpoint")
         tensors: dict[str, TensorInfo] = {}
@@ -119,8 +132,20 @@ class Checkpoint:
                 tensors[info.name] = info
         if not tensors:
             raise errors.CheckpointError(f"{path}: holds no tensors")
-        _check_index(path, tensors)
+        if weight_map is not None:
+            _check_index(root / INDEX_NAME, weight_map, tensors)
         return cls(path, root, files, tensors)
+
+    def check_files(self) -> None:
+        """Refuse a checkpoint directory holding anything but directories and regular files inside it.
+
+        What apply copies into OUT besides the weights (config, tokenizer, ...) is checked here, before
+        anything is written: a link to ``/dev/zero`` or outside, a FIFO or a device refuses the base.
+        """
+        if self.is_file:
+            return
+        for rel in _entries(self.root):
+            member(self.root, rel)
 
     @property
     def is_file(self) -> bool:
@@ -192,20 +217,22 @@ def fingerprint(entries: dict[str, tuple[str, tuple[int, ...], str]]) -> str:
 
 
 def read_header(path: Path, rel: str | None = None) -> list[TensorInfo]:
-    """Parse a safetensors header, checking every tensor lies inside the file."""
+    """Parse a safetensors header, checking every tensor lies inside the file and every field's type."""
     rel = rel if rel is not None else path.name
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
+    fd = safeio.open_regular(path, errors.CheckpointError, follow=True)
+    with os.fdopen(fd, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
         head = fh.read(8)
         if len(head) < 8:
             raise errors.CheckpointError(f"{path}: truncated safetensors file ({size} bytes, no header)")
         (n,) = struct.unpack("<Q", head)
         if n > _MAX_HEADER or 8 + n > size:
             raise errors.CheckpointError(f"{path}: truncated or not safetensors (header of {n} bytes, file of {size})")
-        try:
-            header = json.loads(fh.read(n))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise errors.CheckpointError(f"{path}: safetensors header is not valid JSON") from None
+        raw = fh.read(n)
+    try:
+        header = safeio.loads(raw, errors.CheckpointError, str(path))
+    except errors.CheckpointError:
+        raise errors.CheckpointError(f"{path}: safetensors header is not valid JSON") from None
     if not isinstance(header, dict):
         raise errors.CheckpointError(f"{path}: safetensors header is not a JSON object")
     infos = []
@@ -213,7 +240,12 @@ def read_header(path: Path, rel: str | None = None) -> list[TensorInfo]:
         if name == "__metadata__":
             continue
         try:
-            dtype, shape, (begin, end) = entry["dtype"], tuple(int(d) for d in entry["shape"]), entry["data_offsets"]
+            dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+            if not (isinstance(dtype, str) and isinstance(shape, list) and isinstance(offsets, list) and len(offsets) == 2):
+                raise TypeError
+            if not all(safeio.is_int(v) and v >= 0 for v in (*shape, *offsets)):
+                raise TypeError
+            shape, (begin, end) = tuple(shape), offsets
         except (KeyError, TypeError, ValueError):
             raise errors.CheckpointError(f"{path}: malformed header entry for tensor {name}") from None
         if dtype not in DTYPES:
@@ -264,37 +296,198 @@ def write_rows(path: Path, items: list[tuple[TensorInfo, int, np.ndarray]]) -> N
 
 
 def refuse_existing_output(out: Path, force: bool, inputs: list[Path]) -> None:
-    """Refuse an OUT that exists (unless ``force``) or that is, contains or lies inside an input."""
+    """Refuse an OUT that exists (unless ``force``) or that is, contains or lies inside an input.
+
+    ``inputs`` lists every path the command reads (patch, checkpoint, key files, the trusted-keys
+    directory): ``--force`` replaces OUT, so OUT must never be one of them.
+    """
     resolved = out.resolve()
     for src in inputs:
+        if src is None:
+            continue
         src = Path(src).resolve()
-        if resolved == src or src in resolved.parents or resolved in src.parents:
+        same = resolved == src or src in resolved.parents or resolved in src.parents
+        if not same and (out.exists() and src.exists()):
+            try:
+                same = os.path.samefile(out, src)
+            except OSError:
+                same = False
+        if same:
             raise errors.UsageError(f"{out}: output must not be, contain or lie inside an input ({src})")
     if (out.exists() or out.is_symlink()) and not force:
         raise errors.OutputExistsError(f"{out}: exists (pass --force to replace it)")
 
 
-def atomic_output(out: Path, force: bool, write: Callable[[Path], None]) -> Path:
-    """Build OUT in a temporary sibling and rename it into place; remove the sibling on any failure."""
-    out.parent.mkdir(parents=True, exist_ok=True)
+STAGING_MARK = ".patchkit-tmp-"
+_STAGING_SUFFIX = re.compile(r"(\d+)-[0-9a-f]{8}")
+
+
+def staging_dirs(out: Path) -> list[Path]:
+    """Staging directories of OUT (``.<OUT>.patchkit-tmp-<pid>-<id>``) lying next to it."""
+    prefix = f".{out.name}{STAGING_MARK}"
+    try:
+        return sorted(p for p in out.parent.iterdir() if p.name.startswith(prefix))
+    except OSError:
+        return []
+
+
+def clean_stale_staging(out: Path) -> list[Path]:
+    """Remove staging directories of OUT left by runs that died (``kill -9``, power cut); return them.
+
+    A staging directory is named after the process that writes it; it is stale once that process is
+    gone. Names without a process id (older patchkit versions) are reported, never removed.
+    """
+    removed, unknown = [], []
+    for path in staging_dirs(out):
+        m = _STAGING_SUFFIX.fullmatch(path.name[len(f".{out.name}{STAGING_MARK}"):])
+        if m is None:
+            unknown.append(path)
+        elif not _alive(int(m.group(1))):
+            _remove(path)
+            removed.append(path)
+    if removed:
+        warnings.warn(f"removed {len(removed)} staging director{'y' if len(removed) == 1 else 'ies'} left by an interrupted run: "
+                      f"{', '.join(p.name for p in removed)}", UserWarning, stacklevel=3)
+    if unknown:
+        warnings.warn(f"{out.parent}: leftover staging director{'y' if len(unknown) == 1 else 'ies'} of unknown owner, "
+                      f"not removed: {', '.join(p.name for p in unknown)}", UserWarning, stacklevel=3)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def atomic_output(
+    out: Path, force: bool, write: Callable[[Path], None], *, sidecars: dict[str, bytes | None] | None = None
+) -> Path:
+    """Build OUT in a staging sibling and publish it with one exclusive rename; remove the staging on any failure.
+
+    ``write(tmp)`` creates OUT's content at ``tmp``. ``sidecars`` (name -> bytes, or None to delete) are
+    files next to OUT (a single-file checkpoint's applied record) written in the same staging step.
+    Everything is fsynced before the rename, the rename never replaces an OUT that another run
+    published meanwhile (exactly one of two concurrent runs wins), and an OS failure (disk full)
+    becomes a one-line :class:`FileIOError` with nothing published.
+    """
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise errors.UsageError(f"{out}: cannot create it: a parent of it is a file, not a directory") from None
+    except OSError as exc:
+        raise errors.FileIOError(f"{out}: cannot create its parent directory ({exc.strerror})") from None
+    if not out.parent.is_dir():
+        raise errors.UsageError(f"{out}: cannot create it: its parent {out.parent} is not a directory")
+    clean_stale_staging(out)
     # OUT is built as <hidden sibling>/<OUT's name>, so it carries its final name while being
     # written (the OMS signature records the directory name) and one rename publishes it.
-    staging = out.with_name(f".{out.name}.patchkit-tmp-{uuid.uuid4().hex[:8]}")
+    staging = out.with_name(f".{out.name}{STAGING_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
     tmp = staging / out.name
     try:
         staging.mkdir()
         write(tmp)
+        for name, data in (sidecars or {}).items():
+            if data is not None:
+                (staging / name).write_bytes(data)
+        _fsync_tree(staging)
         if out.exists() or out.is_symlink():
             if not force:
                 raise errors.OutputExistsError(f"{out}: exists (pass --force to replace it)")
-            trash = staging / f"{out.name}.old"
-            os.rename(out, trash)
-            os.rename(tmp, out)
-        else:
-            os.rename(tmp, out)
+            os.rename(out, staging / f"{out.name}.old")
+        rename_noreplace(tmp, out)
+        for name, data in (sidecars or {}).items():
+            target = out.parent / name
+            if data is not None:
+                os.replace(staging / name, target)
+            elif target.exists() or target.is_symlink():
+                os.rename(target, staging / f"{name}.old")
+        _fsync_dir(out.parent)
+    except OSError as exc:
+        raise errors.FileIOError(f"{out}: cannot write it ({exc.strerror or exc}); nothing was published") from None
     finally:
         _remove(staging)
     return out
+
+
+def rename_noreplace(src: Path, dst: Path) -> None:
+    """Rename ``src`` to ``dst`` only if ``dst`` does not exist (atomically; OutputExistsError otherwise)."""
+    fn = _renameat2()
+    if fn is not None:
+        if fn(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE) == 0:
+            return
+        err = ctypes.get_errno()
+        if err == errno.EEXIST:
+            raise errors.OutputExistsError(f"{dst}: exists (another run published it first)")
+        if err not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            raise OSError(err, os.strerror(err), str(dst))
+    try:  # no renameat2 here: claim the name first (mkdir / link fail if it exists)
+        if src.is_dir() and not src.is_symlink():
+            os.mkdir(dst)
+            os.rename(src, dst)
+        else:
+            os.link(src, dst, follow_symlinks=False)
+            os.unlink(src)
+    except FileExistsError:
+        raise errors.OutputExistsError(f"{dst}: exists (another run published it first)") from None
+
+
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+
+
+@functools.lru_cache(maxsize=1)
+def _renameat2():
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def _fsync_tree(root: Path) -> None:
+    """fsync every regular file and directory under ``root`` (so a power cut cannot publish an empty OUT)."""
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            if safeio.kind(Path(path)) == "file":
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        _fsync_dir(Path(dirpath))
+    if safeio.kind(root) == "file":
+        _fsync_file(root)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems cannot fsync a directory
+    finally:
+        os.close(fd)
 
 
 def _remove(path: Path) -> None:
@@ -305,20 +498,40 @@ def _remove(path: Path) -> None:
 
 
 def copy_checkpoint_dir(src: Path, dst: Path, *, weights: set[str], touched: set[str], skip: set[str] = frozenset()) -> None:
-    """Copy a checkpoint directory: untouched weights linked, touched weights cloned, the rest copied."""
-    for item in sorted(src.rglob("*")):
-        rel = item.relative_to(src).as_posix()
-        if rel in skip or rel == ".cache" or rel.startswith(".cache/"):  # HF download bookkeeping
+    """Copy a checkpoint directory: untouched weights linked, touched weights cloned, the rest copied.
+
+    Every entry must be a directory or a regular file (a link only to a regular file inside the
+    checkpoint, see :func:`member`): a link to ``/dev/zero`` or outside, a FIFO or a device refuses the base.
+    """
+    for rel in _entries(src):
+        if rel in skip:
             continue
+        item = member(src, rel)
         target = dst / rel
-        if item.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-        elif rel in weights and rel not in touched:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if rel in weights and rel not in touched:
             _link(item, target)
         elif rel in touched:
-            clone_file(item, target)
+            clone_file(item.resolve(), target)
         else:
-            shutil.copyfile(item, target)
+            shutil.copyfile(item.resolve(), target)
+
+
+def _entries(root: Path) -> list[str]:
+    """Every non-directory entry under ``root`` (links to directories included), relative, sorted;
+    the Hugging Face ``.cache`` bookkeeping folder is skipped."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        rel_dir = Path(dirpath).relative_to(root).as_posix()
+        rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        for name in list(dirnames):
+            if rel_dir + name == ".cache":
+                dirnames.remove(name)
+            elif safeio.kind(Path(dirpath) / name) != "dir":  # os.walk lists links to directories here
+                dirnames.remove(name)
+                filenames.append(name)
+        found += [rel_dir + name for name in filenames]
+    return sorted(found)
 
 
 def _link(src: Path, dst: Path) -> None:
@@ -420,37 +633,81 @@ def _hash_file(path: Path, infos: Iterable[TensorInfo]) -> tuple[str, dict[str, 
     return file_hash.hexdigest(), {n: h.hexdigest() for n, h in hashers.items()}
 
 
-def _weight_files(root: Path) -> list[str]:
+def _weight_files(root: Path) -> tuple[list[str], dict[str, str] | None]:
+    """The weight files of a checkpoint directory (each checked by :func:`member`), and the index's weight map."""
     index = root / INDEX_NAME
-    if index.is_file():
-        try:
-            weight_map = json.loads(index.read_text("utf-8"))["weight_map"]
-        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
-            raise errors.CheckpointError(f"{index}: not a valid safetensors index (no weight_map)") from None
+    if safeio.kind(index) != "missing":
+        member(root, INDEX_NAME)
+        raw = safeio.read_regular(index, errors.CheckpointError, limit=safeio.MAX_JSON_FILE, follow=True)
+        data = safeio.loads(raw, errors.CheckpointError, str(index), "safetensors index")
+        weight_map = data.get("weight_map") if isinstance(data, dict) else None
+        if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
+            raise errors.CheckpointError(f"{index}: not a valid safetensors index (weight_map must map tensor names to file names)")
         files = sorted(set(weight_map.values()))
         for rel in files:
-            if not (root / rel).is_file():
+            if safeio.kind(root / rel) == "missing" and _safe_rel(rel):
                 raise errors.CheckpointError(f"{index}: lists {rel}, which is missing")
-        return files
-    if (root / SINGLE_NAME).is_file():
-        return [SINGLE_NAME]
-    files = sorted(p.name for p in root.glob("*.safetensors") if p.is_file())
+            member(root, rel, where=f"{index}: lists {rel!r}")
+        return files, weight_map
+    if safeio.kind(root / SINGLE_NAME) != "missing":
+        member(root, SINGLE_NAME)
+        return [SINGLE_NAME], None
+    files = sorted(p.name for p in root.glob("*.safetensors"))
+    for rel in files:
+        member(root, rel)
     if files:
-        return files
+        return files, None
     pickles = sorted(p for p in root.iterdir() if p.suffix in PICKLE_SUFFIXES)
     if pickles:
         raise _pickle_error(pickles[0])
     raise errors.CheckpointError(f"{root}: no safetensors weights (expected {SINGLE_NAME} or {INDEX_NAME})")
 
 
-def _check_index(path: Path, tensors: dict[str, TensorInfo]) -> None:
-    index = path / INDEX_NAME if path.is_dir() else None
-    if index is None or not index.is_file():
-        return
-    for name, rel in json.loads(index.read_text("utf-8"))["weight_map"].items():
+def _check_index(index: Path, weight_map: dict[str, str], tensors: dict[str, TensorInfo]) -> None:
+    for name, rel in weight_map.items():
         found = tensors.get(name)
         if found is None or found.file != rel:
             raise errors.CheckpointError(f"{index}: maps {name} to {rel}, but {rel} does not hold it")
+
+
+def _safe_rel(rel: object) -> bool:
+    if not isinstance(rel, str) or not rel or "\\" in rel or "\0" in rel or rel.startswith("/"):
+        return False
+    return all(part not in ("", ".", "..") for part in rel.split("/"))
+
+
+def containment_root(root: Path) -> Path:
+    """Where links inside a checkpoint may point: the directory itself, or for a Hugging Face cache
+    snapshot (``models--X/snapshots/<sha>``) the cache repo (its ``blobs/`` hold the bytes)."""
+    real = root.resolve()
+    if real.parent.name == "snapshots" and real.parent.parent.name.startswith("models--"):
+        return real.parent.parent
+    return real
+
+
+def member(root: Path, rel: str, *, where: str | None = None) -> Path:
+    """``root/rel`` if it is a regular file inside the checkpoint; raise CheckpointError otherwise.
+
+    ``rel`` must be a plain relative path (no absolute path, no ``..``); a link is accepted only when
+    it resolves to a regular file inside :func:`containment_root`.
+    """
+    where = where or f"{root / rel}" if isinstance(rel, str) else where or str(root)
+    if not _safe_rel(rel):
+        raise errors.CheckpointError(f"{where}: not a plain relative path inside the checkpoint (absolute or '..'); refusing the base")
+    path = root / rel
+    for parent in list(PurePosixPath(rel).parents)[:-1]:
+        if safeio.kind(root / parent) not in ("dir",):
+            raise errors.CheckpointError(f"{where}: {root / parent} is not a plain directory; refusing the base")
+    found = safeio.kind(path)
+    if found == "symlink":
+        real, inside = path.resolve(), containment_root(root)
+        if inside not in real.parents or safeio.kind(real) != "file":
+            raise errors.CheckpointError(f"{where}: a link to {real}, which is not a regular file inside the checkpoint; refusing the base")
+    elif found == "missing":
+        raise errors.CheckpointError(f"{where}: missing")
+    elif found != "file":
+        raise errors.CheckpointError(f"{where}: not a regular file ({found}); refusing the base")
+    return path
 
 
 def _pickle_error(path: Path) -> errors.CheckpointError:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -44,8 +45,12 @@ EXIT_CODES: list[tuple[type[errors.PatchkitError], int]] = [
     (errors.AttributionError, 11),
     (errors.RegressionError, 12),
     (errors.HubError, 13),
+    (errors.FileIOError, 14),
     (errors.PatchkitError, 1),
 ]
+# Not a PatchkitError at all: a bug (or an input no check anticipated). Never 1, which means "checked and failed".
+INTERNAL_ERROR = 70
+IO_ERROR = 14
 
 
 def exit_code_for(exc: errors.PatchkitError) -> int:
@@ -463,13 +468,15 @@ def surgery(model: str, facts: str, out: Path | None, key: Path | None, componen
                                 preserve_batch=preserve_batch, stop_margin=stop_margin, null_space=null_space)
     from patchkit import progress
 
+    # surgery's training loop draws its own tqdm bar: in a log only its phase lines (log=) are kept
     log = (lambda m: None) if as_json else progress.say
     try:
         result = surg.surgery(base_path, facts_path, None if dry_run else out, key=key, component=list(component), config=config,
                               preserve=preserve, panels=panels, include_absent=include_absent, minimize=minimize,
                               allow_regressions=allow_regressions, name=name, description=description, force=force,
-                              progress=not as_json, log=log, candidates=candidates, max_share=max_share,
-                              guards=guards, auto_selection=not no_neighbours, variants=not no_variants)
+                              progress=not as_json and progress.is_terminal(), log=log, candidates=candidates,
+                              max_share=max_share, guards=guards, auto_selection=not no_neighbours,
+                              variants=not no_variants)
     except surg.SurgeryRegression as exc:
         click.echo(json.dumps(exc.result.to_dict(), indent=2) if as_json else surg.format_table(exc.result))
         raise
@@ -580,6 +587,10 @@ def _add_quiet(group: click.Group) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning expected failures into one line and an exit code."""
+    from patchkit import progress
+
+    if not progress.is_terminal():
+        progress.quiet_libraries()  # a log gets no download bars either
     try:
         # Outside standalone mode click returns ctx.exit()'s code instead of exiting.
         code = cli.main(args=argv, prog_name="patchkit", standalone_mode=False)
@@ -588,7 +599,7 @@ def main(argv: list[str] | None = None) -> None:
     except errors.PatchkitError as exc:
         _error_line(f"error: {exc}")
         sys.exit(exit_code_for(exc))
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):  # staging is removed on the way out
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
@@ -596,6 +607,19 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except OSError as exc:  # the OS refused a read or write that no check turned into a PatchkitError
+        where = f"{exc.filename}: " if exc.filename else ""
+        _error_line(f"error: {where}{exc.strerror or exc}")
+        sys.exit(IO_ERROR)
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line, a distinct code, no traceback
+        detail = " ".join(str(exc).split())[:200]
+        _error_line(
+            f"error: internal error ({type(exc).__name__}: {detail}); this is a bug in patchkit, please report it "
+            "with the command line (set PATCHKIT_TRACEBACK=1 for the traceback)"
+        )
+        if os.environ.get("PATCHKIT_TRACEBACK"):
+            raise
+        sys.exit(INTERNAL_ERROR)
 
 
 def _error_line(message: str) -> None:

@@ -22,14 +22,29 @@ from importlib import resources
 from pathlib import Path
 
 from patchkit import checkpoint
+from patchkit.progress import is_terminal  # surgery's own training bar only on a terminal
 
 COMPONENT = "L15.attn.v"
+
+
+def surg_config(**overrides: object) -> object:
+    """A SurgeryConfig, imported late (torch stays out of ``import patchkit.demo``)."""
+    from patchkit.train import SurgeryConfig
+
+    return SurgeryConfig(**overrides)
 
 # Per prepared model: the prompt traced in step 2, its right answer, and the component
 # surgery trains (None: surgery's default, the automatic component search).
 STORIES: dict[str, dict[str, str | None]] = {
     "smollm2": {"prompt": "The capital of Poland is", "target": " Warsaw", "component": COMPONENT},
     "gemma3-270m": {"prompt": "The capital of France is", "target": " Paris", "component": None},
+}
+# The SmolLM2 story re-makes the committed patch (patches/smollm2-135m-capitals): its recipe, the
+# first release's (30 steps at lr 2e-3, panels as the only judge), kept so that the demo's delta
+# is the committed one. The default command's own search is shown in docs/repair.md.
+RECIPES: dict[str, dict[str, object]] = {
+    "smollm2": {"config": surg_config(steps=30, lr=2e-3, stop_margin=None), "auto_selection": False,
+                "variants": False},
 }
 STEPS = ["prepare", "trace", "triage", "surgery", "verify", "apply", "reload", "revert"]
 
@@ -114,7 +129,9 @@ def _story(workdir: Path, model_name: str, echo: Callable[[str], None], stages) 
         signing.keygen(key)
     pub = key.with_name(key.name + ".pub")
     patch_dir = workdir / f"{model_name}-capitals"
-    result = surg.surgery(base, facts_file, patch_dir, key=key, component=component, force=True, progress=True,
+    recipe = RECIPES.get(model_name, {})  # the committed patch's recipe where one exists (reproducible)
+    result = surg.surgery(base, facts_file, patch_dir, key=key, component=component, force=True, progress=is_terminal(),
+                          **recipe,
                           description=f"Fixes {len(routing)} capitals the model overrides with ' the'.",
                           log=lambda msg: echo(msg))
     del m

@@ -14,15 +14,16 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import os
 import shutil
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
-from patchkit import __version__, checkpoint, delta, errors, manifest, signing
+from patchkit import __version__, checkpoint, delta, errors, manifest, safeio, settings, signing
 from patchkit.checkpoint import Checkpoint, TensorInfo
 
 if TYPE_CHECKING:
@@ -121,10 +122,7 @@ class Patch:
         if not path.is_dir():
             raise errors.UsageError(f"{path}: not a patch directory")
         source = path / manifest.MANIFEST_NAME
-        try:
-            raw = source.read_bytes()
-        except FileNotFoundError:
-            raise errors.SchemaError(f"{source}: missing (a patch directory holds {manifest.MANIFEST_NAME})") from None
+        raw = manifest.read_bytes(source)
         data = manifest.parse(raw, source=str(source))
         tensors = [e["tensor"] for e in data["edits"]]
         if len(set(tensors)) != len(tensors):
@@ -176,16 +174,18 @@ class Patch:
             return None
 
     def check_integrity(self) -> None:
-        """Delta file hash and size, its tensors' names, dtypes and shapes, and every slice inside its shape."""
+        """Delta file hash and size, its tensors' names, dtypes and shapes, every slice inside its shape,
+        and the delta's statistics (finite, as recorded)."""
         self._check_delta_file()
         self._check_slices()
+        self._check_stats()
 
     def _check_signature(self) -> str:
         signer = self.manifest["signer"]
-        if signer is None or not (self.path / signing.SIGNATURE_NAME).exists():
+        if signer is None or safeio.kind(self.path / signing.SIGNATURE_NAME) == "missing":
             raise errors.SignatureError(f"{self.path}: unsigned patch (no {'signer' if signer is None else signing.SIGNATURE_NAME})")
         pem = signer["public_key"].encode()
-        if signing.fingerprint(pem) != signer["key_fingerprint"]:
+        if signing.fingerprint(pem, f"{self.path / manifest.MANIFEST_NAME}: signer public key") != signer["key_fingerprint"]:
             raise errors.SignatureError(f"{self.path / manifest.MANIFEST_NAME}: signer public key does not match its fingerprint")
         signing.verify_patch_signature(self.path, pem)
         return f"valid OMS signature by key {signer['key_fingerprint'][:16]}…"
@@ -198,10 +198,12 @@ class Patch:
 
     def _check_delta_file(self) -> str:
         path, want = self.path / DELTA_NAME, self.manifest["delta"]
-        try:
-            size = path.stat().st_size
-        except FileNotFoundError:
-            raise errors.IntegrityError(f"{path}: missing") from None
+        found_kind = safeio.kind(path)
+        if found_kind == "missing":
+            raise errors.IntegrityError(f"{path}: missing")
+        if found_kind != "file":
+            raise errors.IntegrityError(f"{path}: is a {found_kind}, not a regular file")
+        size = path.stat().st_size
         if size != want["size"]:
             raise errors.IntegrityError(f"{path}: {size} bytes, manifest says {want['size']}")
         found = checkpoint.file_sha256(path)
@@ -224,6 +226,11 @@ class Patch:
 
     def _check_slices(self) -> str:
         for e in self.edits:
+            if e["dtype"] not in delta.FLOAT_DTYPES:
+                raise errors.IntegrityError(
+                    f"{self.path / manifest.MANIFEST_NAME}: {e['tensor']}: cannot patch {e['dtype']} tensors "
+                    f"(only {', '.join(delta.FLOAT_DTYPES)} weights are supported)"
+                )
             slc, shape = _slice(e), tuple(e["shape"])
             if not delta.inside(slc, shape):
                 raise errors.IntegrityError(f"{self.path / manifest.MANIFEST_NAME}: {e['tensor']}: slice {e['slice']} outside shape {list(shape)}")
@@ -233,7 +240,10 @@ class Patch:
 
     def _check_stats(self) -> str:
         for e in self.edits:
-            l2, max_abs = delta.stats(self._delta(e))
+            try:
+                l2, max_abs = delta.stats(self._delta(e))
+            except errors.NotExactError as exc:
+                raise errors.IntegrityError(f"{self.path / DELTA_NAME}: {e['delta_key']}: {exc}") from None
             if (l2, max_abs) != (e["delta_l2"], e["delta_max_abs"]):
                 raise errors.IntegrityError(
                     f"{e['tensor']}: recomputed ΔL2 {l2!r}, max|Δ| {max_abs!r}; manifest says {e['delta_l2']!r}, {e['delta_max_abs']!r}"
@@ -382,8 +392,9 @@ def create(
     """
     base_ckpt = Checkpoint.open(base)
     out = Path(out)
-    checkpoint.refuse_existing_output(out, force, inputs=[base_ckpt.path] + ([Path(edited)] if isinstance(edited, (str, Path)) else []))
     extras = _check_extra_files(extra_files or {})
+    inputs = [base_ckpt.path, *extras.values()] + ([Path(edited)] if isinstance(edited, (str, Path)) else [])
+    checkpoint.refuse_existing_output(out, force, inputs=inputs + ([Path(key)] if key is not None else []))
     labels = dict(labels or {})
     public_pem = signing.public_pem_of_private(Path(key)) if key is not None else None  # fail before hashing
     files, hashes = base_ckpt.hash_all()
@@ -555,11 +566,16 @@ def revert(
 
 def _move(patch, source, out, *, forward: bool, pubkey, allow_unsigned: bool, force: bool) -> Path:
     p = Patch.load(patch)
+    _check_files(p.path)
     p.verify_signature(Path(pubkey) if pubkey is not None else None, allow_unsigned)
     p.check_integrity()
     ckpt = Checkpoint.open(source)
+    ckpt.check_files()
     out = Path(out)
-    checkpoint.refuse_existing_output(out, force, inputs=[ckpt.path, p.path])
+    inputs = [ckpt.path, p.path, settings.trusted_keys_dir()] + ([Path(pubkey)] if pubkey is not None else [])
+    checkpoint.refuse_existing_output(out, force, inputs=inputs)
+    if forward:
+        _refuse_overlap(p, applied_patches(ckpt.path), ckpt.path)
     plan = _plan(p, ckpt, forward)
     record = _updated_record(p, ckpt, forward)
     touched = {info.file for info, _, _ in plan}
@@ -574,12 +590,11 @@ def _move(patch, source, out, *, forward: bool, pubkey, allow_unsigned: bool, fo
         for rel in touched:
             checkpoint.write_rows(tmp / rel, [(i, r, rows) for i, r, rows in plan if i.file == rel])
         if record["applied"]:
-            (tmp / APPLIED_RECORD).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", "utf-8")
+            (tmp / APPLIED_RECORD).write_bytes(_record_bytes(record))
 
-    result = checkpoint.atomic_output(out, force, write)
-    if ckpt.is_file:
-        _write_sidecar_record(out, record)
-    return result
+    # A single-file OUT keeps its record beside it: written in the same staging step, published with OUT.
+    sidecars = {_record_path(out).name: _record_bytes(record) if record["applied"] else None} if ckpt.is_file else None
+    return checkpoint.atomic_output(out, force, write, sidecars=sidecars)
 
 
 def _plan(p: Patch, ckpt: Checkpoint, forward: bool) -> list[tuple[TensorInfo, int, np.ndarray]]:
@@ -612,12 +627,32 @@ def _check_tensor_matches(e: Mapping[str, Any], dtype: str, shape: tuple[int, ..
 def applied_patches(path: str | Path) -> list[dict[str, Any]]:
     """The patches recorded as applied to a checkpoint written by :func:`apply` (oldest first)."""
     record = _record_path(Path(path))
-    if not record.is_file():
+    if safeio.kind(record) == "missing":
         return []
+    malformed = errors.CheckpointError(f"{record}: malformed applied-patches record")
     try:
-        return list(json.loads(record.read_text("utf-8"))["applied"])
-    except (ValueError, KeyError, TypeError):
-        raise errors.CheckpointError(f"{record}: malformed applied-patches record") from None
+        raw = safeio.read_regular(record, errors.CheckpointError, limit=safeio.MAX_JSON_FILE)
+        applied = safeio.loads(raw, errors.CheckpointError, str(record))["applied"]
+    except errors.CheckpointError as exc:
+        raise (malformed if "not valid JSON" in str(exc) else exc) from None
+    except (KeyError, TypeError):
+        raise malformed from None
+    entry_keys = {"name": str, "patch_sha256": str, "signer": (str, type(None))}
+    if not isinstance(applied, list) or not all(
+        isinstance(a, dict) and all(isinstance(a.get(k), t) for k, t in entry_keys.items())
+        and _record_edits_ok(a.get("edits", [])) for a in applied
+    ):
+        raise malformed
+    return applied
+
+
+def _record_edits_ok(edits: Any) -> bool:
+    """A record entry's ``edits``: a list of {tensor: str, slice: [[int, int], ...]}."""
+    return isinstance(edits, list) and all(
+        isinstance(e, dict) and isinstance(e.get("tensor"), str) and isinstance(e.get("slice"), list)
+        and all(isinstance(r, list) and len(r) == 2 and all(safeio.is_int(v) for v in r) for r in e["slice"])
+        for e in edits
+    )
 
 
 def _record_path(path: Path) -> Path:
@@ -626,7 +661,8 @@ def _record_path(path: Path) -> Path:
 
 def _updated_record(p: Patch, ckpt: Checkpoint, forward: bool) -> dict[str, Any]:
     applied = applied_patches(ckpt.path)
-    entry = {"name": p.name, "patch_sha256": p.manifest_sha256, "signer": p.signer_fingerprint}
+    entry = {"name": p.name, "patch_sha256": p.manifest_sha256, "signer": p.signer_fingerprint,
+             "edits": [{"tensor": e["tensor"], "slice": e["slice"]} for e in p.edits]}
     if forward:
         applied.append(entry)
     else:
@@ -638,12 +674,38 @@ def _updated_record(p: Patch, ckpt: Checkpoint, forward: bool) -> dict[str, Any]
     return {"applied": applied}
 
 
-def _write_sidecar_record(out: Path, record: dict[str, Any]) -> None:
-    path = _record_path(out)
-    if record["applied"]:
-        path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", "utf-8")
-    elif path.exists():
-        path.unlink()
+def _record_bytes(record: dict[str, Any]) -> bytes:
+    return (json.dumps(record, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def overlapping(a_edits: Iterable[Mapping[str, Any]], b_edits: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Where two patches' edits intersect: ``tensor[box]`` for each tensor whose slices share elements.
+
+    Stacked patches must edit disjoint slices: then each one's slice hashes do not depend on the
+    other, and they apply (and revert) in either order.
+    """
+    b_by_tensor = {e["tensor"]: e for e in b_edits}
+    found = []
+    for e in a_edits:
+        other = b_by_tensor.get(e["tensor"])
+        if other is None:
+            continue
+        box = [(max(a0, b0), min(a1, b1)) for (a0, a1), (b0, b1) in zip(e["slice"], other["slice"])]
+        if all(lo < hi for lo, hi in box):
+            found.append(e["tensor"] + "[" + ", ".join(f"{lo}:{hi}" for lo, hi in box) + "]")
+    return found
+
+
+def _refuse_overlap(p: Patch, applied: list[dict[str, Any]], where: Path) -> None:
+    for entry in applied:
+        if entry.get("patch_sha256") == p.manifest_sha256:
+            continue  # the same patch again: the slice hashes say "already applied"
+        shared = overlapping(p.edits, entry.get("edits") or [])
+        if shared:
+            raise errors.PatchConflictError(
+                f"{where}: patch {p.name} overlaps patch {entry.get('name')} (already applied) on {shared[0]}; "
+                f"stacked patches must edit disjoint slices (revert {entry.get('name')} first)"
+            )
 
 
 # ---- verify and show -------------------------------------------------------------------
@@ -691,8 +753,15 @@ def verify(
 
 
 def _check_files(path: Path) -> str:
-    found = sorted(str(f.relative_to(path).as_posix()) for f in path.rglob("*") if not f.is_dir())
-    bad = [f for f in found if not is_patch_file(f) or (path / f).is_symlink()]
+    """Every entry of a patch directory is one of its files (or ``panels/``), and a regular file."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
+        for name in dirnames + filenames:
+            rel = (Path(dirpath) / name).relative_to(path).as_posix()
+            if not (rel == PANELS_DIR and safeio.kind(path / rel) == "dir"):
+                found.append(rel)
+    found.sort()
+    bad = [f for f in found if not is_patch_file(f) or safeio.kind(path / f) != "file"]
     if bad:
         raise errors.IntegrityError(f"{path}: unexpected files {bad[:5]}")
     return ", ".join(found)
@@ -700,6 +769,7 @@ def _check_files(path: Path) -> str:
 
 def _check_base(p: Patch, base: Path, deep: bool) -> str:
     ckpt = Checkpoint.open(base)
+    ckpt.check_files()
     files, hashes = ckpt.hash_all()
     for e in p.edits:
         info = ckpt.tensors.get(e["tensor"])
@@ -720,7 +790,7 @@ def _check_base(p: Patch, base: Path, deep: bool) -> str:
 def show(path: str | Path) -> dict[str, Any]:
     """Summary of a patch directory, or of the patches applied to a checkpoint written by apply."""
     path = Path(path)
-    if (path / manifest.MANIFEST_NAME).is_file():
+    if safeio.kind(path / manifest.MANIFEST_NAME) != "missing":
         return {"kind": "patch", **Patch.load(path).summary()}
     if _record_path(path).is_file() or path.exists():
         return {"kind": "checkpoint", "path": str(path), "applied": applied_patches(path)}

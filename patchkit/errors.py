@@ -37,6 +37,10 @@ class BaseMismatchError(PatchkitError):
     """Raised when a checkpoint is not the base (or patched state) a patch was made for."""
 
 
+class PatchConflictError(BaseMismatchError):
+    """Raised when two stacked patches edit overlapping slices of one tensor (the message names both)."""
+
+
 class CheckpointError(PatchkitError):
     """Raised when a checkpoint is missing, truncated, malformed or of a refused format."""
 
@@ -83,6 +87,10 @@ class AttributionError(PatchkitError):
 
 class RegressionError(PatchkitError):
     """Raised when an edit regresses an eval panel beyond tolerance."""
+
+
+class FileIOError(PatchkitError):
+    """Raised when the operating system refuses a read or write (disk full, permission, OUT's parent a file)."""
 
 
 class HubError(PatchkitError):

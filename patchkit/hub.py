@@ -186,26 +186,23 @@ def pull(
     Example:
         >>> path, report = pull("me/smollm2-capital-fix", "fix/", pubkey="signer.pub")
     """
-    from patchkit import engine
+    from patchkit import checkpoint, engine
 
     repo_id, revision = _split(repo_id, revision)
     out = Path(out)
-    if (out.exists() or out.is_symlink()) and not force:
-        raise errors.OutputExistsError(f"{out}: exists (pass --force to replace it)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.pull-{uuid.uuid4().hex[:8]}")
-    try:
+    inputs = [settings.trusted_keys_dir()] + ([Path(pubkey)] if pubkey is not None else [])
+    checkpoint.refuse_existing_output(out, force, inputs=inputs)
+    reports = []
+
+    def write(tmp: Path) -> None:  # in a staging sibling: fsynced, published by one exclusive rename
         download_patch(repo_id, revision, dest=tmp, token=token)
         report = engine.verify(tmp, pubkey=pubkey, allow_unsigned=allow_unsigned)
         _raise_unless_ok(report, f"{repo_id}: refusing the pulled patch")
-        report.patch = str(out)
-        if out.exists() or out.is_symlink():
-            _remove(out)
-        tmp.rename(out)
-    finally:
-        if tmp.exists():
-            _remove(tmp)
-    return out, report
+        reports.append(report)
+
+    checkpoint.atomic_output(out, force, write)
+    reports[0].patch = str(out)
+    return out, reports[0]
 
 
 def download_patch(repo_id: str, revision: str | None = None, *, dest: Path, token: str | None = None) -> str:

