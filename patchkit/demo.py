@@ -43,7 +43,7 @@ STORIES: dict[str, dict[str, str | None]] = {
 # first release's (30 steps at lr 2e-3, panels as the only judge), kept so that the demo's delta
 # is the committed one. The default command's own search is shown in docs/repair.md.
 RECIPES: dict[str, dict[str, object]] = {
-    "smollm2": {"config": surg_config(steps=30, lr=2e-3, stop_margin=None), "auto_selection": False,
+    "smollm2": {"config": {"steps": 30, "lr": 2e-3, "stop_margin": None}, "auto_selection": False,
                 "variants": False},
 }
 STEPS = ["prepare", "trace", "triage", "surgery", "verify", "apply", "reload", "revert"]
@@ -129,7 +129,9 @@ def _story(workdir: Path, model_name: str, echo: Callable[[str], None], stages) 
         signing.keygen(key)
     pub = key.with_name(key.name + ".pub")
     patch_dir = workdir / f"{model_name}-capitals"
-    recipe = RECIPES.get(model_name, {})  # the committed patch's recipe where one exists (reproducible)
+    recipe = dict(RECIPES.get(model_name, {}))  # the committed patch's recipe where one exists (reproducible)
+    if "config" in recipe:
+        recipe["config"] = surg_config(**recipe["config"])
     result = surg.surgery(base, facts_file, patch_dir, key=key, component=component, force=True, progress=is_terminal(),
                           **recipe,
                           description=f"Fixes {len(routing)} capitals the model overrides with ' the'.",
