@@ -432,7 +432,7 @@ def eval_(model: str, facts_spec: str | None, panel_specs: tuple[str, ...], patc
 @click.option("--guard", "guards", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Prompts whose answers no candidate may change (facts .jsonl or one prompt a line); they choose, they are not reported.")
 @click.option("--no-neighbours", is_flag=True, help="Do not build the selection set from the facts' templates and generic prompts (only --guard and the facts judge).")
 @click.option("--no-variants", is_flag=True, help="Do not train the facts' context variants ('Fact: ...').")
-@click.option("--stop-margin", type=float, default=1.0, show_default=True, help="Stop training once every target leads by this many logits.")
+@click.option("--stop-margin", type=float, default=1.0, show_default=True, help="Stop training once every target leads by this many logits (negative: never stop early).")
 @click.option("--null-space", type=float, default=None, help="Project updates onto input directions whose preserved-text eigenvalue is at most this share of the largest (AlphaEdit-style; off by default).")
 @click.option("--preserve", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Extra preservation texts (.jsonl or .txt), added to the shipped set.")
 @click.option("--panel", "panels", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Extra eval panel (facts .jsonl judged as side effects, or .txt for perplexity).")
@@ -465,7 +465,8 @@ def surgery(model: str, facts: str, out: Path | None, key: Path | None, componen
     from patchkit import surgery as surg
 
     config = surg.SurgeryConfig(steps=steps, lr=lr, ce_weight=ce_weight, kl_weight=kl_weight, seed=seed,
-                                preserve_batch=preserve_batch, stop_margin=stop_margin, null_space=null_space)
+                                preserve_batch=preserve_batch, null_space=null_space,
+                                stop_margin=None if stop_margin is None or stop_margin < 0 else stop_margin)
     from patchkit import progress
 
     # surgery's training loop draws its own tqdm bar: in a log only its phase lines (log=) are kept
