@@ -14,9 +14,9 @@ Verdicts (thresholds are keyword arguments, defaults in ``DEFAULTS``):
   and some attention layer carries at least ``min_evidence`` logits of
   target-over-rival evidence: the answer is retrieved and then lost, so a
   small edit where it is carried should work.
-* ``near_miss`` — wrong, but the target is among the model's top
-  ``near_rank`` tokens and within ``near_gap`` logits of the winner, whatever
-  the attention evidence: the model ranks the answer second or third, which is
+* ``near_miss`` — wrong, not routing by the rule above, but the target is
+  among the model's top ``near_rank`` tokens and within ``near_gap`` logits of
+  the winner, whatever the attention evidence: the model ranks the answer second or third, which is
   what "the model knows it" means in practice (calibrated in docs/repair.md:
   such facts are fixed by a one-slice edit about as often as routing ones).
 * ``absent`` — wrong with neither signal: the model does not rank the answer
@@ -149,11 +149,16 @@ def triage(
         facts = bar(facts, desc="triage", unit="fact")
     items, evidence = [], defaultdict(float)
     head_evidence: dict[tuple[int, int], float] = defaultdict(float)
+    diagnosed = []
     for fact in facts:
         with single_thread():
             item, result = _diagnose(model, tokenizer, amap, fact, th)
         items.append(item)
-        if item.fixable:
+        diagnosed.append((item, result))
+    # the suggestion reads the routing group's evidence (the near misses' when there is no routing group)
+    group = "routing" if any(i.verdict == "routing" for i in items) else "near_miss"
+    for item, result in diagnosed:
+        if item.verdict == group:
             for n, value in enumerate(_attn_by_layer(result, amap.num_layers)):
                 evidence[n] += max(value, 0.0)
             for c in result.components:
@@ -230,11 +235,11 @@ def _verdict(correct: bool, rank: int, gap: float, evidence: float, layer: int, 
     where = f"attention evidence {evidence:+.2f} logits at layer {layer}"
     if correct:
         return "ok", f"target is the model's top-1 (margin {gap:+.2f})"
+    if rank <= th["max_rank"] and evidence >= th["min_evidence"]:
+        return "routing", f"target ranked {rank}, gap {gap:+.2f}; {where} (>= {th['min_evidence']:g}), lost later"
     if rank <= th["near_rank"] and -gap <= th["near_gap"]:
         return "near_miss", (f"target ranked {rank}, {-gap:.2f} logits behind the winner "
                              f"(near miss: rank <= {th['near_rank']:g}, gap <= {th['near_gap']:g}); {where}")
-    if rank <= th["max_rank"] and evidence >= th["min_evidence"]:
-        return "routing", f"target ranked {rank}, gap {gap:+.2f}; {where} (>= {th['min_evidence']:g}), lost later"
     return "absent", (f"target ranked {rank}, {-gap:.2f} logits behind; {where}: "
                       f"neither a near miss nor a retrieved-then-lost answer")
 

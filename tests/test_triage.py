@@ -122,6 +122,6 @@ def test_gemma3_capitals_triage_france_is_routing_through_layer_12():
     assert (france.verdict, france.rank, france.rival) == ("routing", 3, " the")
     assert france.peak_layer < france.override_layer and france.override_diff < 0
     assert by["Poland"].verdict == "ok" and by["Switzerland"].verdict == "absent"
-    assert report.counts == {"ok": 1, "routing": 3, "absent": 1}
+    assert report.counts == {"ok": 1, "routing": 3, "near_miss": 0, "absent": 1}
     assert report.suggested_component == "L12.attn.v"  # one KV head per layer: the whole value projection
     assert report.suggested_heads == ["L12.attn.v.h0"]
