@@ -14,6 +14,9 @@ if [ -n "${PATCHKIT_TORCH_INDEX:-}" ]; then
     echo "installing $TORCH_SPEC from $PATCHKIT_TORCH_INDEX" >&2
     exec python3 -m pip install --quiet "$TORCH_SPEC" --index-url "$PATCHKIT_TORCH_INDEX"
 fi
+if python3 -c "import sys, torch; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" >/dev/null 2>&1; then
+    exit 0  # installed already
+fi
 if python3 -m pip install --quiet --no-index "$TORCH_SPEC" >/dev/null 2>&1; then
     exit 0  # installed already, or from a local wheel
 fi

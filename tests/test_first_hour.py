@@ -332,8 +332,8 @@ def test_install_torch_picks_the_cpu_wheel_index_without_a_gpu(tmp_path, gpu, en
     bindir = tmp_path / "bin"
     bindir.mkdir()
     log = tmp_path / "pip.log"
-    # a python3 whose local-wheel install fails, so the script has to pick an index
-    (bindir / "python3").write_text(f'#!/bin/sh\necho "$@" >> {log}\ncase "$*" in *--no-index*) exit 1;; esac\nexit 0\n')
+    # a python3 without torch whose local-wheel install fails, so the script has to pick an index
+    (bindir / "python3").write_text(f'#!/bin/sh\necho "$@" >> {log}\ncase "$*" in -c*|*--no-index*) exit 1;; esac\nexit 0\n')
     # an nvidia-smi that lists a GPU, or none (so a real one elsewhere on PATH is never asked)
     (bindir / "nvidia-smi").write_text("#!/bin/sh\necho 'GPU 0: NVIDIA H100'\n" if gpu else "#!/bin/sh\nexit 9\n")
     for f in bindir.iterdir():
