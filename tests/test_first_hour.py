@@ -363,3 +363,59 @@ def test_surgery_in_a_log_draws_no_training_bar_and_hub_bars_are_off(surgery_arg
     import os
 
     assert os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS") == "1"
+
+
+# ---- (7) start-up and (9) the import graph ------------------------------------------------
+
+
+def test_the_package_import_graph_has_no_cycle():
+    """Module-level and function-level imports alike: resolve -> hub, models, never back."""
+    import ast
+
+    root = Path(__file__).parent.parent / "patchkit"
+    mods = {p.stem: p for p in root.glob("*.py")}
+    graph = {}
+    for name, path in mods.items():
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "patchkit":
+                deps |= {a.name for a in node.names if a.name in mods}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("patchkit."):
+                deps.add(node.module.split(".")[1])
+            elif isinstance(node, ast.Import):
+                deps |= {a.name.split(".")[1] for a in node.names if a.name.startswith("patchkit.")}
+        graph[name] = deps - {name}
+    state: dict[str, int] = {}
+
+    def visit(node, path):
+        state[node] = 1
+        for dep in graph.get(node, ()):
+            assert state.get(dep) != 1, "import cycle: " + " -> ".join(path + [dep])
+            if dep not in state:
+                visit(dep, path + [dep])
+        state[node] = 2
+
+    for name in graph:
+        if name not in state:
+            visit(name, [name])
+    assert "resolve" not in graph["hub"] | graph["models"]
+
+
+def test_cli_start_up_and_apply_import_only_what_they_need(gpt2_patch, keypair, tmp_path):
+    import subprocess
+    import sys
+
+    pair, patch = gpt2_patch
+    probe = (
+        "import sys\nfrom patchkit import cli\n"
+        "heavy = ('torch', 'transformers', 'model_signing', 'numpy', 'jsonschema', 'huggingface_hub')\n"
+        "before = [m for m in heavy if m in sys.modules]\n"
+        "try:\n    cli.main(sys.argv[1:])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "print(repr((before, [m for m in heavy if m in sys.modules])))\n"
+    )
+    args = ["apply", str(patch), str(pair.base), "-o", str(tmp_path / "out"), "--pubkey", str(keypair[1])]
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    out = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env, check=True)
+    at_start, after_apply = eval(out.stdout.strip().splitlines()[-1])
+    assert at_start == []  # `patchkit --help` and every command start with click and errors only
+    assert not {"torch", "transformers", "model_signing"} & set(after_apply)
