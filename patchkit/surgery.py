@@ -107,29 +107,38 @@ def load_preserve(paths: Sequence[str | Path] = (), default: bool = True) -> lis
     A user file is JSON Lines (``{"text": ...}`` or ``{"prompt": ...}`` per line)
     or plain text (one text per non-empty line).
     """
-    import json
     from importlib import resources
 
     files: list[Path] = []
     if default:
         files.append(Path(str(resources.files("patchkit") / "data" / "preserve.jsonl")))
     files.extend(Path(p) for p in paths)
-    texts: list[str] = []
-    for f in files:
-        if not f.is_file():
-            raise errors.UsageError(f"{f}: no such preservation file")
-        for lineno, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            if f.suffix == ".jsonl":
-                try:
-                    obj = json.loads(line)
-                    texts.append(obj["text"] if "text" in obj else obj["prompt"])
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    raise errors.SchemaError(f"{f}:{lineno}: expected a JSON object with a 'text' (or 'prompt') string") from None
-            else:
-                texts.append(line)
-    return texts
+    return [t for f in files for t in _read_texts(f, ("text", "prompt"), "preservation")]
+
+
+def _read_texts(f: Path, keys: Sequence[str], what: str) -> list[str]:
+    """One text per non-empty line: the first of ``keys`` present in a ``.jsonl`` line's object, else the line."""
+    import json
+
+    if not f.is_file():
+        raise errors.UsageError(f"{f}: no such {what} file")
+    out: list[str] = []
+    for lineno, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        if f.suffix != ".jsonl":
+            out.append(line)
+            continue
+        try:
+            obj = json.loads(line)
+            value = next(obj[k] for k in keys if k in obj)
+            if not isinstance(value, str):
+                raise TypeError
+        except (json.JSONDecodeError, StopIteration, TypeError):
+            wanted = " (or ".join(f"'{k}'" for k in keys) + ")" * (len(keys) - 1)
+            raise errors.SchemaError(f"{f}:{lineno}: expected a JSON object with a {wanted} string") from None
+        out.append(value)
+    return out
 
 
 def surgery(
@@ -323,24 +332,7 @@ def surgery(
 
 def _load_guards(paths: Sequence[str | Path]) -> list[str]:
     """Guard prompts from facts JSON Lines (``prompt`` field) or plain text (one a line)."""
-    import json
-
-    out: list[str] = []
-    for p in paths:
-        f = Path(p)
-        if not f.is_file():
-            raise errors.UsageError(f"{f}: no such guard file")
-        for lineno, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            if f.suffix == ".jsonl":
-                try:
-                    out.append(json.loads(line)["prompt"])
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    raise errors.SchemaError(f"{f}:{lineno}: expected a JSON object with a 'prompt' string") from None
-            else:
-                out.append(line)
-    return out
+    return [t for p in paths for t in _read_texts(Path(p), ("prompt",), "guard")]
 
 
 def _selection(m: Any, tok: Any, selection: Any, facts: Sequence[tuple[str, str]], reported: set[str],

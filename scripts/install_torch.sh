@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install torch 2.13.0 without pulling gigabytes of CUDA libraries onto a machine that has no GPU.
 #
-#   1. already installed, or a wheel in pip's local find-links: use it (no network);
+#   1. already installed, or a wheel in pip's local find-links: use it (dependencies from the usual indexes);
 #   2. PATCHKIT_TORCH_INDEX set: install from that index (e.g. https://download.pytorch.org/whl/cu128);
 #   3. an NVIDIA GPU present (nvidia-smi lists one): the default index (CUDA build on Linux);
 #   4. otherwise: PyTorch's CPU-only wheel index, https://download.pytorch.org/whl/cpu.
@@ -17,8 +17,9 @@ fi
 if python3 -c "import sys, torch; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" >/dev/null 2>&1; then
     exit 0  # installed already
 fi
-if python3 -m pip install --quiet --no-index "$TORCH_SPEC" >/dev/null 2>&1; then
-    exit 0  # installed already, or from a local wheel
+if python3 -m pip download --quiet --no-index --no-deps -d "$(mktemp -d)" "$TORCH_SPEC" >/dev/null 2>&1; then
+    # a wheel in pip's local find-links: install it (its dependencies come from the configured indexes)
+    exec python3 -m pip install --quiet "$TORCH_SPEC"
 fi
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q GPU; then
     echo "NVIDIA GPU found: installing $TORCH_SPEC from the default index (CUDA build)" >&2
