@@ -36,7 +36,7 @@ from typing import Any
 import torch
 
 from patchkit import errors
-from patchkit.train import SliceTarget, _encode_texts, _fact_batch, _logits_at, _pad, _pad_id, as_targets
+from patchkit.train import _encode_texts, _fact_batch, _logits_at, _pad, _pad_id, as_targets
 
 KINDS = ("attn.v", "attn.o", "mlp.down")
 
@@ -164,8 +164,3 @@ def _grads(model: Any, params: dict[str, torch.Tensor], names: Sequence[str], lo
         for n, p in params.items():
             p.requires_grad_(flags[n])
     return out
-
-
-def resolve_targets(amap: Any, component: str) -> list[SliceTarget]:
-    """The slices of ``component`` (one place that turns a name into trainable regions)."""
-    return as_targets(amap.resolve(component))

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -159,22 +159,14 @@ def _capitalised_template(prompt: str) -> str | None:
 def probe(model: Any, tokenizer: Any, prompts: Sequence[str], batch: int = 32) -> list[Probe]:
     """The base model's top-1 next token and its margin for each prompt (batched, right-padded)."""
     from patchkit.models import single_thread
+    from patchkit.train import _last_batch, _logits_at, _pad_id
 
     out: list[Probe] = []
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     with torch.no_grad(), single_thread():
         for k in range(0, len(prompts), batch):
             chunk = list(prompts[k : k + batch])
             enc = [tokenizer(p)["input_ids"] for p in chunk]
-            width = max(len(e) for e in enc)
-            ids = torch.full((len(enc), width), pad, dtype=torch.long)
-            mask = torch.zeros_like(ids)
-            for i, e in enumerate(enc):
-                ids[i, : len(e)] = torch.tensor(e)
-                mask[i, : len(e)] = 1
-            hidden = model.base_model(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
-            last = hidden[torch.arange(len(enc)), mask.sum(1) - 1]
-            logits = model.get_output_embeddings()(last).float()
+            logits = _logits_at(model, {}, _last_batch(enc, _pad_id(tokenizer)))
             top2 = logits.topk(2, dim=-1)
             for p, (v, i) in zip(chunk, zip(top2.values.tolist(), top2.indices.tolist())):
                 out.append(Probe(p, int(i[0]), float(v[0] - v[1])))
@@ -204,16 +196,12 @@ def build(model: Any, tokenizer: Any, prompts: Sequence[str], *, exclude: Iterab
     """
     templates = infer_templates(prompts)
     blocked = set(exclude) | set(prompts)
-    subjects_in_facts = set()
-    for p, t in templates.items():
-        m = re.fullmatch(re.escape(t).replace(r"\{\}", "(.+)"), p)
-        if m:
-            subjects_in_facts.add(m.group(1))
-    by_template: dict[str, list[str]] = {}
+    by_template: dict[str, list[str]] = {}  # template -> the facts' own subjects in it
     for p, t in templates.items():
         m = re.fullmatch(re.escape(t).replace(r"\{\}", "(.+)"), p)
         if m:
             by_template.setdefault(t, []).append(m.group(1))
+    subjects_in_facts = {subject for subjects in by_template.values() for subject in subjects}
     neighbours: list[Probe] = []
     for template in sorted(by_template):
         names = [s for s in _best_type(model, tokenizer, by_template[template]) if s not in subjects_in_facts]

@@ -251,12 +251,12 @@ def surgery(
     to_try = ranked if named else ranked[:candidates]
 
     passage = judge.selection_passage(m, tok) if auto_selection else None
-    chosen: tuple[Any, list[SliceTarget], TrainResult, dict[str, torch.Tensor], str | None] | None = None
-    first = None
+    # (candidate, targets, training, edited tensors, minimized_from, shipped component name) per tried candidate
+    attempts: list[tuple[Any, list[SliceTarget], TrainResult, dict[str, torch.Tensor], str | None, str]] = []
     for cand in to_try:
         t0 = time.perf_counter()
         say(f"surgery: training {cand.component}")
-        targets = search.resolve_targets(amap, cand.component)
+        targets = as_targets(amap.resolve(cand.component))
         train = train_slices(m, tok, trained, targets, preserve=texts, config=config,
                              progress=_step_bar(config.steps) if progress else None,
                              neighbours=sel.train_neighbours, stop_on=len(train_facts))
@@ -270,16 +270,13 @@ def surgery(
                                                                trained, texts, config, train_facts, sel)
         cand.seconds = time.perf_counter() - t0
         cand.passed = not cand.reasons
-        if first is None:
-            first = (cand, targets, train, edited, minimized_from, comp)
+        attempts.append((cand, targets, train, edited, minimized_from, comp))
         if cand.passed:
-            chosen = (cand, targets, train, edited, minimized_from, comp)
             break
         say(f"refused {cand.component}: " + "; ".join(cand.reasons))
-    tried = [{"component": c.component, "regressions": list(c.reasons)} for c in to_try if c.tried]
-
-    pick = chosen or first
-    cand, targets, train, edited, minimized_from, comp = pick
+    tried = [{"component": a[0].component, "regressions": list(a[0].reasons)} for a in attempts]
+    passed = attempts[-1][0].passed  # the loop stops at the first candidate that passes
+    cand, targets, train, edited, minimized_from, comp = attempts[-1] if passed else attempts[0]
     say("eval: " + ", ".join(p.name for p in panel_list))
     before = [evals.run_panel(m, tok, p, progress=progress) for p in panel_list]
     saved = apply_edit(m, edited)
@@ -289,7 +286,7 @@ def surgery(
         restore(m, saved)
     rows = [judge.panel_row(evals, p, b, a, tol) for p, b, a in zip(panel_list, before, after)]
     regressions = judge.regressions(rows, tol)
-    if chosen is None:
+    if not passed:
         regressions = [f"selection: no candidate passed ({len(tried)} tried)"] + regressions
     n_params = slice_params(m, targets)
     model_params = sum(p.numel() for p in m.parameters())

@@ -351,6 +351,7 @@ def null_space_projector(model: torch.nn.Module, target: SliceTarget, seqs: Sequ
         keys.append(args[0].detach()[..., feats])
 
     handle = module.register_forward_hook(grab)
+    cov: torch.Tensor | None = None
     try:
         with torch.no_grad():
             for k in range(0, len(seqs), 16):
@@ -359,7 +360,7 @@ def null_space_projector(model: torch.nn.Module, target: SliceTarget, seqs: Sequ
                 model(input_ids=ids, attention_mask=mask, use_cache=False)
                 x = keys[0].reshape(-1, keys[0].shape[-1])[mask.reshape(-1).bool()]
                 acc = x.double().T @ x.double()
-                cov = acc if k == 0 else cov + acc
+                cov = acc if cov is None else cov + acc
     finally:
         handle.remove()
     vals, vecs = torch.linalg.eigh(cov)
