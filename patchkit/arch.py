@@ -62,7 +62,9 @@ _LAYOUT: dict[str, str] = {"gemma3": "llama"}
 
 SUPPORTED_MODEL_TYPES: tuple[str, ...] = tuple(_FAMILIES)
 
-_COMPONENT_RE = re.compile(r"^L(\d+)(?:\.(attn|mlp)(?:\.(q|k|v|o|up|gate|down)(?:\.h(\d+))?)?)?$")
+_COMPONENT_RE = re.compile(
+    r"^L(\d+)(?:\.(attn|mlp)(?:\.(q|k|v|o|up|gate|down)(?:\.h(\d+)|\.n(\d+):(\d+))?)?)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -212,10 +214,12 @@ class ArchMap:
         m = _COMPONENT_RE.match(component.strip())
         if not m:
             raise errors.ComponentError(
-                f"{component!r}: not a component name (expected e.g. L15.attn.v, L15.attn.v.h2, L15.mlp, L15)"
+                f"{component!r}: not a component name "
+                "(expected e.g. L15.attn.v, L15.attn.v.h2, L15.mlp, L15.mlp.down.n0:192, L15)"
             )
         layer = int(m.group(1))
         block, part, head = m.group(2), m.group(3), m.group(4)
+        neurons = None if m.group(5) is None else (int(m.group(5)), int(m.group(6)))
         if layer >= self.num_layers:
             raise errors.ComponentError(f"{component}: layer {layer} out of range (model has {self.num_layers}, 0-based)")
         if block is None:
@@ -231,6 +235,12 @@ class ArchMap:
                 )
             if head is not None and block == "mlp":
                 raise errors.ComponentError(f"{component}: MLP projections have no heads")
+            if neurons is not None and (block, part) != ("mlp", "down"):
+                raise errors.ComponentError(f"{component}: a neuron range (.nA:B) applies to mlp.down only")
+            if neurons is not None and not 0 <= neurons[0] < neurons[1] <= self.d_mlp:
+                raise errors.ComponentError(
+                    f"{component}: neuron range {neurons[0]}:{neurons[1]} is not within 0:{self.d_mlp} (half-open)"
+                )
             parts = [(block, part)]
         h = None if head is None else int(head)
         if h is not None:
@@ -242,10 +252,19 @@ class ArchMap:
         biases: list[TensorSlice] = []
         for blk, p in parts:
             w, b = getattr(self, f"_{self.layout}")(layer, blk, p, h, component)
+            if neurons is not None:  # the down projection's input features: columns ([d, d_mlp]) or Conv1D rows
+                keep = slice(*neurons)
+                w = [TensorSlice(t.tensor, (keep, t.slices[1]) if self.layout == "gpt2" else (t.slices[0], keep), t.label)
+                     for t in w]
+                b = []  # a bias belongs to every neuron's output, not to a range of them
             weights.extend(w)
             if include_bias:
                 biases.extend(b)
         return weights + biases
+
+    def down_input_dim(self) -> int:
+        """The weight dimension of ``mlp.down`` that indexes neurons (1 for ``[d, d_mlp]``; 0 for GPT-2's Conv1D)."""
+        return 0 if self.layout == "gpt2" else 1
 
     # ---- per-family layouts: return (weight slices, bias slices) ----
 

@@ -141,6 +141,9 @@ def _read_texts(f: Path, keys: Sequence[str], what: str) -> list[str]:
     return out
 
 
+DEFAULT_MAX_SHARE = 0.001  # of the model's parameters, per searched candidate
+
+
 def surgery(
     model: str | Path,
     facts: str | Path,
@@ -165,7 +168,9 @@ def surgery(
     guards: Sequence[str | Path] = (),
     auto_selection: bool = True,
     variants: bool = True,
-    max_share: float = 0.001,
+    max_share: float | None = None,
+    method: str = "auto",
+    solve_config: Any = None,
 ) -> SurgeryResult:
     """Repair the wrong-but-fixable facts in ``facts`` by training one component's slice, and ship a patch.
 
@@ -192,7 +197,13 @@ def surgery(
         variants: also train each fact's first paraphrase (facts with two or more); the
             reported paraphrase panel then leaves those out, so no reported paraphrase is trained.
         max_share: largest share of the model's parameters a searched component may have
-            (whole projections over it are searched head by head).
+            (whole projections over it are searched head by head, or in neuron ranges with ``solve``);
+            default 0.1%.
+        method: ``auto``: a named down projection (or neuron range of it) is edited in closed form
+            (:mod:`patchkit.solve`), anything else trained, and the search is the gradient screen
+            over attention slices; ``solve``: the search tries down-projection slices in closed form;
+            ``train``: the slice-masked training loop for every candidate, named or not.
+        solve_config: :class:`patchkit.solve.SolveConfig` for closed-form edits.
     Returns:
         A :class:`SurgeryResult` (``.patch`` is the written directory).
     Raises:
@@ -202,7 +213,7 @@ def surgery(
     Example:
         >>> surgery("smollm2", "capitals.jsonl", "fix/", key="key.pem")   # doctest: +SKIP
     """
-    from patchkit import arch, evals, judge, models, search, selection, triage
+    from patchkit import arch, evals, judge, models, search, selection, solve, triage
     from patchkit.resolve import resolve_model
 
     say = log or (lambda _m: None)
@@ -215,8 +226,13 @@ def surgery(
     m, tok = models.load_model(base_path)
     amap = arch.for_model(m)
     named = [component] if isinstance(component, str) else list(component or [])
+    if method not in ("auto", "solve", "train"):
+        raise errors.UsageError(f"method {method!r}: expected auto, solve or train")
     for c in named:
         amap.resolve(c)  # a bad name fails now, not after training
+        if method == "solve" and not solve.is_down(c):
+            raise errors.ComponentError(f"{c}: the closed-form edit applies to mlp.down (or a neuron range of it) only")
+    solve_config = solve_config or solve.SolveConfig()
 
     say(f"triage: {len(fact_list)} facts")
     report = triage.triage(m, tok, fact_list, progress=progress)
@@ -238,15 +254,39 @@ def surgery(
     texts = load_preserve(preserve)
     trained = list(train_facts) + sel.train_variants
 
+    templates = {**selection.infer_templates([p for p, _ in train_facts]),
+                 **selection.infer_templates([p for p, _ in sel.train_variants])}
+    model_params = sum(p.numel() for p in m.parameters())
+    share = max_share if max_share is not None else DEFAULT_MAX_SHARE
+    budget = int(share * model_params)
+    solved = (lambda c: method == "solve" or (method == "auto" and solve.is_down(c)))
+    preserved: list[str] | None = None  # preservation texts of closed-form edits (adds the model's own samples)
+
+    def closed_form_texts() -> list[str]:
+        nonlocal preserved
+        if preserved is None:
+            say("solve: sampling the model's own text for the preserved statistics")
+            preserved = texts + solve.self_samples(m, tok, seed=config.seed)
+        return preserved
+
+    ranked: list[Any] = []
     if named:
         ranked = [search.Candidate(c, None) for c in named]
-    else:
-        budget = int(max_share * sum(p.numel() for p in m.parameters()))
+    elif method == "solve" and (pool := solve.down_candidates(amap, budget)):
+        say(f"search: screening {len(pool)} down-projection slices of at most {budget:,} parameters ({share:.2%})")
+        positions = solve.subject_positions(tok, [p for p, _ in train_facts], templates)
+        ranked = [search.Candidate(c, score) for c, score in
+                  solve.screen(m, tok, amap, train_facts, positions, pool, closed_form_texts(), sel.train_neighbours,
+                               solve_config)]
+    if not ranked:
+        if method == "solve":
+            raise errors.ComponentError(f"no down-projection slice fits {share:.2%} of the parameters; raise --max-share")
         pool = search.candidate_components(amap, max_params=budget)
         if not pool:
-            raise errors.ComponentError(f"no candidate component fits {max_share:.2%} of the parameters; raise --max-share")
+            raise errors.ComponentError(f"no candidate component fits {share:.2%} of the parameters; raise --max-share")
         say(f"search: screening {len(pool)} components of at most {budget:,} parameters")
         ranked = search.screen(m, tok, amap, train_facts, texts + sel.train_neighbours, pool, seed=config.seed)
+    if not named:
         say("search: best " + ", ".join(f"{c.component} ({c.score:.3g})" for c in ranked[:candidates]))
     to_try = ranked if named else ranked[:candidates]
 
@@ -255,16 +295,23 @@ def surgery(
     attempts: list[tuple[Any, list[SliceTarget], TrainResult, dict[str, torch.Tensor], str | None, str]] = []
     for cand in to_try:
         t0 = time.perf_counter()
-        say(f"surgery: training {cand.component}")
         targets = as_targets(amap.resolve(cand.component))
-        train = train_slices(m, tok, trained, targets, preserve=texts, config=config,
-                             progress=_step_bar(config.steps) if progress else None,
-                             neighbours=sel.train_neighbours, stop_on=len(train_facts))
+        if solved(cand.component):
+            say(f"surgery: solving {cand.component} in closed form")
+            # the paraphrase variants are not solved for: an edit at the subject's key carries over to
+            # other wordings by itself, and each extra row costs the slice capacity
+            train = solve.solve_slice(m, tok, train_facts, targets[0], templates=templates, preserve=closed_form_texts(),
+                                      neighbours=sel.train_neighbours, config=solve_config, seed=config.seed)
+        else:
+            say(f"surgery: training {cand.component}")
+            train = train_slices(m, tok, trained, targets, preserve=texts, config=config,
+                                 progress=_step_bar(config.steps) if progress else None,
+                                 neighbours=sel.train_neighbours, stop_on=len(train_facts))
         check_untouched({k: v.detach() for k, v in m.named_parameters()}, train.edited, targets)
         edited, comp, minimized_from = train.edited, cand.component, None
         cand.tried = True
         cand.reasons = judge.selection_reasons(m, tok, edited, train_facts, sel.judge, passage)
-        if minimize and not cand.reasons:
+        if minimize and not cand.reasons and not solved(cand.component):
             say("minimize: pruning heads")
             targets, edited, comp, minimized_from = _minimized(m, tok, amap, cand.component, targets, edited,
                                                                trained, texts, config, train_facts, sel)
@@ -289,22 +336,35 @@ def surgery(
     if not passed:
         regressions = [f"selection: no candidate passed ({len(tried)} tried)"] + regressions
     n_params = slice_params(m, targets)
-    model_params = sum(p.numel() for p in m.parameters())
-    method = _method(comp, targets, config, train, trained, texts, preserve, n_params, minimized_from)
-    method["search"] = {
+    closed = bool(train.details)
+    record = _method(comp, targets, config, train, trained, preserved if closed else texts, preserve, n_params,
+                     minimized_from)
+    if closed:
+        record["kind"] = "closed-form key-value edit (ROME/MEMIT-style least squares on one slice)"
+        record["losses"] = {"targets": "per fact, the change of the slice's output at the subject's last token that "
+                                      "makes the target win by the margin (Adam on that vector only)",
+                            "solve": "dW = D K^T (K K^T + lambda C)^-1; C = second moment of preserved inputs",
+                            "final": train.losses[-1] if train.losses else None}
+        record["hyperparameters"] = solve_config.to_dict()
+        record["solve"] = {k: v for k, v in train.details.items() if k != "config"}
+        record["preserve"]["self_samples"] = len(preserved or []) - len(texts)
+    record["search"] = {
         "named": bool(named),
-        "screen": "|G|^2 / sqrt(tr(G C G^T)): fact-loss gradient against preserved-input second moment",
+        "share": share,
+        "screen": ("mean k^T C^-1 k per neuron: how unlike preserved inputs the facts' keys are"
+                   if ranked and ranked[0].score is not None and solve.is_down(ranked[0].component) and not named
+                   else "|G|^2 / sqrt(tr(G C G^T)): fact-loss gradient against preserved-input second moment"),
         "candidates": [c.to_dict() for c in ranked[: max(len(to_try), 10)]],
         "selection": sel.summary() | {"guards": len(guard_prompts)},
     }
-    method["triage"] = {"counts": report.counts, "thresholds": report.thresholds}
+    record["triage"] = {"counts": report.counts, "thresholds": report.thresholds}
     result = SurgeryResult(None, comp, targets, list(train_facts), [] if include_absent else absent, rows,
-                           regressions, n_params, model_params, train, method, 0.0, minimized_from, edited)
+                           regressions, n_params, model_params, train, record, 0.0, minimized_from, edited)
     result.after_predictions = list(after[0].predictions)
     result.triage_counts = report.counts
     result.tried = tried
     result.candidates = ranked[: max(len(to_try), 10)]
-    result.selection = method["search"]["selection"]
+    result.selection = record["search"]["selection"]
     fix_set = {(f.prompt, f.target) for f in fixable}
     result.routing_fixed = (sum(1 for f, pred in zip(panel_list[0].items, after[0].predictions)
                                 if (f.prompt, f.target) in fix_set and pred == f.target), len(fix_set))

@@ -187,6 +187,7 @@ class TrainResult:
     seconds: float = 0.0
     cached_from_layer: int | None = None  # the layer whose input was cached (None: full forward every step)
     null_space: dict[str, int] = field(default_factory=dict)  # tensor -> kept input directions (projection on)
+    details: dict[str, Any] = field(default_factory=dict)  # method-specific record (e.g. the closed-form solve's λ)
 
 
 def _edited_weights(

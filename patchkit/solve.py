@@ -1,0 +1,380 @@
+"""Closed-form key-value edits of an MLP down projection (ROME / MEMIT, solved on one slice).
+
+Why: a factual association is read out at the subject's last token by the
+early-middle MLPs (Meng et al., ROME, 2022). The down projection's input
+there — the *key* — is specific to the subject, so an update that changes the
+projection's output for those keys and for (almost) no other key repairs the
+fact without moving the answers for other subjects. That is a least-squares
+problem with a closed form, which also makes it fast: no training loop, a
+few dozen small gradient steps in total.
+
+For a down-projection slice ``W_S`` (its input neurons ``S``):
+
+1. **Targets.** For each fact ``i`` find a vector ``δ_i`` that, added to the
+   projection's output at the subject's last token, makes the model predict
+   the target with a margin (Adam on ``δ`` alone; the weights do not move).
+2. **Keys.** ``k_i`` is the projection's input at that position, restricted
+   to ``S``. ``C`` is the second moment of its inputs on preserved text (the
+   shipped preservation texts plus the facts' own neighbours — same prompt,
+   other subjects — weighted higher).
+3. **Solve** ``ΔW_S = Δ Kᵀ (K Kᵀ + λC)⁻¹``: the update that best delivers every
+   ``δ_i`` while keeping the output on preserved inputs, in the ``C`` metric,
+   as still as ``λ`` asks. ``λ`` is chosen automatically: the largest value of
+   a fixed grid at which every trained fact comes out right.
+
+The cost of delivering ``δ`` through ``S`` on preserved inputs is
+``‖δ‖² / (kᵀC⁻¹k)``, so ``kᵀC⁻¹k`` — how unlike preserved inputs the facts'
+keys are — is the screen :func:`screen` ranks slices by.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+
+from patchkit import errors
+from patchkit.train import (SliceTarget, TrainResult, _cache_layer, _encode_texts, _fact_batch, _logits_at, _pad,
+                            _pad_id, _PrefixCache, _Stop)
+
+
+@dataclass(frozen=True)
+class SolveConfig:
+    """Hyper-parameters of the closed-form edit (chosen on bench/tune; docs/repair.md)."""
+
+    margin: float = 3.0  # each target's lead the residual targets δ aim for (head-room for the solve)
+    steps: int = 40  # Adam steps on δ, at most
+    lr: float = 0.05  # in units of the residual stream's RMS at the subject tokens
+    # λ = ρ · tr(KᵀK) / tr(C) (so one grid fits every slice size); ρ tried largest first
+    lambdas: tuple[float, ...] = (30000.0, 10000.0, 3000.0, 1000.0, 300.0, 100.0, 30.0, 10.0)
+    neighbour_weight: float = 1.0  # the neighbours' second moment counts this much relative to preserved text's
+    ridge: float = 1e-3  # x mean eigenvalue, added to C so that it is invertible
+    max_preserve_tokens: int = 64
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --- where the subject is ----------------------------------------------------------------------
+
+
+def subject_positions(tokenizer: Any, prompts: Sequence[str], templates: Mapping[str, str]) -> list[int]:
+    """The token index of each prompt's subject's last token (its last token if no subject is known).
+
+    ``templates`` maps a prompt to its template with ``{}`` at the subject
+    (:func:`patchkit.selection.infer_templates`).
+    """
+    out = []
+    for prompt in prompts:
+        enc = tokenizer(prompt, return_offsets_mapping=True)
+        ids, offsets = enc["input_ids"], enc.get("offset_mapping")
+        pos = len(ids) - 1
+        template = templates.get(prompt)
+        if template and offsets is not None:
+            m = re.fullmatch(re.escape(template).replace(r"\{\}", "(.+)", 1), prompt)
+            if m:
+                end = m.end(1)
+                if m.group(1).endswith(("'s", "\u2019s")):  # "Australia's capital": the subject ends before 's
+                    end -= 2
+                inside = [i for i, (a, b) in enumerate(offsets) if b > a and a < end]
+                if inside:
+                    pos = max(inside)
+        out.append(pos)
+    return out
+
+
+# --- statistics --------------------------------------------------------------------------------
+
+
+def _module_of(model: torch.nn.Module, target: SliceTarget) -> tuple[torch.nn.Module, int]:
+    name = target.tensor
+    if not name.endswith(".weight") or len(target.slices) != 2:
+        raise errors.ComponentError(f"{target.tensor}: the closed-form edit needs a weight matrix")
+    module = model.get_submodule(name[: -len(".weight")])
+    return module, (1 if isinstance(module, torch.nn.Linear) else 0)
+
+
+def second_moment(model: torch.nn.Module, tokenizer: Any, target: SliceTarget, texts: Sequence[str],
+                  max_tokens: int = 64) -> torch.Tensor:
+    """``E[k kᵀ]`` of the slice's inputs over every real position of ``texts`` (float64)."""
+    module, in_dim = _module_of(model, target)
+    feats = target.slices[in_dim]
+    seqs = _encode_texts(tokenizer, texts, max_tokens)
+    pad_id = _pad_id(tokenizer)
+    grabbed: list[torch.Tensor] = []
+
+    def grab(_m: Any, args: tuple) -> None:
+        grabbed.append(args[0].detach()[..., feats])
+        raise _Stop  # nothing above this projection is needed
+
+    total, count = None, 0
+    handle = module.register_forward_pre_hook(grab)
+    try:
+        with torch.no_grad():
+            for k in range(0, len(seqs), 16):
+                ids, mask = _pad(seqs[k : k + 16], pad_id)
+                grabbed.clear()
+                try:
+                    model(input_ids=ids, attention_mask=mask, use_cache=False)
+                except _Stop:
+                    pass
+                x = grabbed[0][mask.bool()].double()
+                total = x.T @ x if total is None else total + x.T @ x
+                count += x.shape[0]
+    finally:
+        handle.remove()
+    if total is None:
+        raise errors.UsageError("no preservation text to measure the edited layer's inputs on")
+    return total / count
+
+
+def preserved_moment(model: torch.nn.Module, tokenizer: Any, target: SliceTarget, preserve: Sequence[str],
+                     neighbours: Sequence[str], config: SolveConfig = SolveConfig()) -> torch.Tensor:
+    """``C``: preserved text's second moment plus the neighbours' (weighted), with a small ridge."""
+    c = second_moment(model, tokenizer, target, preserve, config.max_preserve_tokens)
+    if neighbours and config.neighbour_weight > 0:
+        c = c + config.neighbour_weight * second_moment(model, tokenizer, target, neighbours,
+                                                        config.max_preserve_tokens)
+    ridge = config.ridge * float(c.trace()) / c.shape[0]
+    return c + ridge * torch.eye(c.shape[0], dtype=c.dtype)
+
+
+def fact_keys(model: torch.nn.Module, tokenizer: Any, target: SliceTarget, prompts: Sequence[str],
+              positions: Sequence[int]) -> torch.Tensor:
+    """``K``: the slice's input at each prompt's subject position, ``[n, |S|]`` (float64)."""
+    module, in_dim = _module_of(model, target)
+    feats = target.slices[in_dim]
+    seqs = [tokenizer(p)["input_ids"] for p in prompts]
+    grabbed: list[torch.Tensor] = []
+    handle = module.register_forward_pre_hook(lambda _m, args: grabbed.append(args[0].detach()))
+    try:
+        with torch.no_grad():
+            ids, mask = _pad(seqs, _pad_id(tokenizer))
+            try:
+                model(input_ids=ids, attention_mask=mask, use_cache=False)
+            except _Stop:
+                pass
+    finally:
+        handle.remove()
+    rows = torch.arange(len(seqs))
+    return grabbed[0][rows, torch.tensor(list(positions))][:, feats].double()
+
+
+def screen(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequence[tuple[str, str]],
+           positions: Sequence[int], components: Sequence[str], preserve: Sequence[str],
+           neighbours: Sequence[str], config: SolveConfig = SolveConfig()) -> list[tuple[str, float]]:
+    """Rank down-projection slices by the facts' mean ``kᵀC⁻¹k`` per neuron (higher first).
+
+    One statistics pass per layer serves every slice of it.
+    """
+    from patchkit.train import as_targets
+
+    by_layer: dict[str, list[tuple[str, SliceTarget]]] = {}
+    for comp in components:
+        (t,) = as_targets(amap.resolve(comp))
+        by_layer.setdefault(t.tensor, []).append((comp, t))
+    prompts = [p for p, _ in facts]
+    out = []
+    for tensor, items in by_layer.items():
+        module, in_dim = _module_of(model, items[0][1])
+        whole = SliceTarget(tensor, tuple(slice(0, n) for n in module.weight.shape))
+        c = preserved_moment(model, tokenizer, whole, preserve, neighbours, config)
+        k = fact_keys(model, tokenizer, whole, prompts, positions)
+        for comp, t in items:
+            feats = t.slices[in_dim]
+            cs = c[feats, feats]
+            ks = k[:, feats]
+            score = float(torch.einsum("ni,ni->n", ks, torch.linalg.solve(cs, ks.T).T).mean()) / ks.shape[1]
+            out.append((comp, score))
+    out.sort(key=lambda x: -x[1])
+    return out
+
+
+# --- the edit ----------------------------------------------------------------------------------
+
+
+def residual_targets(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[str, str]],
+                     positions: Sequence[int], target: SliceTarget, config: SolveConfig = SolveConfig(),
+                     seed: int = 0) -> tuple[torch.Tensor, list[dict[str, float]]]:
+    """``δ``: per fact, the change of the projection's output at the subject token that fixes it.
+
+    Only ``δ`` is optimised (Adam, full batch, seeded); the model is frozen.
+    The layers below the edited one run once (activation cache).
+    """
+    module, _ = _module_of(model, target)
+    batch = _fact_batch(tokenizer, facts)
+    n = len(facts)
+    rows, cols = torch.arange(n), torch.tensor(list(positions))
+    pad_id = _pad_id(tokenizer)
+    cache = None
+    where = _cache_layer(model, [target])
+    if where is not None:
+        cache = _PrefixCache(model, *where)
+        lengths = batch.attention_mask.sum(1).tolist()
+        cache.fill([s[: int(m)] for s, m in zip(batch.input_ids.tolist(), lengths)], pad_id)
+    torch.manual_seed(seed)
+    # the step size is set by the residual stream's size there, which is what δ has to move
+    layer = model.get_submodule(target.tensor.split(".mlp.")[0])
+    grabbed: list[torch.Tensor] = []
+    handle = layer.register_forward_hook(
+        lambda _m, _a, out: grabbed.append((out[0] if isinstance(out, tuple) else out).detach()))
+    try:
+        with torch.no_grad():
+            _logits_at(model, {}, batch, cache)
+    finally:
+        handle.remove()
+    scale = float(grabbed[0][rows, cols].pow(2).mean().sqrt())
+    unit = torch.zeros(n, grabbed[0].shape[-1], requires_grad=True)  # δ = scale · unit
+
+    def add(_m: Any, _a: Any, out: torch.Tensor) -> torch.Tensor:
+        extra = torch.zeros_like(out)
+        extra[rows, cols] = unit * scale
+        return out + extra
+
+    opt = torch.optim.Adam([unit], lr=config.lr)
+    losses: list[dict[str, float]] = []
+    handle = module.register_forward_hook(add)
+    try:
+        for step in range(config.steps):
+            logits = _logits_at(model, {}, batch, cache)
+            with torch.no_grad():
+                tgt = logits.gather(1, batch.labels[:, None])[:, 0]
+                margin = float((tgt - logits.scatter(1, batch.labels[:, None], float("-inf")).max(1).values).min())
+            loss = torch.nn.functional.cross_entropy(logits, batch.labels)
+            losses.append({"step": step + 1, "loss": float(loss.detach()), "margin": margin})
+            if margin >= config.margin:
+                break
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    finally:
+        handle.remove()
+    return (unit.detach() * scale).double(), losses
+
+
+def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[str, str]], target: SliceTarget, *,
+                templates: Mapping[str, str], preserve: Sequence[str], neighbours: Sequence[str] = (),
+                config: SolveConfig = SolveConfig(), seed: int = 0) -> TrainResult:
+    """Edit ``target`` (a down-projection slice) in closed form so that every fact is predicted.
+
+    Args:
+        model, tokenizer: the base model; not modified (the edit lives in the result).
+        facts: ``(prompt, target)`` pairs to repair (trained paraphrases included).
+        target: the slice; its input features are the neurons ``S``.
+        templates: prompt -> template with ``{}`` at the subject (the edit acts at the subject's last token).
+        preserve: texts whose projection inputs must keep their outputs.
+        neighbours: the facts' prompts filled with other subjects (weighted ``config.neighbour_weight``).
+    Returns:
+        :class:`patchkit.train.TrainResult`; ``details`` records λ, the per-λ fixed counts and the
+        size of the targets.
+    """
+    from patchkit.models import single_thread
+
+    start = time.perf_counter()
+    with single_thread():
+        module, in_dim = _module_of(model, target)
+        prompts = [p for p, _ in facts]
+        positions = subject_positions(tokenizer, prompts, templates)
+        delta, losses = residual_targets(model, tokenizer, facts, positions, target, config, seed)
+        keys = fact_keys(model, tokenizer, target, prompts, positions)
+        c = preserved_moment(model, tokenizer, target, preserve, neighbours, config)
+        base = module.weight.detach()
+        out_rows = target.slices[1 - in_dim]
+        batch = _fact_batch(tokenizer, facts)
+        where = _cache_layer(model, [target])
+        cache = None
+        if where is not None:
+            cache = _PrefixCache(model, *where)
+            lengths = batch.attention_mask.sum(1).tolist()
+            cache.fill([s[: int(m)] for s, m in zip(batch.input_ids.tolist(), lengths)], _pad_id(tokenizer))
+        tried: list[dict[str, Any]] = []
+        chosen: tuple[float, torch.Tensor] | None = None
+        unit = float((keys * keys).sum()) / float(c.trace())
+        for rho in config.lambdas:
+            lam = rho * unit
+            update = delta[:, out_rows].T @ keys @ torch.linalg.inv(keys.T @ keys + lam * c)  # [d_out, |S|]
+            edited = base.clone()
+            view = edited[target.slices]
+            view += (update if in_dim == 1 else update.T).to(base.dtype)
+            edited[target.slices] = view
+            with torch.no_grad():
+                logits = _logits_at(model, {target.tensor: edited}, batch, cache)
+            right = _right_per_fact(logits, batch, len(facts))
+            tried.append({"rho": rho, "lambda": round(lam, 4), "fixed": right, "update_norm": round(float(update.norm()), 4)})
+            chosen = (rho, edited)
+            if right == len(facts):
+                break
+    rho, edited = chosen
+    details = {"method": "closed-form", "rho": rho, "lambdas_tried": tried, "subject_positions": positions,
+               "target_norm": round(float(delta.norm(dim=1).mean()), 4), "config": config.to_dict()}
+    return TrainResult(edited={target.tensor: edited}, losses=losses, seconds=time.perf_counter() - start,
+                       cached_from_layer=where[1] if where else None, details=details)
+
+
+def _right_per_fact(logits: torch.Tensor, batch: Any, n: int) -> int:
+    ok = [True] * n
+    for r, good in zip(batch.rows.tolist(), (logits.argmax(-1) == batch.labels).tolist()):
+        ok[r] = ok[r] and good
+    return sum(ok)
+
+
+# --- what to try and what to preserve ----------------------------------------------------------
+
+
+def down_candidates(amap: Any, max_params: int, layers: Sequence[int] | None = None) -> list[str]:
+    """Down-projection slices within ``max_params``: whole where it fits, else equal neuron ranges.
+
+    Layers default to the tenth to the third of the model's depth (ROME's and MEMIT's finding:
+    facts are recalled by the early-middle MLPs at the subject's last token; GPT-J's edits sit
+    in layers 3-8 of 28). A range is the widest
+    of ``d_mlp / 2**j`` neurons that fits the budget.
+    """
+    if layers is None:
+        layers = range(max(1, amap.num_layers // 10), max(2, amap.num_layers // 3 + 1))
+    width, d = amap.d_mlp, amap.d_model
+    while width * d > max_params and width % 2 == 0 and width > 1:
+        width //= 2
+    if width * d > max_params:
+        return []
+    out = []
+    for n in layers:
+        if width == amap.d_mlp:
+            out.append(f"L{n}.mlp.down")
+        else:
+            out.extend(f"L{n}.mlp.down.n{a}:{a + width}" for a in range(0, amap.d_mlp - width + 1, width))
+    return out
+
+
+def is_down(component: str) -> bool:
+    """True for ``Lk.mlp.down`` and its neuron ranges: the slices the closed form applies to."""
+    return bool(re.fullmatch(r"L\d+\.mlp\.down(\.n\d+:\d+)?", component.strip()))
+
+
+def self_samples(model: torch.nn.Module, tokenizer: Any, count: int = 64, tokens: int = 40,
+                 seed: int = 0) -> list[str]:
+    """Text the model itself writes (seeded sampling at temperature 1 from short openings).
+
+    Why: ``C`` must cover the inputs the edited projection sees on ordinary
+    text, and the shipped preservation texts are few. The model's own samples
+    are broad and cost seconds; they are preserved, never judged.
+    """
+    from patchkit.models import single_thread
+
+    openings = ["The", "In", "A", "It", "This", "When", "He", "She", "We", "There", "One", "After", "I", "Many",
+                "His", "For"]
+    prompts = [openings[i % len(openings)] for i in range(count)]
+    side = tokenizer.padding_side
+    tokenizer.padding_side = "left"
+    try:
+        enc = tokenizer(prompts, return_tensors="pt", padding=True)
+        torch.manual_seed(seed)
+        with torch.no_grad(), single_thread():
+            out = model.generate(**enc, do_sample=True, max_new_tokens=tokens, top_k=0, top_p=1.0, temperature=1.0,
+                                 pad_token_id=_pad_id(tokenizer))
+    finally:
+        tokenizer.padding_side = side
+    return [t for t in tokenizer.batch_decode(out, skip_special_tokens=True) if t.strip()]

@@ -1,0 +1,138 @@
+"""Closed-form key-value edits of a down projection (patchkit.solve), on tiny models."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from helpers_tiny import tiny_gpt2, tiny_llama, tiny_tokenizer
+
+from patchkit import arch, errors, solve
+from patchkit import surgery as S
+
+FACTS = [("The sky is ", "b"), ("Grass is ", "g")]
+PRESERVE = ["Hello there, how are you today?", "One two three four five six", "A plain sentence of text."]
+
+
+def _sharp_llama():
+    model = tiny_llama(torch.float32)
+    with torch.no_grad():
+        model.lm_head.weight.mul_(20)
+    return model
+
+
+def _next(model, prompt: str) -> str:
+    tok = tiny_tokenizer()
+    with torch.no_grad():
+        return tok.decode([int(model(torch.tensor([tok(prompt).input_ids])).logits[0, -1].argmax())])
+
+
+def test_neuron_ranges_resolve_to_the_down_projections_input_features():
+    lam = arch.for_model(tiny_llama().config)
+    (t,) = lam.resolve("L1.mlp.down.n8:24")
+    assert t.tensor == "model.layers.1.mlp.down_proj.weight" and t.slices == (slice(0, 32), slice(8, 24))
+    g = arch.for_model(tiny_gpt2().config)
+    (t,) = g.resolve("L0.mlp.down.n0:16", include_bias=True)  # Conv1D [in, out]: rows; no bias for a range
+    assert t.tensor == "transformer.h.0.mlp.c_proj.weight" and t.slices[0] == slice(0, 16)
+    for bad in ("L1.mlp.up.n0:8", "L1.mlp.down.n8:8", "L1.mlp.down.n0:999", "L1.attn.v.n0:4"):
+        with pytest.raises(errors.ComponentError):
+            lam.resolve(bad)
+
+
+def test_subject_position_is_the_subjects_last_token_possessive_excluded():
+    tok = tiny_tokenizer()  # one token per byte
+    prompts = ["The capital of France is", "France's capital is", "No template here"]
+    templates = {prompts[0]: "The capital of {} is", prompts[1]: "{} capital is"}
+    pos = solve.subject_positions(tok, prompts, templates)
+    assert pos[0] == len("The capital of France") - 1
+    assert pos[1] == len("France") - 1
+    assert pos[2] == len(prompts[2]) - 1  # no subject known: the last token
+
+
+def test_closed_form_edit_fixes_the_facts_and_changes_only_the_slice():
+    model = _sharp_llama()
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    (target,) = S.as_targets(arch.for_model(model).resolve("L1.mlp.down"))
+    res = solve.solve_slice(model, tiny_tokenizer(), FACTS, target, templates={}, preserve=PRESERVE)
+    assert set(res.edited) == {target.tensor}
+    S.check_untouched(before, res.edited, [target])
+    for k, v in model.named_parameters():  # the model itself is not modified
+        assert torch.equal(v, before[k])
+    assert res.details["method"] == "closed-form" and res.details["lambdas_tried"][-1]["fixed"] == len(FACTS)
+    saved = S.apply_edit(model, res.edited)
+    try:
+        assert [_next(model, p) for p, _ in FACTS] == [t for _, t in FACTS]
+    finally:
+        S.restore(model, saved)
+
+
+def test_the_solve_keeps_preserved_inputs_still_and_prefers_the_largest_lambda():
+    model = _sharp_llama()
+    tok = tiny_tokenizer()
+    (target,) = S.as_targets(arch.for_model(model).resolve("L1.mlp.down"))
+    res = solve.solve_slice(model, tok, FACTS, target, templates={}, preserve=PRESERVE)
+    tried = res.details["lambdas_tried"]
+    assert [t["rho"] for t in tried] == list(solve.SolveConfig().lambdas[: len(tried)])  # largest first, stop at a fix
+    delta = (res.edited[target.tensor] - model.model.layers[1].mlp.down_proj.weight.detach()).double()
+    pres = solve.second_moment(model, tok, target, PRESERVE)  # E[k k^T] on preserved text
+    facts = solve.fact_keys(model, tok, target, [p for p, _ in FACTS], [len(tok(p).input_ids) - 1 for p, _ in FACTS])
+    moved_preserved = float(torch.trace(delta @ pres @ delta.T)) ** 0.5  # RMS output change on preserved inputs
+    moved_facts = float((facts @ delta.T).norm(dim=1).mean())
+    assert moved_preserved < moved_facts / 3
+
+
+def test_a_neuron_range_edit_changes_those_columns_only():
+    model = _sharp_llama()
+    (target,) = S.as_targets(arch.for_model(model).resolve("L1.mlp.down.n0:24"))
+    res = solve.solve_slice(model, tiny_tokenizer(), FACTS, target, templates={}, preserve=PRESERVE)
+    base = model.model.layers[1].mlp.down_proj.weight
+    moved = (res.edited[target.tensor] != base).any(dim=0)
+    assert moved[:24].any() and not moved[24:].any()
+    S.check_untouched(dict(model.named_parameters()), res.edited, [target])
+
+
+def test_down_candidates_fit_the_budget_in_equal_ranges():
+    amap = arch.for_model(tiny_llama(layers=6).config)
+    whole = 32 * 48
+    assert solve.down_candidates(amap, whole) == ["L1.mlp.down", "L2.mlp.down"]
+    halves = solve.down_candidates(amap, whole // 2, layers=[1])
+    assert halves == ["L1.mlp.down.n0:24", "L1.mlp.down.n24:48"]
+    assert solve.down_candidates(amap, 10) == []
+    assert solve.is_down("L3.mlp.down.n0:24") and solve.is_down("L3.mlp.down") and not solve.is_down("L3.attn.v")
+
+
+def test_surgery_edits_a_named_down_projection_in_closed_form_and_records_it(tmp_path, keypair):
+    import json
+
+    from helpers_tiny import save_tiny
+
+    from patchkit import engine
+
+    base = save_tiny(_sharp_llama(), tmp_path / "base")
+    facts = tmp_path / "facts.jsonl"
+    facts.write_text("".join(json.dumps({"prompt": p, "target": t}) + "\n" for p, t in FACTS))
+    res = S.surgery(base, facts, tmp_path / "patch", key=keypair[0], component="L1.mlp.down",
+                    default_panels=False, include_absent=True, auto_selection=False, allow_regressions=True)
+    method = res.method
+    assert method["kind"].startswith("closed-form") and method["solve"]["rho"] in solve.SolveConfig().lambdas
+    assert method["preserve"]["self_samples"] > 0
+    patch = engine.Patch.load(tmp_path / "patch")
+    assert patch.manifest["method"]["component"] == "L1.mlp.down"
+    assert engine.verify(tmp_path / "patch", base=base, pubkey=keypair[1]).ok
+
+
+def test_the_solve_search_screens_down_slices_and_records_the_screen(tmp_path):
+    import json
+
+    from helpers_tiny import save_tiny
+
+    base = save_tiny(_sharp_llama(), tmp_path / "base")
+    facts = tmp_path / "facts.jsonl"
+    facts.write_text("".join(json.dumps({"prompt": p, "target": t}) + "\n" for p, t in FACTS))
+    res = S.surgery(base, facts, None, key=None, method="solve", default_panels=False, include_absent=True,
+                    auto_selection=False, allow_regressions=True, max_share=0.05, candidates=2)
+    assert res.candidates and all(solve.is_down(c.component) for c in res.candidates)
+    assert [c.score for c in res.candidates] == sorted((c.score for c in res.candidates), reverse=True)
+    assert res.method["search"]["screen"].startswith("mean k^T C^-1 k")
+    assert res.method["kind"].startswith("closed-form")
+    with pytest.raises(errors.ComponentError, match="closed-form edit applies to mlp.down"):
+        S.surgery(base, facts, None, key=None, method="solve", component="L1.attn.v", default_panels=False)
