@@ -45,7 +45,8 @@ def selection_reasons(model: Any, tokenizer: Any, edited: Mapping[str, torch.Ten
 
     saved = apply_edit(model, edited)
     try:
-        wrong = [p for p, t in facts if not evals.score_fact(model, tokenizer, evals.Fact(p, t))[0]]
+        scores = evals.score_facts(model, tokenizer, [evals.Fact(p, t) for p, t in facts])
+        wrong = [p for (p, _), (ok, _, _) in zip(facts, scores) if not ok]
         moved = selection.changed(model, tokenizer, probes)
         ppl = evals.run_panel(model, tokenizer, passage[0]).value if passage is not None else None
     finally:
