@@ -82,6 +82,26 @@ def candidate_components(amap: Any, kinds: Sequence[str] = KINDS, heads: bool = 
     return out
 
 
+def one_per_layer(ranked: Sequence[Candidate], count: int) -> list[Candidate]:
+    """The best ``count`` candidates, at most one per layer.
+
+    Why: a first-order screen can rank several slices of one layer on top (on Gemma 3 270M,
+    four heads of layers 0-1), and when that layer is the wrong place every one of them is
+    refused for the same reason; trying the next layer instead makes the tries independent.
+    """
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for cand in ranked:
+        layer = cand.component.split(".", 1)[0]
+        if layer in seen:
+            continue
+        seen.add(layer)
+        out.append(cand)
+        if len(out) == count:
+            break
+    return out
+
+
 def screen(model: Any, tokenizer: Any, amap: Any, facts: Sequence[tuple[str, str]], preserve: Sequence[str],
            components: Sequence[str], fisher_samples: int = 4, max_texts: int = 16, max_tokens: int = 24,
            seed: int = 0) -> list[Candidate]:

@@ -286,9 +286,9 @@ def surgery(
             raise errors.ComponentError(f"no candidate component fits {share:.2%} of the parameters; raise --max-share")
         say(f"search: screening {len(pool)} components of at most {budget:,} parameters")
         ranked = search.screen(m, tok, amap, train_facts, texts + sel.train_neighbours, pool, seed=config.seed)
+    to_try = ranked if named else search.one_per_layer(ranked, candidates)
     if not named:
-        say("search: best " + ", ".join(f"{c.component} ({c.score:.3g})" for c in ranked[:candidates]))
-    to_try = ranked if named else ranked[:candidates]
+        say("search: trying " + ", ".join(f"{c.component} ({c.score:.3g})" for c in to_try))
 
     passage = judge.selection_passage(m, tok) if auto_selection else None
     # (candidate, targets, training, edited tensors, minimized_from, shipped component name) per tried candidate

@@ -306,3 +306,13 @@ def test_cli_surgery_takes_repeated_components(tiny_ckpt, tmp_path):
     assert res.exit_code == 0, res.output
     out = json.loads(res.output[res.output.index("{"):])
     assert [t["component"] for t in out["tried"]] == [_WEAK, _STRONG]
+
+
+def test_the_search_tries_at_most_one_candidate_per_layer_in_screen_order():
+    from patchkit.search import Candidate, one_per_layer
+
+    ranked = [Candidate(c, s) for c, s in [("L0.attn.o.h3", 9), ("L0.attn.o.h2", 8), ("L1.attn.o.h0", 7),
+                                           ("L1.attn.v", 6), ("L13.attn.o.h1", 5), ("L2.attn.o.h0", 4)]]
+    assert [c.component for c in one_per_layer(ranked, 3)] == ["L0.attn.o.h3", "L1.attn.o.h0", "L13.attn.o.h1"]
+    assert [c.component for c in one_per_layer(ranked, 10)] == ["L0.attn.o.h3", "L1.attn.o.h0", "L13.attn.o.h1",
+                                                                "L2.attn.o.h0"]
