@@ -82,6 +82,27 @@ def candidate_components(amap: Any, kinds: Sequence[str] = KINDS, heads: bool = 
     return out
 
 
+def override_head(items: Sequence[Any], pool: Sequence[str]) -> str | None:
+    """The attention head triage most often names as the override of the fixable facts, as its ``attn.o`` slice.
+
+    Why: the premise of a routing repair is that one late head overrides an answer the model
+    carries; triage finds that head per fact (``override_component``). When one head is the
+    override for most of them, it is the diagnosis' own candidate (Gemma 3 270M's capitals:
+    ``L17.attn.h2`` for 17 of 21). None when no head is, or its slice is not in ``pool``.
+    """
+    import re
+    from collections import Counter
+
+    heads = Counter(i.override_component for i in items if getattr(i, "fixable", False)
+                    and re.fullmatch(r"L\d+\.attn\.h\d+", i.override_component or ""))
+    if not heads:
+        return None
+    (head, count), = heads.most_common(1)
+    fixable = sum(1 for i in items if getattr(i, "fixable", False))
+    name = head.replace(".attn.h", ".attn.o.h")
+    return name if count * 2 > fixable and name in set(pool) else None
+
+
 def one_per_layer(ranked: Sequence[Candidate], count: int) -> list[Candidate]:
     """The best ``count`` candidates, at most one per layer.
 
@@ -91,6 +112,8 @@ def one_per_layer(ranked: Sequence[Candidate], count: int) -> list[Candidate]:
     """
     out: list[Candidate] = []
     seen: set[str] = set()
+    if count <= 0:
+        return out
     for cand in ranked:
         layer = cand.component.split(".", 1)[0]
         if layer in seen:

@@ -287,6 +287,12 @@ def surgery(
         say(f"search: screening {len(pool)} components of at most {budget:,} parameters")
         ranked = search.screen(m, tok, amap, train_facts, texts + sel.train_neighbours, pool, seed=config.seed)
     to_try = ranked if named else search.one_per_layer(ranked, candidates)
+    if not named and method != "solve" and (head := search.override_head(report.items, [c.component for c in ranked])):
+        # the diagnosis' own candidate goes first; the screen's fill the other tries, one per layer
+        first = next(c for c in ranked if c.component == head)
+        rest = [c for c in ranked if c.component.split(".", 1)[0] != head.split(".", 1)[0]]
+        to_try = [first] + search.one_per_layer(rest, candidates - 1)
+        say(f"search: triage names {head} the override of most fixable facts; it is tried first")
     if not named:
         say("search: trying " + ", ".join(f"{c.component} ({c.score:.3g})" for c in to_try))
 

@@ -316,3 +316,20 @@ def test_the_search_tries_at_most_one_candidate_per_layer_in_screen_order():
     assert [c.component for c in one_per_layer(ranked, 3)] == ["L0.attn.o.h3", "L1.attn.o.h0", "L13.attn.o.h1"]
     assert [c.component for c in one_per_layer(ranked, 10)] == ["L0.attn.o.h3", "L1.attn.o.h0", "L13.attn.o.h1",
                                                                 "L2.attn.o.h0"]
+
+
+def test_the_override_head_triage_names_for_most_fixable_facts_is_the_first_candidate():
+    from types import SimpleNamespace
+
+    from patchkit.search import override_head
+
+    def item(override, fixable=True):
+        return SimpleNamespace(override_component=override, fixable=fixable)
+
+    pool = ["L17.attn.o.h2", "L3.attn.o.h1", "L5.attn.v"]
+    items = [item("L17.attn.h2")] * 2 + [item("L16.mlp"), item(None), item("L2.attn.h0", fixable=False)]
+    assert override_head(items, pool) is None  # 2 of the 4 fixable facts: not more than half
+    items = [item("L17.attn.h2")] * 3 + [item("L16.mlp")]
+    assert override_head(items, pool) == "L17.attn.o.h2"
+    assert override_head(items, ["L3.attn.o.h1"]) is None  # over the budget (not in the pool): not tried
+    assert override_head([item("L16.mlp")] * 4, pool) is None  # an MLP is no head
