@@ -236,19 +236,12 @@ def _run_panel(model: Any, tokenizer: Any, panel: Panel, progress: bool) -> Pane
 
 def score_fact(model: Any, tokenizer: Any, fact: Fact) -> tuple[bool, bool, str]:
     """Teacher-forced greedy check of one fact: (all tokens right, first token right, decoded top-1s)."""
-    prompt_ids = tokenizer(fact.prompt).input_ids
-    target_ids = continuation_ids(tokenizer, fact.prompt, fact.target)
-    ids = torch.tensor([prompt_ids + target_ids[:-1]])
-    with torch.no_grad():
-        logits = model(ids, use_cache=False).logits[0]
-    top = logits[len(prompt_ids) - 1:].argmax(-1).tolist()
-    hits = [a == b for a, b in zip(top, target_ids)]
-    return all(hits), hits[0], tokenizer.decode(top)
+    return score_facts(model, tokenizer, [fact])[0]
 
 
 def score_facts(model: Any, tokenizer: Any, facts: Sequence[Fact], batch: int = 16, progress: bool = False,
                 desc: str = "") -> list[tuple[bool, bool, str]]:
-    """:func:`score_fact` for many facts, batched: sequences of equal length share one forward pass.
+    """Teacher-forced greedy check of many facts, batched: sequences of equal length share one forward pass.
 
     Why equal lengths only: a padded batch changes the shapes of the matrix products, and with them
     the last bits of the logits; grouping by length keeps every sequence's computation free of

@@ -103,25 +103,24 @@ def override_head(items: Sequence[Any], pool: Sequence[str]) -> str | None:
     return name if count * 2 > fixable and name in set(pool) else None
 
 
-def one_per_layer(ranked: Sequence[Candidate], count: int) -> list[Candidate]:
-    """The best ``count`` candidates, at most one per layer.
+def one_per_layer(ranked: Sequence[Candidate], count: int, first: str | None = None) -> list[Candidate]:
+    """The best ``count`` candidates, at most one per layer; ``first`` (if ranked) leads.
 
     Why: a first-order screen can rank several slices of one layer on top (on Gemma 3 270M,
     four heads of layers 0-1), and when that layer is the wrong place every one of them is
     refused for the same reason; trying the next layer instead makes the tries independent.
+    ``first`` is the diagnosis' own candidate (:func:`override_head`); its layer counts as tried.
     """
+    order = sorted(ranked, key=lambda c: c.component != first) if first else list(ranked)
     out: list[Candidate] = []
     seen: set[str] = set()
-    if count <= 0:
-        return out
-    for cand in ranked:
-        layer = cand.component.split(".", 1)[0]
-        if layer in seen:
-            continue
-        seen.add(layer)
-        out.append(cand)
+    for cand in order:
         if len(out) == count:
             break
+        layer = cand.component.split(".", 1)[0]
+        if layer not in seen:
+            seen.add(layer)
+            out.append(cand)
     return out
 
 

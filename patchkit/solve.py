@@ -15,8 +15,8 @@ For a down-projection slice ``W_S`` (its input neurons ``S``):
    the target with a margin (Adam on ``δ`` alone; the weights do not move).
 2. **Keys.** ``k_i`` is the projection's input at that position, restricted
    to ``S``. ``C`` is the second moment of its inputs on preserved text (the
-   shipped preservation texts plus the facts' own neighbours — same prompt,
-   other subjects — weighted higher).
+   shipped preservation texts, the model's own samples, and the facts' own
+   neighbours — same prompt, other subjects).
 3. **Solve** ``ΔW_S = Δ Kᵀ (K Kᵀ + λC)⁻¹``: the update that best delivers every
    ``δ_i`` while keeping the output on preserved inputs, in the ``C`` metric,
    as still as ``λ`` asks. ``λ`` is chosen automatically: the largest value of
@@ -38,8 +38,8 @@ from typing import Any
 import torch
 
 from patchkit import errors
-from patchkit.train import (SliceTarget, TrainResult, _cache_layer, _encode_texts, _fact_batch, _logits_at, _pad,
-                            _pad_id, _PrefixCache, _Stop)
+from patchkit.train import (SliceTarget, TrainResult, _Batch, _cache_layer, _encode_texts, _fact_batch, _logits_at,
+                            _margin, _pad, _pad_id, _PrefixCache, _Stop, prefix_cache, unpadded)
 
 
 @dataclass(frozen=True)
@@ -154,10 +154,7 @@ def fact_keys(model: torch.nn.Module, tokenizer: Any, target: SliceTarget, promp
     try:
         with torch.no_grad():
             ids, mask = _pad(seqs, _pad_id(tokenizer))
-            try:
-                model(input_ids=ids, attention_mask=mask, use_cache=False)
-            except _Stop:
-                pass
+            model(input_ids=ids, attention_mask=mask, use_cache=False)
     finally:
         handle.remove()
     rows = torch.arange(len(seqs))
@@ -197,25 +194,17 @@ def screen(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequence[tu
 # --- the edit ----------------------------------------------------------------------------------
 
 
-def residual_targets(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[str, str]],
-                     positions: Sequence[int], target: SliceTarget, config: SolveConfig = SolveConfig(),
+def residual_targets(model: torch.nn.Module, batch: _Batch, cache: _PrefixCache | None, positions: Sequence[int],
+                     target: SliceTarget, config: SolveConfig = SolveConfig(),
                      seed: int = 0) -> tuple[torch.Tensor, list[dict[str, float]]]:
     """``δ``: per fact, the change of the projection's output at the subject token that fixes it.
 
-    Only ``δ`` is optimised (Adam, full batch, seeded); the model is frozen.
-    The layers below the edited one run once (activation cache).
+    ``batch`` holds the facts (:func:`patchkit.train._fact_batch`), ``cache`` the layers below the
+    edited one (or None). Only ``δ`` is optimised (Adam, full batch, seeded); the model is frozen.
     """
     module, _ = _module_of(model, target)
-    batch = _fact_batch(tokenizer, facts)
-    n = len(facts)
+    n = int(batch.input_ids.shape[0])
     rows, cols = torch.arange(n), torch.tensor(list(positions))
-    pad_id = _pad_id(tokenizer)
-    cache = None
-    where = _cache_layer(model, [target])
-    if where is not None:
-        cache = _PrefixCache(model, *where)
-        lengths = batch.attention_mask.sum(1).tolist()
-        cache.fill([s[: int(m)] for s, m in zip(batch.input_ids.tolist(), lengths)], pad_id)
     torch.manual_seed(seed)
     # the step size is set by the residual stream's size there, which is what δ has to move
     layer = model.get_submodule(target.tensor.split(".mlp.")[0])
@@ -241,9 +230,7 @@ def residual_targets(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tup
     try:
         for step in range(config.steps):
             logits = _logits_at(model, {}, batch, cache)
-            with torch.no_grad():
-                tgt = logits.gather(1, batch.labels[:, None])[:, 0]
-                margin = float((tgt - logits.scatter(1, batch.labels[:, None], float("-inf")).max(1).values).min())
+            margin = _margin(logits, batch.labels)
             loss = torch.nn.functional.cross_entropy(logits, batch.labels)
             losses.append({"step": step + 1, "loss": float(loss.detach()), "margin": margin})
             if margin >= config.margin:
@@ -263,7 +250,7 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
 
     Args:
         model, tokenizer: the base model; not modified (the edit lives in the result).
-        facts: ``(prompt, target)`` pairs to repair (trained paraphrases included).
+        facts: ``(prompt, target)`` pairs to repair.
         target: the slice; its input features are the neurons ``S``.
         templates: prompt -> template with ``{}`` at the subject (the edit acts at the subject's last token).
         preserve: texts whose projection inputs must keep their outputs.
@@ -279,18 +266,14 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
         module, in_dim = _module_of(model, target)
         prompts = [p for p, _ in facts]
         positions = subject_positions(tokenizer, prompts, templates)
-        delta, losses = residual_targets(model, tokenizer, facts, positions, target, config, seed)
+        batch = _fact_batch(tokenizer, facts)
+        where = _cache_layer(model, [target])
+        cache = prefix_cache(model, where, unpadded(batch), _pad_id(tokenizer))
+        delta, losses = residual_targets(model, batch, cache, positions, target, config, seed)
         keys = fact_keys(model, tokenizer, target, prompts, positions)
         c = preserved_moment(model, tokenizer, target, preserve, neighbours, config)
         base = module.weight.detach()
         out_rows = target.slices[1 - in_dim]
-        batch = _fact_batch(tokenizer, facts)
-        where = _cache_layer(model, [target])
-        cache = None
-        if where is not None:
-            cache = _PrefixCache(model, *where)
-            lengths = batch.attention_mask.sum(1).tolist()
-            cache.fill([s[: int(m)] for s, m in zip(batch.input_ids.tolist(), lengths)], _pad_id(tokenizer))
         tried: list[dict[str, Any]] = []
         chosen: tuple[float, torch.Tensor] | None = None
         unit = float((keys * keys).sum()) / float(c.trace())
@@ -298,9 +281,7 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
             lam = rho * unit
             update = delta[:, out_rows].T @ keys @ torch.linalg.inv(keys.T @ keys + lam * c)  # [d_out, |S|]
             edited = base.clone()
-            view = edited[target.slices]
-            view += (update if in_dim == 1 else update.T).to(base.dtype)
-            edited[target.slices] = view
+            edited[target.slices] += (update if in_dim == 1 else update.T).to(base.dtype)
             with torch.no_grad():
                 logits = _logits_at(model, {target.tensor: edited}, batch, cache)
             right = _right_per_fact(logits, batch, len(facts))

@@ -254,8 +254,7 @@ def surgery(
     texts = load_preserve(preserve)
     trained = list(train_facts) + sel.train_variants
 
-    templates = {**selection.infer_templates([p for p, _ in train_facts]),
-                 **selection.infer_templates([p for p, _ in sel.train_variants])}
+    templates = selection.infer_templates([p for p, _ in train_facts])  # where closed-form edits act
     model_params = sum(p.numel() for p in m.parameters())
     share = max_share if max_share is not None else DEFAULT_MAX_SHARE
     budget = int(share * model_params)
@@ -286,14 +285,14 @@ def surgery(
             raise errors.ComponentError(f"no candidate component fits {share:.2%} of the parameters; raise --max-share")
         say(f"search: screening {len(pool)} components of at most {budget:,} parameters")
         ranked = search.screen(m, tok, amap, train_facts, texts + sel.train_neighbours, pool, seed=config.seed)
-    to_try = ranked if named else search.one_per_layer(ranked, candidates)
-    if not named and method != "solve" and (head := search.override_head(report.items, [c.component for c in ranked])):
+    if named:
+        to_try = ranked
+    else:
         # the diagnosis' own candidate goes first; the screen's fill the other tries, one per layer
-        first = next(c for c in ranked if c.component == head)
-        rest = [c for c in ranked if c.component.split(".", 1)[0] != head.split(".", 1)[0]]
-        to_try = [first] + search.one_per_layer(rest, candidates - 1)
-        say(f"search: triage names {head} the override of most fixable facts; it is tried first")
-    if not named:
+        head = search.override_head(report.items, [c.component for c in ranked]) if method != "solve" else None
+        if head:
+            say(f"search: triage names {head} the override of most fixable facts; it is tried first")
+        to_try = search.one_per_layer(ranked, candidates, first=head)
         say("search: trying " + ", ".join(f"{c.component} ({c.score:.3g})" for c in to_try))
 
     passage = judge.selection_passage(m, tok) if auto_selection else None
@@ -358,7 +357,7 @@ def surgery(
         "named": bool(named),
         "share": share,
         "screen": ("mean k^T C^-1 k per neuron: how unlike preserved inputs the facts' keys are"
-                   if ranked and ranked[0].score is not None and solve.is_down(ranked[0].component) and not named
+                   if method == "solve" and not named
                    else "|G|^2 / sqrt(tr(G C G^T)): fact-loss gradient against preserved-input second moment"),
         "candidates": [c.to_dict() for c in ranked[: max(len(to_try), 10)]],
         "selection": sel.summary() | {"guards": len(guard_prompts)},

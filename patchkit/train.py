@@ -309,6 +309,21 @@ def _cache_layer(model: torch.nn.Module, targets: Sequence[SliceTarget]) -> tupl
     return (prefix, n) if n > 0 else None
 
 
+def unpadded(batch: _Batch) -> list[list[int]]:
+    """Each sequence of a right-padded batch without its padding."""
+    return [ids[: int(n)] for ids, n in zip(batch.input_ids.tolist(), batch.attention_mask.sum(1).tolist())]
+
+
+def prefix_cache(model: torch.nn.Module, where: tuple[str, int] | None, seqs: Sequence[Sequence[int]],
+                 pad_id: int) -> _PrefixCache | None:
+    """A filled :class:`_PrefixCache` at ``where`` (from :func:`_cache_layer`), or None when there is none."""
+    if where is None:
+        return None
+    cache = _PrefixCache(model, *where)
+    cache.fill(seqs, pad_id)
+    return cache
+
+
 def _logits_at(model: torch.nn.Module, weights: Mapping[str, torch.Tensor], batch: _Batch,
                cache: _PrefixCache | None = None) -> torch.Tensor:
     """Logits at the scored positions only (optionally starting from the cached stream).
@@ -455,13 +470,8 @@ def _train_slices(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[
             projectors.append(proj)
             if proj is not None:
                 kept[t.tensor] = int(round(float(proj[0].trace())))
-    cache = None
     where = _cache_layer(model, targets) if config.cache_activations else None
-    if where is not None:
-        cache = _PrefixCache(model, *where)
-        seqs = [list(s) for s in fact_batch.input_ids.tolist()]
-        cache.fill([s[: int(m)] for s, m in zip(seqs, fact_batch.attention_mask.sum(1).tolist())] + list(texts)
-                   + list(near), pad_id)
+    cache = prefix_cache(model, where, unpadded(fact_batch) + list(texts) + list(near), pad_id)
     order = _preserve_schedule(len(texts), config)
     deciding = fact_batch.rows < (len(facts) if stop_on is None else stop_on)  # positions that decide the stop
     opt = torch.optim.Adam(deltas, lr=config.lr)

@@ -316,6 +316,9 @@ def test_the_search_tries_at_most_one_candidate_per_layer_in_screen_order():
     assert [c.component for c in one_per_layer(ranked, 3)] == ["L0.attn.o.h3", "L1.attn.o.h0", "L13.attn.o.h1"]
     assert [c.component for c in one_per_layer(ranked, 10)] == ["L0.attn.o.h3", "L1.attn.o.h0", "L13.attn.o.h1",
                                                                 "L2.attn.o.h0"]
+    # the diagnosis' own candidate leads and its layer counts as tried
+    assert [c.component for c in one_per_layer(ranked, 3, first="L1.attn.v")] == ["L1.attn.v", "L0.attn.o.h3",
+                                                                                 "L13.attn.o.h1"]
 
 
 def test_the_override_head_triage_names_for_most_fixable_facts_is_the_first_candidate():
