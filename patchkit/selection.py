@@ -11,6 +11,9 @@ confident answer is the reference, and an edit must not change it.
 
 Neighbours are split in two disjoint halves: one joins the preservation
 texts the training keeps still (KL to base), the other judges the result.
+Neighbours the base model is unsure about (its answer leads by less than
+``min_margin``) judge nothing; a closed-form edit of an override head keeps
+their keys still too (``spare_neighbours``).
 Generic prompts (``data/generic.jsonl``, in no panel and not trained on) are
 judged the same way. Prompts that appear in any reported panel are dropped.
 
@@ -24,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -52,6 +55,7 @@ class SelectionSet:
     judge_neighbours: list[Probe]  # must keep their answer
     judge_generic: list[Probe]  # must keep their answer
     train_variants: list[tuple[str, str]]  # paraphrases of the facts, trained on (never reported)
+    spare_neighbours: list[str] = field(default_factory=list)  # unconfident neighbours: judge nothing, kept still by closed forms
 
     @property
     def judge(self) -> list[Probe]:
@@ -64,6 +68,7 @@ class SelectionSet:
             "judge_neighbours": len(self.judge_neighbours),
             "judge_generic": len(self.judge_generic),
             "train_variants": len(self.train_variants),
+            "spare_neighbours": len(self.spare_neighbours),
         }
 
 
@@ -203,18 +208,21 @@ def build(model: Any, tokenizer: Any, prompts: Sequence[str], *, exclude: Iterab
             by_template.setdefault(t, []).append(m.group(1))
     subjects_in_facts = {subject for subjects in by_template.values() for subject in subjects}
     neighbours: list[Probe] = []
+    spare: list[str] = []
     for template in sorted(by_template):
         names = [s for s in _best_type(model, tokenizer, by_template[template]) if s not in subjects_in_facts]
         filled = [_fill(template, s) for s in names[:per_template]]
         filled = [f for f in filled if f not in blocked]
-        confident = [p for p in probe(model, tokenizer, filled) if p.margin >= min_margin]
+        probed = probe(model, tokenizer, filled)
+        confident = [p for p in probed if p.margin >= min_margin]
         neighbours.extend(confident)
+        spare.extend(p.prompt for p in probed if p.margin < min_margin)
         blocked.update(filled)
     generic = [p for p in probe(model, tokenizer, [g for g in generic_prompts() if g not in blocked])
                if p.margin >= min_margin]
     train_n = [p.prompt for i, p in enumerate(neighbours) if i % 2 == 0]
     judge_n = [p for i, p in enumerate(neighbours) if i % 2 == 1]
-    return SelectionSet(templates, train_n, judge_n, generic, [])
+    return SelectionSet(templates, train_n, judge_n, generic, [], spare)
 
 
 def _fill(template: str, subject: str) -> str:

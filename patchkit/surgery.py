@@ -258,7 +258,8 @@ def surgery(
     model_params = sum(p.numel() for p in m.parameters())
     share = max_share if max_share is not None else DEFAULT_MAX_SHARE
     budget = int(share * model_params)
-    solved = (lambda c: method == "solve" or (method == "auto" and solve.is_down(c)))
+    head: str | None = None  # triage's override head, when the search tries it (edited in closed form at the last token)
+    solved = (lambda c: method == "solve" or (method == "auto" and (solve.is_down(c) or c == head)))
     preserved: list[str] | None = None  # preservation texts of closed-form edits (adds the model's own samples)
 
     def closed_form_texts() -> list[str]:
@@ -301,7 +302,14 @@ def surgery(
     for cand in to_try:
         t0 = time.perf_counter()
         targets = as_targets(amap.resolve(cand.component))
-        if solved(cand.component):
+        if solved(cand.component) and cand.component == head:
+            say(f"surgery: solving {cand.component} in closed form at the last token (the override head's output)")
+            # the routing edit: what the override head writes where the answer is read out; every neighbour
+            # (confident or not) keeps its key there, since same-template prompts are what it would move
+            train = solve.solve_slice(m, tok, train_facts, targets[0], templates=templates, preserve=closed_form_texts(),
+                                      neighbours=sel.train_neighbours + sel.spare_neighbours,
+                                      config=solve.HEAD_CONFIG, seed=config.seed, at="last")
+        elif solved(cand.component):
             say(f"surgery: solving {cand.component} in closed form")
             # the paraphrase variants are not solved for: an edit at the subject's key carries over to
             # other wordings by itself, and each extra row costs the slice capacity
@@ -346,11 +354,12 @@ def surgery(
                      minimized_from)
     if closed:
         record["kind"] = "closed-form key-value edit (ROME/MEMIT-style least squares on one slice)"
-        record["losses"] = {"targets": "per fact, the change of the slice's output at the subject's last token that "
+        record["losses"] = {"targets": "per fact, the change of the slice's output at the edit position (the subject's "
+                                      "last token; for an override head, the prompt's last token) that "
                                       "makes the target win by the margin (Adam on that vector only)",
                             "solve": "dW = D K^T (K K^T + lambda C)^-1; C = second moment of preserved inputs",
                             "final": train.losses[-1] if train.losses else None}
-        record["hyperparameters"] = solve_config.to_dict()
+        record["hyperparameters"] = train.details.get("config", solve_config.to_dict())
         record["solve"] = {k: v for k, v in train.details.items() if k != "config"}
         record["preserve"]["self_samples"] = len(preserved or []) - len(texts)
     record["search"] = {

@@ -136,3 +136,35 @@ def test_the_solve_search_screens_down_slices_and_records_the_screen(tmp_path):
     assert res.method["kind"].startswith("closed-form")
     with pytest.raises(errors.ComponentError, match="closed-form edit applies to mlp.down"):
         S.surgery(base, facts, None, key=None, method="solve", component="L1.attn.v", default_panels=False)
+
+
+def test_an_attention_heads_output_is_solved_at_the_last_token_and_only_its_columns_move():
+    model = _sharp_llama()
+    tok = tiny_tokenizer()
+    (target,) = S.as_targets(arch.for_model(model).resolve("L2.attn.o.h3"))
+    res = solve.solve_slice(model, tok, FACTS, target, templates={}, preserve=PRESERVE, at="last",
+                            neighbours=["Hello, my name is "], config=solve.HEAD_CONFIG)
+    assert res.details["at"] == "last"
+    assert res.details["subject_positions"] == [len(tok(p).input_ids) - 1 for p, _ in FACTS]
+    base = model.model.layers[2].self_attn.o_proj.weight
+    moved = (res.edited[target.tensor] != base).any(dim=0)
+    head = base.shape[1] // model.config.num_attention_heads
+    assert moved[3 * head:].all() and not moved[: 3 * head].any()
+    saved = S.apply_edit(model, res.edited)
+    try:
+        assert [_next(model, p) for p, _ in FACTS] == [t for _, t in FACTS]
+    finally:
+        S.restore(model, saved)
+
+
+def test_delta_is_measured_in_the_units_of_what_it_moves():
+    from helpers_tiny import tiny_gemma3
+
+    llama = tiny_llama()
+    (t,) = S.as_targets(arch.for_model(llama).resolve("L1.mlp.down"))
+    assert solve._step_unit_module(llama, t) is llama.model.layers[1]  # added to the residual stream as is
+    gemma = tiny_gemma3()
+    for comp, module in (("L1.mlp.down", gemma.model.layers[1].mlp.down_proj),
+                         ("L1.attn.o.h0", gemma.model.layers[1].self_attn.o_proj)):
+        (t,) = S.as_targets(arch.for_model(gemma).resolve(comp))
+        assert solve._step_unit_module(gemma, t) is module  # normalised (post-norm) before it joins the residual
