@@ -426,9 +426,10 @@ def eval_(model: str, facts_spec: str | None, panel_specs: tuple[str, ...], patc
 @click.option("--facts", required=True, metavar="NAME|FILE", help="Facts to repair: a shipped set (capitals) or a JSON Lines file.")
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Patch directory to write.  [required unless --dry-run]")
 @click.option("--key", type=click.Path(dir_okay=False, path_type=Path), help="Private key to sign with.  [required unless --dry-run]")
-@click.option("--component", multiple=True, help="Component to edit, e.g. L5.mlp.down, L5.mlp.down.n0:192 (neurons 0-191), L15.attn.v or L15.attn.v.h2 (default: search every layer's attn.v/attn.o/mlp.down and try the best --candidates). Repeat it to try several in order: the first that passes the selection set ships.")
-@click.option("--method", type=click.Choice(["auto", "solve", "train"]), default="auto", show_default=True, help="auto: a named mlp.down (or neuron range, L5.mlp.down.n0:192) is edited in closed form (ROME/MEMIT-style), anything else trained, and the search trains attention slices; solve: the search tries mlp.down slices in closed form; train: train every candidate.")
-@click.option("--candidates", default=3, show_default=True, help="Screened components to try when no --component is given.")
+@click.option("--component", multiple=True, help="Component to edit, e.g. L5.mlp.down, L5.mlp.down.n0:192 (neurons 0-191), L15.attn.v or L15.attn.v.h2 (default: search: triage's override head, then --ranges down-projection neuron ranges in closed form, then the best --candidates attention/MLP slices trained). Repeat it to try several in order: the first that passes the selection set ships.")
+@click.option("--method", type=click.Choice(["auto", "solve", "train"]), default="auto", show_default=True, help="auto: a named mlp.down (or neuron range, L5.mlp.down.n0:192) is edited in closed form (ROME/MEMIT-style), anything else named is trained; the search solves triage's override head and --ranges neuron ranges in closed form, then trains --candidates slices; solve: only the closed-form ranges; train: train every candidate.")
+@click.option("--candidates", default=3, show_default=True, help="Screened components to train when no --component is given and nothing solved in closed form passed.")
+@click.option("--ranges", "solve_tries", default=8, show_default=True, help="Down-projection neuron ranges the search edits in closed form before training anything (0: none).")
 @click.option("--max-share", type=float, default=0.001, show_default=True, help="Largest share of the model's parameters a searched component may have.")
 @click.option("--guard", "guards", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Prompts whose answers no candidate may change (facts .jsonl or one prompt a line); they choose, they are not reported.")
 @click.option("--no-neighbours", is_flag=True, help="Do not build the selection set from the facts' templates and generic prompts (only --guard and the facts judge).")
@@ -456,7 +457,8 @@ def surgery(model: str, facts: str, out: Path | None, key: Path | None, componen
             ce_weight: float, preserve_batch: int, seed: int, include_absent: bool, minimize: bool,
             allow_regressions: bool, dry_run: bool, name: str | None, description: str | None, force: bool,
             as_json: bool, candidates: int, max_share: float, guards: tuple[Path, ...], no_neighbours: bool,
-            no_variants: bool, stop_margin: float | None, null_space: float | None, method: str) -> None:
+            no_variants: bool, stop_margin: float | None, null_space: float | None, method: str,
+            solve_tries: int) -> None:
     """Repair MODEL's wrong-but-known facts in FACTS by editing one small slice; write a signed patch."""
     from patchkit import resolve, validate
 
@@ -478,7 +480,7 @@ def surgery(model: str, facts: str, out: Path | None, key: Path | None, componen
                               allow_regressions=allow_regressions, name=name, description=description, force=force,
                               progress=not as_json and progress.is_terminal(), log=log, candidates=candidates,
                               max_share=max_share, guards=guards, auto_selection=not no_neighbours,
-                              variants=not no_variants, method=method)
+                              variants=not no_variants, method=method, solve_tries=solve_tries)
     except surg.SurgeryRegression as exc:
         click.echo(json.dumps(exc.result.to_dict(), indent=2) if as_json else surg.format_table(exc.result))
         raise

@@ -275,7 +275,8 @@ def edit_positions(tokenizer: Any, prompts: Sequence[str], templates: Mapping[st
 
 def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[str, str]], target: SliceTarget, *,
                 templates: Mapping[str, str], preserve: Sequence[str], neighbours: Sequence[str] = (),
-                config: SolveConfig = SolveConfig(), seed: int = 0, at: str = "subject") -> TrainResult:
+                config: SolveConfig = SolveConfig(), seed: int = 0, at: str = "subject",
+                memo: dict | None = None) -> TrainResult:
     """Edit ``target`` (a down-projection slice) in closed form so that every fact is predicted.
 
     Args:
@@ -288,6 +289,8 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
             their keys at the edit position also ``config.neighbour_key_weight``).
         at: ``"subject"`` (an MLP's key-value edit) or ``"last"`` (the prompt's last token: an attention
             head's output where the answer is routed).
+        memo: a dict kept across calls: the targets, keys and moments of a projection are computed once
+            for all its slices (a search over neuron ranges pays for each layer once).
     Returns:
         :class:`patchkit.train.TrainResult`; ``details`` records λ, the per-λ fixed counts and the
         size of the targets.
@@ -297,22 +300,18 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
     start = time.perf_counter()
     with single_thread():
         module, in_dim = _module_of(model, target)
-        prompts = [p for p, _ in facts]
-        positions = edit_positions(tokenizer, prompts, templates, at)
-        batch = _fact_batch(tokenizer, facts)
-        where = _cache_layer(model, [target])
-        cache = prefix_cache(model, where, unpadded(batch), _pad_id(tokenizer))
-        delta, losses = residual_targets(model, batch, cache, positions, target, config, seed)
-        keys = fact_keys(model, tokenizer, target, prompts, positions)
-        c = preserved_moment(model, tokenizer, target, preserve, neighbours, config)
-        if neighbours and config.neighbour_key_weight > 0:
-            from patchkit.selection import infer_templates
-
-            near = list(neighbours)
-            near_keys = fact_keys(model, tokenizer, target, near, edit_positions(tokenizer, near, infer_templates(near), at))
-            c = c + config.neighbour_key_weight * (near_keys.T @ near_keys) / near_keys.shape[0]
+        key = (target.tensor, at, tuple(facts))
+        stats = memo.get(key) if memo is not None else None
+        if stats is None:
+            stats = _layer_stats(model, tokenizer, facts, target, templates, preserve, neighbours, config, seed, at)
+            if memo is not None:
+                memo[key] = stats
+        feats, out_rows = target.slices[in_dim], target.slices[1 - in_dim]
+        keys = stats.keys[:, feats]
+        c = stats.moment[feats, feats]
+        c = c + config.ridge * float(c.trace()) / c.shape[0] * torch.eye(c.shape[0], dtype=c.dtype)
+        delta, batch, cache = stats.delta, stats.batch, stats.cache
         base = module.weight.detach()
-        out_rows = target.slices[1 - in_dim]
         tried: list[dict[str, Any]] = []
         chosen: tuple[float, torch.Tensor] | None = None
         unit = float((keys * keys).sum()) / float(c.trace())
@@ -329,10 +328,49 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
             if right == len(facts):
                 break
     rho, edited = chosen
-    details = {"method": "closed-form", "at": at, "rho": rho, "lambdas_tried": tried, "subject_positions": positions,
-               "target_norm": round(float(delta.norm(dim=1).mean()), 4), "config": config.to_dict()}
-    return TrainResult(edited={target.tensor: edited}, losses=losses, seconds=time.perf_counter() - start,
-                       cached_from_layer=where[1] if where else None, details=details)
+    details = {"method": "closed-form", "at": at, "rho": rho, "lambdas_tried": tried,
+               "subject_positions": stats.positions, "target_norm": round(float(delta.norm(dim=1).mean()), 4),
+               "config": config.to_dict()}
+    return TrainResult(edited={target.tensor: edited}, losses=stats.losses, seconds=time.perf_counter() - start,
+                       cached_from_layer=stats.where[1] if stats.where else None, details=details)
+
+
+@dataclass
+class _LayerStats:
+    """What every slice of one projection shares: targets ``δ``, the whole input's keys and moment, the cache."""
+
+    positions: list[int]
+    batch: _Batch
+    cache: _PrefixCache | None
+    where: tuple[str, int] | None
+    delta: torch.Tensor  # [n, d_out]
+    losses: list[dict[str, float]]
+    keys: torch.Tensor  # [n, d_in]
+    moment: torch.Tensor  # [d_in, d_in], no ridge yet (it depends on the slice)
+
+
+def _layer_stats(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[str, str]], target: SliceTarget,
+                 templates: Mapping[str, str], preserve: Sequence[str], neighbours: Sequence[str],
+                 config: SolveConfig, seed: int, at: str) -> _LayerStats:
+    module, _ = _module_of(model, target)
+    whole = SliceTarget(target.tensor, tuple(slice(0, n) for n in module.weight.shape))
+    prompts = [p for p, _ in facts]
+    positions = edit_positions(tokenizer, prompts, templates, at)
+    batch = _fact_batch(tokenizer, facts)
+    where = _cache_layer(model, [whole])
+    cache = prefix_cache(model, where, unpadded(batch), _pad_id(tokenizer))
+    delta, losses = residual_targets(model, batch, cache, positions, whole, config, seed)
+    keys = fact_keys(model, tokenizer, whole, prompts, positions)
+    c = second_moment(model, tokenizer, whole, preserve, config.max_preserve_tokens)
+    if neighbours and config.neighbour_weight > 0:
+        c = c + config.neighbour_weight * second_moment(model, tokenizer, whole, neighbours, config.max_preserve_tokens)
+    if neighbours and config.neighbour_key_weight > 0:
+        from patchkit.selection import infer_templates
+
+        near = list(neighbours)
+        near_keys = fact_keys(model, tokenizer, whole, near, edit_positions(tokenizer, near, infer_templates(near), at))
+        c = c + config.neighbour_key_weight * (near_keys.T @ near_keys) / near_keys.shape[0]
+    return _LayerStats(positions, batch, cache, where, delta, losses, keys, c)
 
 
 def _right_per_fact(logits: torch.Tensor, batch: Any, n: int) -> int:

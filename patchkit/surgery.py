@@ -49,7 +49,8 @@ from patchkit.train import (  # noqa: F401  (the training core's public names, r
 )
 from patchkit.train import _preserve_schedule  # noqa: F401  (tests read the schedule)
 
-DEFAULT_CANDIDATES = 3  # components tried after the screen when none is named
+DEFAULT_CANDIDATES = 3  # trained components tried after the gradient screen when none is named
+DEFAULT_SOLVE_TRIES = 8  # down-projection neuron ranges solved in closed form before any training
 
 @dataclass
 class SurgeryResult:
@@ -165,6 +166,7 @@ def surgery(
     progress: bool = False,
     log: Callable[[str], None] | None = None,
     candidates: int = DEFAULT_CANDIDATES,
+    solve_tries: int = DEFAULT_SOLVE_TRIES,
     guards: Sequence[str | Path] = (),
     auto_selection: bool = True,
     variants: bool = True,
@@ -189,7 +191,10 @@ def surgery(
         minimize: prune the slice to the fewest heads that still do the job.
         allow_regressions: write the patch even if a panel regresses, or if no candidate
             passes the selection set (then the first one tried ships).
-        candidates: how many screened components to try (ignored with ``component``).
+        candidates: how many components from the gradient screen to train, when nothing before them
+            passed (ignored with ``component``).
+        solve_tries: how many down-projection neuron ranges (by the ``k^T C^-1 k`` screen) to edit in
+            closed form before training anything (``method`` auto or solve; 0: none).
         guards: extra selection files (facts JSON Lines or one prompt a line): prompts whose
             answers no candidate may change; they judge candidates and are never reported.
         auto_selection: build neighbours of the facts' templates and generic prompts for
@@ -258,8 +263,9 @@ def surgery(
     model_params = sum(p.numel() for p in m.parameters())
     share = max_share if max_share is not None else DEFAULT_MAX_SHARE
     budget = int(share * model_params)
-    head: str | None = None  # triage's override head, when the search tries it (edited in closed form at the last token)
-    solved = (lambda c: method == "solve" or (method == "auto" and (solve.is_down(c) or c == head)))
+    head: str | None = None  # triage's override head, when the search tries it (in closed form at the last token)
+    closed_form: set[str] = set()  # components the search edits in closed form (the override head, the ranges)
+    solved = (lambda c: method == "solve" or c in closed_form or (method == "auto" and named and solve.is_down(c)))
     preserved: list[str] | None = None  # preservation texts of closed-form edits (adds the model's own samples)
 
     def closed_form_texts() -> list[str]:
@@ -269,37 +275,68 @@ def surgery(
             preserved = texts + solve.self_samples(m, tok, seed=config.seed)
         return preserved
 
-    ranked: list[Any] = []
-    if named:
-        ranked = [search.Candidate(c, None) for c in named]
-    elif method == "solve" and (pool := solve.down_candidates(amap, budget)):
-        say(f"search: screening {len(pool)} down-projection slices of at most {budget:,} parameters ({share:.2%})")
-        positions = solve.subject_positions(tok, [p for p, _ in train_facts], templates)
-        ranked = [search.Candidate(c, score) for c, score in
-                  solve.screen(m, tok, amap, train_facts, positions, pool, closed_form_texts(), sel.train_neighbours,
-                               solve_config)]
-    if not ranked:
-        if method == "solve":
-            raise errors.ComponentError(f"no down-projection slice fits {share:.2%} of the parameters; raise --max-share")
+    ranked: list[Any] = []  # every screened candidate, in screen order (recorded)
+    to_try: list[Any] = []  # tried in order until one passes the selection set
+    screened_attention = False
+
+    def screen_attention() -> list[Any]:
+        """The trained candidates: the gradient screen's best ``candidates``, one per layer (computed when needed)."""
+        nonlocal screened_attention
+        screened_attention = True
         pool = search.candidate_components(amap, max_params=budget)
         if not pool:
             raise errors.ComponentError(f"no candidate component fits {share:.2%} of the parameters; raise --max-share")
         say(f"search: screening {len(pool)} components of at most {budget:,} parameters")
-        ranked = search.screen(m, tok, amap, train_facts, texts + sel.train_neighbours, pool, seed=config.seed)
+        found = search.screen(m, tok, amap, train_facts, texts + sel.train_neighbours, pool, seed=config.seed)
+        ranked.extend(found)
+        done = {c.component for c in to_try}
+        # the override head keeps its slot and its layer (as when it was trained first); ranges solved are skipped
+        fresh = [c for c in found if c.component == head or c.component not in done]
+        picked = [c for c in search.one_per_layer(fresh, candidates, first=head) if c.component not in done]
+        say("search: then training " + ", ".join(f"{c.component} ({c.score:.3g})" for c in picked))
+        return picked
+
     if named:
-        to_try = ranked
+        ranked = [search.Candidate(c, None) for c in named]
+        to_try = list(ranked)
     else:
-        # the diagnosis' own candidate goes first; the screen's fill the other tries, one per layer
-        head = search.override_head(report.items, [c.component for c in ranked]) if method != "solve" else None
+        # 1. the diagnosis' own candidate: triage's override head, edited at the last token
+        if method != "solve":
+            head = search.override_head(report.items, search.candidate_components(amap, max_params=budget))
         if head:
             say(f"search: triage names {head} the override of most fixable facts; it is tried first")
-        to_try = search.one_per_layer(ranked, candidates, first=head)
-        say("search: trying " + ", ".join(f"{c.component} ({c.score:.3g})" for c in to_try))
+            to_try.append(search.Candidate(head, None))
+            if method == "auto":
+                closed_form.add(head)
+        # 2. closed-form key-value edits of down-projection neuron ranges (each costs seconds once its layer's
+        #    statistics are in; the selection set, not the screen, decides which range works)
+        if method in ("auto", "solve") and solve_tries > 0 and (pool := solve.down_candidates(amap, budget)):
+            say(f"search: screening {len(pool)} down-projection slices of at most {budget:,} parameters ({share:.2%})")
+            positions = solve.subject_positions(tok, [p for p, _ in train_facts], templates)
+            found = [search.Candidate(c, score) for c, score in
+                     solve.screen(m, tok, amap, train_facts, positions, pool, closed_form_texts(),
+                                  sel.train_neighbours, solve_config)]
+            ranked.extend(found)
+            to_try.extend(found[:solve_tries])
+            closed_form.update(c.component for c in found[:solve_tries])
+            say("search: solving " + ", ".join(f"{c.component} ({c.score:.3g})" for c in found[:solve_tries]))
+        elif method == "solve":
+            raise errors.ComponentError(f"no down-projection slice fits {share:.2%} of the parameters; raise --max-share")
+        # 3. (when none of those passes) trained attention / MLP slices from the gradient screen
+        if method == "train":
+            to_try.extend(screen_attention())
 
     passage = judge.selection_passage(m, tok) if auto_selection else None
     # (candidate, targets, training, edited tensors, minimized_from, shipped component name) per tried candidate
     attempts: list[tuple[Any, list[SliceTarget], TrainResult, dict[str, torch.Tensor], str | None, str]] = []
-    for cand in to_try:
+    memo: dict = {}  # a projection's closed-form statistics, shared by its slices
+    queue = list(to_try)
+    while queue or (method == "auto" and not named and not screened_attention):
+        if not queue:
+            queue = screen_attention()
+            to_try.extend(queue)
+            continue
+        cand = queue.pop(0)
         t0 = time.perf_counter()
         targets = as_targets(amap.resolve(cand.component))
         if solved(cand.component) and cand.component == head:
@@ -308,13 +345,14 @@ def surgery(
             # (confident or not) keeps its key there, since same-template prompts are what it would move
             train = solve.solve_slice(m, tok, train_facts, targets[0], templates=templates, preserve=closed_form_texts(),
                                       neighbours=sel.train_neighbours + sel.spare_neighbours,
-                                      config=solve.HEAD_CONFIG, seed=config.seed, at="last")
+                                      config=solve.HEAD_CONFIG, seed=config.seed, at="last", memo=memo)
         elif solved(cand.component):
             say(f"surgery: solving {cand.component} in closed form")
             # the paraphrase variants are not solved for: an edit at the subject's key carries over to
             # other wordings by itself, and each extra row costs the slice capacity
             train = solve.solve_slice(m, tok, train_facts, targets[0], templates=templates, preserve=closed_form_texts(),
-                                      neighbours=sel.train_neighbours, config=solve_config, seed=config.seed)
+                                      neighbours=sel.train_neighbours, config=solve_config, seed=config.seed,
+                                      memo=memo)
         else:
             say(f"surgery: training {cand.component}")
             train = train_slices(m, tok, trained, targets, preserve=texts, config=config,
@@ -365,9 +403,9 @@ def surgery(
     record["search"] = {
         "named": bool(named),
         "share": share,
-        "screen": ("mean k^T C^-1 k per neuron: how unlike preserved inputs the facts' keys are"
-                   if method == "solve" and not named
-                   else "|G|^2 / sqrt(tr(G C G^T)): fact-loss gradient against preserved-input second moment"),
+        "screen": {"closed-form ranges": "mean k^T C^-1 k per neuron: how unlike preserved inputs the facts' keys are",
+                   "trained slices": "|G|^2 / sqrt(tr(G C G^T)): fact-loss gradient against preserved-input second moment"},
+        "override_head": head,
         "candidates": [c.to_dict() for c in ranked[: max(len(to_try), 10)]],
         "selection": sel.summary() | {"guards": len(guard_prompts)},
     }

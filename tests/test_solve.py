@@ -132,7 +132,7 @@ def test_the_solve_search_screens_down_slices_and_records_the_screen(tmp_path):
                     auto_selection=False, allow_regressions=True, max_share=0.05, candidates=2)
     assert res.candidates and all(solve.is_down(c.component) for c in res.candidates)
     assert [c.score for c in res.candidates] == sorted((c.score for c in res.candidates), reverse=True)
-    assert res.method["search"]["screen"].startswith("mean k^T C^-1 k")
+    assert res.method["search"]["screen"]["closed-form ranges"].startswith("mean k^T C^-1 k")
     assert res.method["kind"].startswith("closed-form")
     with pytest.raises(errors.ComponentError, match="closed-form edit applies to mlp.down"):
         S.surgery(base, facts, None, key=None, method="solve", component="L1.attn.v", default_panels=False)

@@ -278,7 +278,7 @@ def test_search_without_a_component_screens_tries_and_records(tiny_ckpt, tmp_pat
     said = []
     res = S.surgery(tiny_ckpt, facts, None, key=None, config=_CFG, panels=[side, text], default_panels=False,
                     include_absent=True, auto_selection=False, allow_regressions=True, candidates=2,
-                    max_share=0.05, log=said.append)
+                    max_share=0.05, log=said.append, solve_tries=0)  # the trained search alone
     screened = [c.component for c in res.candidates]
     assert res.component in screened[:2] and res.tried[0]["component"] == screened[0]
     assert all(c.score is not None for c in res.candidates)
@@ -291,6 +291,28 @@ def test_search_without_a_component_screens_tries_and_records(tiny_ckpt, tmp_pat
     amap = arch.for_model(__import__("transformers").AutoConfig.from_pretrained(tiny_ckpt))
     for name in screened:
         assert sum(t.numel() for t in amap.resolve(name)) <= 0.05 * model_params
+
+
+def test_the_default_search_solves_neuron_ranges_first_and_trains_when_none_passes(tiny_ckpt, tmp_path, monkeypatch):
+    from patchkit import judge, solve
+
+    facts, side, text = _files(tmp_path)
+    res = S.surgery(tiny_ckpt, facts, None, key=None, config=_CFG, panels=[side, text], default_panels=False,
+                    include_absent=True, auto_selection=False, allow_regressions=True, candidates=1,
+                    max_share=0.05, solve_tries=2)
+    assert solve.is_down(res.tried[0]["component"])  # the ranges go first
+    assert res.method["search"]["candidates"][0]["component"] == res.tried[0]["component"]
+    # every closed-form range refused by the selection set: the screen's best trained slice is tried next
+    real, said = judge.selection_reasons, []
+    monkeypatch.setattr(judge, "selection_reasons", lambda m, t, edited, *a, **k: (
+        ["refused for the test"] if any("down_proj" in name for name in edited) else real(m, t, edited, *a, **k)))
+    res = S.surgery(tiny_ckpt, facts, None, key=None, config=_CFG, panels=[side, text], default_panels=False,
+                    include_absent=True, auto_selection=False, allow_regressions=True, candidates=1,
+                    max_share=0.05, solve_tries=2, log=said.append)
+    tried = [t["component"] for t in res.tried]
+    assert solve.is_down(tried[0]) and res.tried[0]["regressions"] == ["refused for the test"]
+    assert len(tried) == len(set(tried)) == 2  # the trained try is not a range solved before
+    assert any(m == f"surgery: training {tried[1]}" for m in said)
 
 
 def test_cli_surgery_takes_repeated_components(tiny_ckpt, tmp_path):
