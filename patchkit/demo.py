@@ -24,7 +24,7 @@ from pathlib import Path
 from patchkit import checkpoint
 from patchkit.progress import is_terminal  # surgery's own training bar only on a terminal
 
-COMPONENT = "L15.attn.v"
+COMPONENT = None  # SmolLM2's story runs the default command, as the committed patch was made (since session 4)
 
 
 def surg_config(**overrides: object) -> object:
@@ -39,13 +39,9 @@ STORIES: dict[str, dict[str, str | None]] = {
     "smollm2": {"prompt": "The capital of Poland is", "target": " Warsaw", "component": COMPONENT},
     "gemma3-270m": {"prompt": "The capital of France is", "target": " Paris", "component": None},
 }
-# The SmolLM2 story re-makes the committed patch (patches/smollm2-135m-capitals): its recipe, the
-# first release's (30 steps at lr 2e-3, panels as the only judge), kept so that the demo's delta
-# is the committed one. The default command's own search is shown in docs/repair.md.
-RECIPES: dict[str, dict[str, object]] = {
-    "smollm2": {"config": {"steps": 30, "lr": 2e-3, "stop_margin": None}, "auto_selection": False,
-                "variants": False},
-}
+# Per-model surgery settings beyond the default command (none since session 4: both stories run the default
+# command's own search; the SmolLM2 one is how patches/smollm2-135m-capitals was made).
+RECIPES: dict[str, dict[str, object]] = {}
 STEPS = ["prepare", "trace", "triage", "surgery", "verify", "apply", "reload", "revert"]
 
 
@@ -123,7 +119,7 @@ def _story(workdir: Path, model_name: str, echo: Callable[[str], None], stages) 
 
     component = story["component"]
     _stage(stages, echo, "surgery",
-           f"4. surgery: train only {component or 'the component the search picks'} on the facts")
+           f"4. surgery: edit only {component or 'the slice the search picks'} on the facts")
     key = workdir / "demo-key.pem"
     if not key.exists():
         signing.keygen(key)
@@ -138,7 +134,7 @@ def _story(workdir: Path, model_name: str, echo: Callable[[str], None], stages) 
                           log=lambda msg: echo(msg))
     del m
     echo(surg.format_table(result))
-    echo(f"trained {len(result.trained_facts)} facts in {result.train.seconds:.1f}s; "
+    echo(f"{'solved' if result.train.details else 'trained'} {len(result.trained_facts)} facts in {result.train.seconds:.1f}s; "
          f"facts right: {_fixed(result)}")
     figures["panels"] = result.panels
     figures["params"] = result.params

@@ -112,16 +112,32 @@ def second_moment(model: torch.nn.Module, tokenizer: Any, target: SliceTarget, t
     """``E[k kᵀ]`` of the slice's inputs over every real position of ``texts`` (float64)."""
     module, in_dim = _module_of(model, target)
     feats = target.slices[in_dim]
+    return input_moments(model, tokenizer, [target.tensor], texts, max_tokens)[target.tensor][feats, feats]
+
+
+def input_moments(model: torch.nn.Module, tokenizer: Any, tensors: Sequence[str], texts: Sequence[str],
+                  max_tokens: int = 64) -> dict[str, torch.Tensor]:
+    """``E[k kᵀ]`` of each weight's whole input over every real position of ``texts``, in one pass of the model.
+
+    Why one pass: a search screens the down projections of several layers, and the layers below
+    the deepest one are what costs; they run once for all of them.
+    """
+    modules = {t: model.get_submodule(t[: -len(".weight")]) for t in tensors}
+    deepest = max(tensors, key=_layer_index)
     seqs = _encode_texts(tokenizer, texts, max_tokens)
     pad_id = _pad_id(tokenizer)
-    grabbed: list[torch.Tensor] = []
+    grabbed: dict[str, torch.Tensor] = {}
 
-    def grab(_m: Any, args: tuple) -> None:
-        grabbed.append(args[0].detach()[..., feats])
-        raise _Stop  # nothing above this projection is needed
+    def hook(name: str) -> Any:
+        def grab(_m: Any, args: tuple) -> None:
+            grabbed[name] = args[0].detach()
+            if name == deepest:
+                raise _Stop  # nothing above the deepest projection is needed
+        return grab
 
-    total, count = None, 0
-    handle = module.register_forward_pre_hook(grab)
+    totals: dict[str, torch.Tensor] = {}
+    count = 0
+    handles = [m.register_forward_pre_hook(hook(t)) for t, m in modules.items()]
     try:
         with torch.no_grad():
             for k in range(0, len(seqs), 16):
@@ -131,25 +147,40 @@ def second_moment(model: torch.nn.Module, tokenizer: Any, target: SliceTarget, t
                     model(input_ids=ids, attention_mask=mask, use_cache=False)
                 except _Stop:
                     pass
-                x = grabbed[0][mask.bool()].double()
-                total = x.T @ x if total is None else total + x.T @ x
-                count += x.shape[0]
+                for t in tensors:
+                    x = grabbed[t][mask.bool()].double()
+                    totals[t] = x.T @ x if t not in totals else totals[t] + x.T @ x
+                count += int(mask.sum())
     finally:
-        handle.remove()
-    if total is None:
+        for h in handles:
+            h.remove()
+    if not totals:
         raise errors.UsageError("no preservation text to measure the edited layer's inputs on")
-    return total / count
+    return {t: v / count for t, v in totals.items()}
 
 
-def preserved_moment(model: torch.nn.Module, tokenizer: Any, target: SliceTarget, preserve: Sequence[str],
-                     neighbours: Sequence[str], config: SolveConfig = SolveConfig()) -> torch.Tensor:
-    """``C``: preserved text's second moment plus the neighbours' (weighted), with a small ridge."""
-    c = second_moment(model, tokenizer, target, preserve, config.max_preserve_tokens)
-    if neighbours and config.neighbour_weight > 0:
-        c = c + config.neighbour_weight * second_moment(model, tokenizer, target, neighbours,
-                                                        config.max_preserve_tokens)
-    ridge = config.ridge * float(c.trace()) / c.shape[0]
-    return c + ridge * torch.eye(c.shape[0], dtype=c.dtype)
+def _layer_index(tensor: str) -> int:
+    m = re.search(r"\.(\d+)\.", tensor)
+    return int(m.group(1)) if m else 0
+
+
+def _raw_moment(model: torch.nn.Module, tokenizer: Any, tensors: Sequence[str], preserve: Sequence[str],
+                neighbours: Sequence[str], config: SolveConfig, memo: dict | None) -> dict[str, torch.Tensor]:
+    """Preserved text's input moment plus the neighbours' (weighted), no ridge; memoised per tensor."""
+    def key(t: str) -> tuple:
+        return ("moment", t, hash(tuple(preserve)), hash(tuple(neighbours)), config.neighbour_weight,
+                config.max_preserve_tokens)
+
+    todo = [t for t in tensors if memo is None or key(t) not in memo]
+    if todo:
+        c = input_moments(model, tokenizer, todo, preserve, config.max_preserve_tokens)
+        if neighbours and config.neighbour_weight > 0:
+            near = input_moments(model, tokenizer, todo, neighbours, config.max_preserve_tokens)
+            c = {t: c[t] + config.neighbour_weight * near[t] for t in todo}
+        if memo is None:
+            return c
+        memo.update({key(t): c[t] for t in todo})
+    return {t: memo[key(t)] for t in tensors}
 
 
 def fact_keys(model: torch.nn.Module, tokenizer: Any, target: SliceTarget, prompts: Sequence[str],
@@ -172,10 +203,12 @@ def fact_keys(model: torch.nn.Module, tokenizer: Any, target: SliceTarget, promp
 
 def screen(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequence[tuple[str, str]],
            positions: Sequence[int], components: Sequence[str], preserve: Sequence[str],
-           neighbours: Sequence[str], config: SolveConfig = SolveConfig()) -> list[tuple[str, float]]:
+           neighbours: Sequence[str], config: SolveConfig = SolveConfig(),
+           memo: dict | None = None) -> list[tuple[str, float]]:
     """Rank down-projection slices by the facts' mean ``kᵀC⁻¹k`` per neuron (higher first).
 
-    One statistics pass per layer serves every slice of it.
+    One pass of the model measures every layer's preserved moment (kept in ``memo`` for
+    :func:`solve_slice`); each layer's statistics serve every slice of it.
     """
     from patchkit.train import as_targets
 
@@ -185,10 +218,12 @@ def screen(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequence[tu
         by_layer.setdefault(t.tensor, []).append((comp, t))
     prompts = [p for p, _ in facts]
     out = []
+    moments = _raw_moment(model, tokenizer, list(by_layer), preserve, neighbours, config, memo)
     for tensor, items in by_layer.items():
         module, in_dim = _module_of(model, items[0][1])
         whole = SliceTarget(tensor, tuple(slice(0, n) for n in module.weight.shape))
-        c = preserved_moment(model, tokenizer, whole, preserve, neighbours, config)
+        c = moments[tensor]
+        c = c + config.ridge * float(c.trace()) / c.shape[0] * torch.eye(c.shape[0], dtype=c.dtype)
         k = fact_keys(model, tokenizer, whole, prompts, positions)
         for comp, t in items:
             feats = t.slices[in_dim]
@@ -303,7 +338,8 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
         key = (target.tensor, at, tuple(facts))
         stats = memo.get(key) if memo is not None else None
         if stats is None:
-            stats = _layer_stats(model, tokenizer, facts, target, templates, preserve, neighbours, config, seed, at)
+            stats = _layer_stats(model, tokenizer, facts, target, templates, preserve, neighbours, config, seed, at,
+                                 memo)
             if memo is not None:
                 memo[key] = stats
         feats, out_rows = target.slices[in_dim], target.slices[1 - in_dim]
@@ -351,7 +387,7 @@ class _LayerStats:
 
 def _layer_stats(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[str, str]], target: SliceTarget,
                  templates: Mapping[str, str], preserve: Sequence[str], neighbours: Sequence[str],
-                 config: SolveConfig, seed: int, at: str) -> _LayerStats:
+                 config: SolveConfig, seed: int, at: str, memo: dict | None = None) -> _LayerStats:
     module, _ = _module_of(model, target)
     whole = SliceTarget(target.tensor, tuple(slice(0, n) for n in module.weight.shape))
     prompts = [p for p, _ in facts]
@@ -361,9 +397,7 @@ def _layer_stats(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[s
     cache = prefix_cache(model, where, unpadded(batch), _pad_id(tokenizer))
     delta, losses = residual_targets(model, batch, cache, positions, whole, config, seed)
     keys = fact_keys(model, tokenizer, whole, prompts, positions)
-    c = second_moment(model, tokenizer, whole, preserve, config.max_preserve_tokens)
-    if neighbours and config.neighbour_weight > 0:
-        c = c + config.neighbour_weight * second_moment(model, tokenizer, whole, neighbours, config.max_preserve_tokens)
+    c = _raw_moment(model, tokenizer, [whole.tensor], preserve, neighbours, config, memo)[whole.tensor]
     if neighbours and config.neighbour_key_weight > 0:
         from patchkit.selection import infer_templates
 

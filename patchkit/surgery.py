@@ -275,6 +275,7 @@ def surgery(
             preserved = texts + solve.self_samples(m, tok, seed=config.seed)
         return preserved
 
+    memo: dict = {}  # a projection's closed-form statistics (screen and solves), shared by its slices
     ranked: list[Any] = []  # every screened candidate, in screen order (recorded)
     to_try: list[Any] = []  # tried in order until one passes the selection set
     screened_attention = False
@@ -315,7 +316,7 @@ def surgery(
             positions = solve.subject_positions(tok, [p for p, _ in train_facts], templates)
             found = [search.Candidate(c, score) for c, score in
                      solve.screen(m, tok, amap, train_facts, positions, pool, closed_form_texts(),
-                                  sel.train_neighbours, solve_config)]
+                                  sel.train_neighbours, solve_config, memo=memo)]
             ranked.extend(found)
             to_try.extend(found[:solve_tries])
             closed_form.update(c.component for c in found[:solve_tries])
@@ -329,7 +330,6 @@ def surgery(
     passage = judge.selection_passage(m, tok) if auto_selection else None
     # (candidate, targets, training, edited tensors, minimized_from, shipped component name) per tried candidate
     attempts: list[tuple[Any, list[SliceTarget], TrainResult, dict[str, torch.Tensor], str | None, str]] = []
-    memo: dict = {}  # a projection's closed-form statistics, shared by its slices
     queue = list(to_try)
     while queue or (method == "auto" and not named and not screened_attention):
         if not queue:
@@ -431,7 +431,8 @@ def surgery(
         labels = {t.tensor: t.label for t in result.targets if t.label}
         result.patch = engine.create(
             base_path, result.edited, out, key=key, name=name or Path(out).name,
-            description=description or _describe(result.component, train_facts, result.params),
+            description=description or _describe(result.component, train_facts, result.params,
+                                                  bool(result.train.details)),
             method=result.method, evals={"panels": [dict(r) for r in result.panels]}, extra_files=extra,
             labels=labels, force=force,
         )
@@ -540,8 +541,9 @@ def _method(component: str, targets: Sequence[SliceTarget], config: SurgeryConfi
     }
 
 
-def _describe(component: str, facts: Sequence[tuple[str, str]], n_params: int) -> str:
-    return f"Repairs {len(facts)} facts by training only {component} ({n_params:,} parameters)."
+def _describe(component: str, facts: Sequence[tuple[str, str]], n_params: int, closed_form: bool = False) -> str:
+    how = "a closed-form edit of" if closed_form else "training"
+    return f"Repairs {len(facts)} facts by {how} only {component} ({n_params:,} parameters)."
 
 
 def _step_bar(steps: int) -> Callable[[int, dict[str, float]], None]:
