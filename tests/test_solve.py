@@ -168,3 +168,14 @@ def test_delta_is_measured_in_the_units_of_what_it_moves():
                          ("L1.attn.o.h0", gemma.model.layers[1].self_attn.o_proj)):
         (t,) = S.as_targets(arch.for_model(gemma).resolve(comp))
         assert solve._step_unit_module(gemma, t) is module  # normalised (post-norm) before it joins the residual
+
+
+def test_one_pass_measures_every_layers_moment_as_separate_passes_would():
+    model = _sharp_llama()
+    tok = tiny_tokenizer()
+    names = ["model.layers.0.mlp.down_proj.weight", "model.layers.1.mlp.down_proj.weight"]
+    both = solve.input_moments(model, tok, names, PRESERVE)
+    for name in names:
+        (t,) = S.as_targets(arch.for_model(model).resolve(f"L{name.split('.')[2]}.mlp.down"))
+        assert torch.allclose(both[name], solve.second_moment(model, tok, t, PRESERVE), rtol=1e-10, atol=1e-12)
+    assert not torch.allclose(both[names[0]], both[names[1]])
