@@ -301,16 +301,9 @@ def surgery(
         ranked = [search.Candidate(c, None) for c in named]
         to_try = list(ranked)
     else:
-        # 1. the diagnosis' own candidate: triage's override head, edited at the last token
-        if method != "solve":
-            head = search.override_head(report.items, search.candidate_components(amap, max_params=budget))
-        if head:
-            say(f"search: triage names {head} the override of most fixable facts; it is tried first")
-            to_try.append(search.Candidate(head, None))
-            if method == "auto":
-                closed_form.add(head)
-        # 2. closed-form key-value edits of down-projection neuron ranges (each costs seconds once its layer's
-        #    statistics are in; the selection set, not the screen, decides which range works)
+        # 1. closed-form key-value edits of down-projection neuron ranges at the subject: specific to the facts
+        #    given (each costs seconds once its layer's statistics are in; the selection set, not the screen,
+        #    decides which range works)
         if method in ("auto", "solve") and solve_tries > 0 and (pool := solve.down_candidates(amap, budget)):
             say(f"search: screening {len(pool)} down-projection slices of at most {budget:,} parameters ({share:.2%})")
             positions = solve.subject_positions(tok, [p for p, _ in train_facts], templates)
@@ -321,7 +314,16 @@ def surgery(
             to_try.extend(found[:solve_tries])
             closed_form.update(c.component for c in found[:solve_tries])
             say("search: solving " + ", ".join(f"{c.component} ({c.score:.3g})" for c in found[:solve_tries]))
-        elif method == "solve":
+        # 2. the diagnosis' own candidate, triage's override head, edited at the last token: it repairs the
+        #    route, so every prompt routed the same way moves too — more than the facts asked for, hence second
+        if method != "solve":
+            head = search.override_head(report.items, search.candidate_components(amap, max_params=budget))
+        if head:
+            say(f"search: triage names {head} the override of most fixable facts; it is tried next")
+            to_try.append(search.Candidate(head, None))
+            if method == "auto":
+                closed_form.add(head)
+        if method == "solve" and not to_try:
             raise errors.ComponentError(f"no down-projection slice fits {share:.2%} of the parameters; raise --max-share")
         # 3. (when none of those passes) trained attention / MLP slices from the gradient screen
         if method == "train":
