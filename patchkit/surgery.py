@@ -12,11 +12,13 @@ The order of work, and why:
    misses); absent knowledge is reported and skipped.
 2. the selection set, built from the facts' own templates with other
    subjects plus generic prompts — disjoint from every reported panel.
-3. candidates: ``--component`` (in the order given) or the best few of every
-   layer's attention value/output and MLP down projections by a first-order
-   screen.
-4. each candidate is trained (facts, their trained context variants, KL to
-   base on preservation text and half the neighbours) and judged on the
+3. candidates: ``--component`` (in the order given), or the search: the best
+   down-projection neuron ranges (edited in closed form at the subject,
+   :mod:`patchkit.solve`; specific to the facts given), then triage's override
+   head (closed form at the last token: a route repair), and only if none of
+   those passes, the best few slices of a first-order gradient screen, trained.
+4. each candidate is solved or trained (facts, their trained context variants,
+   KL to base on preservation text and half the neighbours) and judged on the
    selection set; the first that fixes every trained fact without changing a
    selection answer ships, the others are recorded with their reasons.
 5. the reported panels before/after; a regression there refuses the patch
