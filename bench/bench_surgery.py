@@ -10,8 +10,9 @@ patchkit/data/capitals.jsonl, then 102 more), two things run back to back in thi
   backward of the N facts (cross-entropy on the targets) plus 8 preservation texts (KL to
   base), as anyone would write it without patchkit;
 * surgery — the library call behind the default command, no component named, no patch
-  written: triage, selection set, component screen, training of up to 3 candidates
-  (activation cache, early stop), selection judging, panels before and after.
+  written: triage, selection set, the search (since session 4: up to 8 down-projection
+  neuron ranges and triage's override head solved in closed form, then up to 3 candidates
+  trained with the activation cache and early stop), selection judging, panels before and after.
 
 The ratio surgery / baseline is what the issue asks to keep at or under 0.5. The machine is
 shared and noisy: only the ratio of two runs in the same process means anything.
