@@ -235,6 +235,8 @@ def surgery(
     named = [component] if isinstance(component, str) else list(component or [])
     if method not in ("auto", "solve", "train"):
         raise errors.UsageError(f"method {method!r}: expected auto, solve or train")
+    if method == "solve" and not named and solve_tries <= 0:
+        raise errors.UsageError("--method solve with --ranges 0 leaves the search nothing to try")
     for c in named:
         amap.resolve(c)  # a bad name fails now, not after training
         if method == "solve" and not solve.is_down(c):

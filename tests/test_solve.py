@@ -134,6 +134,9 @@ def test_the_solve_search_screens_down_slices_and_records_the_screen(tmp_path):
     assert [c.score for c in res.candidates] == sorted((c.score for c in res.candidates), reverse=True)
     assert res.method["search"]["screen"]["closed-form ranges"].startswith("mean k^T C^-1 k")
     assert res.method["kind"].startswith("closed-form")
+    with pytest.raises(errors.UsageError, match="--ranges 0 leaves the search nothing to try"):
+        S.surgery(base, facts, None, key=None, method="solve", solve_tries=0, default_panels=False,
+                  include_absent=True, auto_selection=False, max_share=0.05)
     with pytest.raises(errors.ComponentError, match="closed-form edit applies to mlp.down"):
         S.surgery(base, facts, None, key=None, method="solve", component="L1.attn.v", default_panels=False)
 
