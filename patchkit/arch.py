@@ -159,6 +159,12 @@ class ArchMap:
             self.layout
         ] + f".{layer}"
 
+    def layer_of(self, tensor: str) -> int | None:
+        """The decoder layer a tensor name belongs to (``model.layers.6.mlp.down_proj.weight`` -> 6), or None."""
+        prefix = self.layer_prefix(0).rsplit(".", 1)[0] + "."
+        head = tensor[len(prefix):].split(".", 1)[0] if tensor.startswith(prefix) else ""
+        return int(head) if head.isdigit() else None
+
     def attn_out_module(self, layer: int) -> str:
         """The attention output projection, whose input is the concatenated heads."""
         sub = {"gpt2": "attn.c_proj", "llama": "self_attn.o_proj", "gpt_neox": "attention.dense"}[self.layout]

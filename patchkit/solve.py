@@ -22,6 +22,10 @@ For a down-projection slice ``W_S`` (its input neurons ``S``):
    as still as ``λ`` asks. ``λ`` is chosen automatically: the largest value of
    a fixed grid at which every trained fact comes out right.
 
+The same solve edits an attention head's output slice of ``o_proj`` at the
+prompt's last token (``at="last"``): triage's override head, repaired where
+it routes the answer.
+
 The cost of delivering ``δ`` through ``S`` on preserved inputs is
 ``‖δ‖² / (kᵀC⁻¹k)``, so ``kᵀC⁻¹k`` — how unlike preserved inputs the facts'
 keys are — is the screen :func:`screen` ranks slices by.
@@ -48,7 +52,7 @@ class SolveConfig:
 
     margin: float = 3.0  # each target's lead the residual targets δ aim for (head-room for the solve)
     steps: int = 40  # Adam steps on δ, at most
-    lr: float = 0.05  # in units of the residual stream's RMS at the subject tokens
+    lr: float = 0.05  # in units of the RMS of what δ moves at the edit position (see _step_unit_module)
     # λ = ρ · tr(KᵀK) / tr(C) (so one grid fits every slice size); ρ tried largest first
     lambdas: tuple[float, ...] = (30000.0, 10000.0, 3000.0, 1000.0, 300.0, 100.0, 30.0, 10.0)
     neighbour_weight: float = 1.0  # the neighbours' second moment counts this much relative to preserved text's
@@ -122,8 +126,11 @@ def input_moments(model: torch.nn.Module, tokenizer: Any, tensors: Sequence[str]
     Why one pass: a search screens the down projections of several layers, and the layers below
     the deepest one are what costs; they run once for all of them.
     """
+    from patchkit import arch
+
     modules = {t: model.get_submodule(t[: -len(".weight")]) for t in tensors}
-    deepest = max(tensors, key=_layer_index)
+    amap = arch.for_model(model.config)
+    deepest = max(tensors, key=lambda t: amap.layer_of(t) or 0)
     seqs = _encode_texts(tokenizer, texts, max_tokens)
     pad_id = _pad_id(tokenizer)
     grabbed: dict[str, torch.Tensor] = {}
@@ -159,11 +166,6 @@ def input_moments(model: torch.nn.Module, tokenizer: Any, tensors: Sequence[str]
     return {t: v / count for t, v in totals.items()}
 
 
-def _layer_index(tensor: str) -> int:
-    m = re.search(r"\.(\d+)\.", tensor)
-    return int(m.group(1)) if m else 0
-
-
 def _raw_moment(model: torch.nn.Module, tokenizer: Any, tensors: Sequence[str], preserve: Sequence[str],
                 neighbours: Sequence[str], config: SolveConfig, memo: dict | None) -> dict[str, torch.Tensor]:
     """Preserved text's input moment plus the neighbours' (weighted), no ridge; memoised per tensor."""
@@ -183,9 +185,14 @@ def _raw_moment(model: torch.nn.Module, tokenizer: Any, tensors: Sequence[str], 
     return {t: memo[key(t)] for t in tensors}
 
 
+def _with_ridge(c: torch.Tensor, ridge: float) -> torch.Tensor:
+    """``C`` plus ``ridge`` x its mean eigenvalue on the diagonal, so that it is invertible."""
+    return c + ridge * float(c.trace()) / c.shape[0] * torch.eye(c.shape[0], dtype=c.dtype)
+
+
 def fact_keys(model: torch.nn.Module, tokenizer: Any, target: SliceTarget, prompts: Sequence[str],
               positions: Sequence[int]) -> torch.Tensor:
-    """``K``: the slice's input at each prompt's subject position, ``[n, |S|]`` (float64)."""
+    """``K``: the slice's input at each prompt's edit position, ``[n, |S|]`` (float64)."""
     module, in_dim = _module_of(model, target)
     feats = target.slices[in_dim]
     seqs = [tokenizer(p)["input_ids"] for p in prompts]
@@ -222,8 +229,7 @@ def screen(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequence[tu
     for tensor, items in by_layer.items():
         module, in_dim = _module_of(model, items[0][1])
         whole = SliceTarget(tensor, tuple(slice(0, n) for n in module.weight.shape))
-        c = moments[tensor]
-        c = c + config.ridge * float(c.trace()) / c.shape[0] * torch.eye(c.shape[0], dtype=c.dtype)
+        c = _with_ridge(moments[tensor], config.ridge)
         k = fact_keys(model, tokenizer, whole, prompts, positions)
         for comp, t in items:
             feats = t.slices[in_dim]
@@ -241,7 +247,7 @@ def screen(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequence[tu
 def residual_targets(model: torch.nn.Module, batch: _Batch, cache: _PrefixCache | None, positions: Sequence[int],
                      target: SliceTarget, config: SolveConfig = SolveConfig(),
                      seed: int = 0) -> tuple[torch.Tensor, list[dict[str, float]]]:
-    """``δ``: per fact, the change of the projection's output at the subject token that fixes it.
+    """``δ``: per fact, the change of the projection's output at the edit position that fixes it.
 
     ``batch`` holds the facts (:func:`patchkit.train._fact_batch`), ``cache`` the layers below the
     edited one (or None). Only ``δ`` is optimised (Adam, full batch, seeded); the model is frozen.
@@ -292,8 +298,7 @@ def _step_unit_module(model: torch.nn.Module, target: SliceTarget) -> torch.nn.M
     from patchkit import arch
 
     amap = arch.for_model(model.config)
-    prefix = amap.layer_prefix(0).rsplit(".", 1)[0] + "."
-    layer = int(target.tensor[len(prefix):].split(".", 1)[0])
+    layer = amap.layer_of(target.tensor)
     attention = ".mlp." not in target.tensor
     post_norm = amap.post_attn_norm_module(layer) if attention else amap.post_mlp_norm_module(layer)
     if post_norm is not None:
@@ -312,7 +317,8 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
                 templates: Mapping[str, str], preserve: Sequence[str], neighbours: Sequence[str] = (),
                 config: SolveConfig = SolveConfig(), seed: int = 0, at: str = "subject",
                 memo: dict | None = None) -> TrainResult:
-    """Edit ``target`` (a down-projection slice) in closed form so that every fact is predicted.
+    """Edit ``target`` (a down-projection slice, or an attention head's output slice) in closed form so that
+    every fact is predicted.
 
     Args:
         model, tokenizer: the base model; not modified (the edit lives in the result).
@@ -344,8 +350,7 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
                 memo[key] = stats
         feats, out_rows = target.slices[in_dim], target.slices[1 - in_dim]
         keys = stats.keys[:, feats]
-        c = stats.moment[feats, feats]
-        c = c + config.ridge * float(c.trace()) / c.shape[0] * torch.eye(c.shape[0], dtype=c.dtype)
+        c = _with_ridge(stats.moment[feats, feats], config.ridge)
         delta, batch, cache = stats.delta, stats.batch, stats.cache
         base = module.weight.detach()
         tried: list[dict[str, Any]] = []

@@ -297,16 +297,14 @@ def _cache_layer(model: torch.nn.Module, targets: Sequence[SliceTarget]) -> tupl
     from patchkit import arch
 
     try:
-        prefix = arch.for_model(model.config).layer_prefix(0).rsplit(".", 1)[0]
+        amap = arch.for_model(model.config)
     except errors.PatchkitError:
         return None
-    layers = []
-    for t in targets:
-        if not t.tensor.startswith(prefix + "."):
-            return None
-        layers.append(int(t.tensor[len(prefix) + 1 :].split(".", 1)[0]))
+    layers = [amap.layer_of(t.tensor) for t in targets]
+    if any(n is None for n in layers):
+        return None
     n = min(layers)
-    return (prefix, n) if n > 0 else None
+    return (amap.layer_prefix(0).rsplit(".", 1)[0], n) if n > 0 else None
 
 
 def unpadded(batch: _Batch) -> list[list[int]]:

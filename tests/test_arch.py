@@ -140,3 +140,14 @@ def test_gemma3_component_names_and_slices_are_llamas():
     assert (gemma.norm_gain_offset, llama.norm_gain_offset) == (1.0, 0.0)
     assert gemma.unattributable is None
     assert "soft" in arch.for_model(tiny_gemma3(final_logit_softcapping=30.0)).unattributable
+
+
+def test_layer_of_reads_the_decoder_layer_from_a_tensor_name():
+    from helpers_tiny import tiny_gpt2, tiny_llama
+
+    from patchkit import arch
+
+    lam = arch.for_model(tiny_llama().config)
+    assert lam.layer_of("model.layers.2.mlp.down_proj.weight") == 2
+    assert lam.layer_of("model.embed_tokens.weight") is None and lam.layer_of("model.layers.x.weight") is None
+    assert arch.for_model(tiny_gpt2().config).layer_of("transformer.h.0.mlp.c_proj.weight") == 0

@@ -26,6 +26,15 @@ def _next(model, prompt: str) -> str:
         return tok.decode([int(model(torch.tensor([tok(prompt).input_ids])).logits[0, -1].argmax())])
 
 
+def _answers_with(model, edited) -> list[str]:
+    """The next token for each fact's prompt with ``edited`` applied (the model is restored after)."""
+    saved = S.apply_edit(model, edited)
+    try:
+        return [_next(model, p) for p, _ in FACTS]
+    finally:
+        S.restore(model, saved)
+
+
 def test_neuron_ranges_resolve_to_the_down_projections_input_features():
     lam = arch.for_model(tiny_llama().config)
     (t,) = lam.resolve("L1.mlp.down.n8:24")
@@ -58,11 +67,7 @@ def test_closed_form_edit_fixes_the_facts_and_changes_only_the_slice():
     for k, v in model.named_parameters():  # the model itself is not modified
         assert torch.equal(v, before[k])
     assert res.details["method"] == "closed-form" and res.details["lambdas_tried"][-1]["fixed"] == len(FACTS)
-    saved = S.apply_edit(model, res.edited)
-    try:
-        assert [_next(model, p) for p, _ in FACTS] == [t for _, t in FACTS]
-    finally:
-        S.restore(model, saved)
+    assert _answers_with(model, res.edited) == [t for _, t in FACTS]
 
 
 def test_the_solve_keeps_preserved_inputs_still_and_prefers_the_largest_lambda():
@@ -153,11 +158,7 @@ def test_an_attention_heads_output_is_solved_at_the_last_token_and_only_its_colu
     moved = (res.edited[target.tensor] != base).any(dim=0)
     head = base.shape[1] // model.config.num_attention_heads
     assert moved[3 * head:].all() and not moved[: 3 * head].any()
-    saved = S.apply_edit(model, res.edited)
-    try:
-        assert [_next(model, p) for p, _ in FACTS] == [t for _, t in FACTS]
-    finally:
-        S.restore(model, saved)
+    assert _answers_with(model, res.edited) == [t for _, t in FACTS]
 
 
 def test_delta_is_measured_in_the_units_of_what_it_moves():
