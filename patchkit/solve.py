@@ -121,10 +121,15 @@ def second_moment(model: torch.nn.Module, tokenizer: Any, target: SliceTarget, t
 
 def input_moments(model: torch.nn.Module, tokenizer: Any, tensors: Sequence[str], texts: Sequence[str],
                   max_tokens: int = 64) -> dict[str, torch.Tensor]:
-    """``E[k kᵀ]`` of each weight's whole input over every real position of ``texts``, in one pass of the model.
+    """``E[w k kᵀ]`` of each weight's whole input over every real position of ``texts``, in one pass of the model.
 
     Why one pass: a search screens the down projections of several layers, and the layers below
     the deepest one are what costs; they run once for all of them.
+
+    ``w`` is 1, or, where a norm follows the projection before its output joins the residual stream
+    (Gemma's post-attention and post-feed-forward norms), ``1 / rms(output)²`` at that token: the
+    norm divides a change of the output by the output's own size, so a change of ``ΔW k`` moves the
+    residual by ``‖ΔW k‖ / rms`` there, and the tokens whose output is small are the ones that move most.
     """
     from patchkit import arch
 
@@ -134,17 +139,18 @@ def input_moments(model: torch.nn.Module, tokenizer: Any, tensors: Sequence[str]
     seqs = _encode_texts(tokenizer, texts, max_tokens)
     pad_id = _pad_id(tokenizer)
     grabbed: dict[str, torch.Tensor] = {}
+    normed = {t for t in tensors if post_norm_follows(amap, t)}
 
     def hook(name: str) -> Any:
-        def grab(_m: Any, args: tuple) -> None:
-            grabbed[name] = args[0].detach()
+        def grab(_m: Any, args: tuple, out: torch.Tensor) -> None:
+            grabbed[name] = _weighted(args[0], out if name in normed else None)
             if name == deepest:
                 raise _Stop  # nothing above the deepest projection is needed
         return grab
 
     totals: dict[str, torch.Tensor] = {}
     count = 0
-    handles = [m.register_forward_pre_hook(hook(t)) for t, m in modules.items()]
+    handles = [m.register_forward_hook(hook(t)) for t, m in modules.items()]
     try:
         with torch.no_grad():
             for k in range(0, len(seqs), 16):
@@ -155,7 +161,7 @@ def input_moments(model: torch.nn.Module, tokenizer: Any, tensors: Sequence[str]
                 except _Stop:
                     pass
                 for t in tensors:
-                    x = grabbed[t][mask.bool()].double()
+                    x = grabbed[t][mask.bool()]
                     totals[t] = x.T @ x if t not in totals else totals[t] + x.T @ x
                 count += int(mask.sum())
     finally:
@@ -164,6 +170,24 @@ def input_moments(model: torch.nn.Module, tokenizer: Any, tensors: Sequence[str]
     if not totals:
         raise errors.UsageError("no preservation text to measure the edited layer's inputs on")
     return {t: v / count for t, v in totals.items()}
+
+
+def _weighted(inputs: torch.Tensor, outputs: torch.Tensor | None) -> torch.Tensor:
+    """Inputs (float64) scaled by ``1 / rms(output)`` per token where a post-norm follows (``outputs`` given)."""
+    x = inputs.detach().double()
+    if outputs is None:
+        return x
+    rms = outputs.detach().double().pow(2).mean(-1, keepdim=True).sqrt().clamp_min(1e-6)
+    return x / rms
+
+
+def post_norm_follows(amap: Any, tensor: str) -> bool:
+    """True where a norm sits between this projection and the residual stream (Gemma's post-norms)."""
+    layer = amap.layer_of(tensor)
+    if layer is None:
+        return False
+    attention = ".mlp." not in tensor
+    return (amap.post_attn_norm_module(layer) if attention else amap.post_mlp_norm_module(layer)) is not None
 
 
 def _raw_moment(model: torch.nn.Module, tokenizer: Any, tensors: Sequence[str], preserve: Sequence[str],
@@ -191,13 +215,19 @@ def _with_ridge(c: torch.Tensor, ridge: float) -> torch.Tensor:
 
 
 def fact_keys(model: torch.nn.Module, tokenizer: Any, target: SliceTarget, prompts: Sequence[str],
-              positions: Sequence[int]) -> torch.Tensor:
-    """``K``: the slice's input at each prompt's edit position, ``[n, |S|]`` (float64)."""
+              positions: Sequence[int], weighted: bool = False) -> torch.Tensor:
+    """``K``: the slice's input at each prompt's edit position, ``[n, |S|]`` (float64).
+
+    ``weighted``: scaled as :func:`input_moments` scales preserved inputs (for keys that join ``C``).
+    """
+    from patchkit import arch
+
     module, in_dim = _module_of(model, target)
     feats = target.slices[in_dim]
+    normed = weighted and post_norm_follows(arch.for_model(model.config), target.tensor)
     seqs = [tokenizer(p)["input_ids"] for p in prompts]
     grabbed: list[torch.Tensor] = []
-    handle = module.register_forward_pre_hook(lambda _m, args: grabbed.append(args[0].detach()))
+    handle = module.register_forward_hook(lambda _m, args, out: grabbed.append(_weighted(args[0], out if normed else None)))
     try:
         with torch.no_grad():
             ids, mask = _pad(seqs, _pad_id(tokenizer))
@@ -205,7 +235,7 @@ def fact_keys(model: torch.nn.Module, tokenizer: Any, target: SliceTarget, promp
     finally:
         handle.remove()
     rows = torch.arange(len(seqs))
-    return grabbed[0][rows, torch.tensor(list(positions))][:, feats].double()
+    return grabbed[0][rows, torch.tensor(list(positions))][:, feats]
 
 
 def screen(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequence[tuple[str, str]],
@@ -298,12 +328,9 @@ def _step_unit_module(model: torch.nn.Module, target: SliceTarget) -> torch.nn.M
     from patchkit import arch
 
     amap = arch.for_model(model.config)
-    layer = amap.layer_of(target.tensor)
-    attention = ".mlp." not in target.tensor
-    post_norm = amap.post_attn_norm_module(layer) if attention else amap.post_mlp_norm_module(layer)
-    if post_norm is not None:
+    if post_norm_follows(amap, target.tensor):
         return _module_of(model, target)[0]
-    return model.get_submodule(amap.layer_prefix(layer))
+    return model.get_submodule(amap.layer_prefix(amap.layer_of(target.tensor)))
 
 
 def edit_positions(tokenizer: Any, prompts: Sequence[str], templates: Mapping[str, str], at: str) -> list[int]:
@@ -407,7 +434,8 @@ def _layer_stats(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[s
         from patchkit.selection import infer_templates
 
         near = list(neighbours)
-        near_keys = fact_keys(model, tokenizer, whole, near, edit_positions(tokenizer, near, infer_templates(near), at))
+        near_keys = fact_keys(model, tokenizer, whole, near, edit_positions(tokenizer, near, infer_templates(near), at),
+                              weighted=True)
         c = c + config.neighbour_key_weight * (near_keys.T @ near_keys) / near_keys.shape[0]
     return _LayerStats(positions, batch, cache, where, delta, losses, keys, c)
 

@@ -183,3 +183,34 @@ def test_one_pass_measures_every_layers_moment_as_separate_passes_would():
         (t,) = S.as_targets(arch.for_model(model).resolve(f"L{name.split('.')[2]}.mlp.down"))
         assert torch.allclose(both[name], solve.second_moment(model, tok, t, PRESERVE), rtol=1e-10, atol=1e-12)
     assert not torch.allclose(both[names[0]], both[names[1]])
+
+
+def _manual_moment(model, module, weighted: bool) -> torch.Tensor:
+    tok = tiny_tokenizer()
+    total, count = 0, 0
+    for text in PRESERVE:
+        seen = []
+        handle = module.register_forward_hook(lambda _m, args, out: seen.append((args[0][0], out[0])))
+        with torch.no_grad():
+            model(torch.tensor([tok(text).input_ids[:64]]))
+        handle.remove()
+        x, out = seen[0]
+        if weighted:
+            x = x / out.pow(2).mean(-1, keepdim=True).sqrt()
+        total, count = total + x.T @ x, count + x.shape[0]
+    return total / count
+
+
+def test_behind_a_post_norm_each_preserved_token_counts_by_the_inverse_square_of_its_output_size():
+    # Gemma normalises the down projection's output before adding it: a change ΔW·k moves the residual
+    # by ‖ΔW·k‖ / rms(W·k) there, so tokens with a small output must weigh more in C; Llama adds it as is
+    from helpers_tiny import tiny_gemma3
+
+    name = "model.layers.1.mlp.down_proj.weight"
+    gemma, llama = tiny_gemma3(), tiny_llama()
+    for model, weighted in ((gemma, True), (llama, False)):
+        got = solve.input_moments(model, tiny_tokenizer(), [name], PRESERVE)[name]
+        want = _manual_moment(model, model.model.layers[1].mlp.down_proj, weighted)
+        assert torch.allclose(got, want, rtol=1e-8, atol=1e-12)
+    plain = _manual_moment(gemma, gemma.model.layers[1].mlp.down_proj, False)
+    assert not torch.allclose(solve.input_moments(gemma, tiny_tokenizer(), [name], PRESERVE)[name], plain, rtol=1e-3)
