@@ -477,29 +477,3 @@ def down_candidates(amap: Any, max_params: int, layers: Sequence[int] | None = N
 def is_down(component: str) -> bool:
     """True for ``Lk.mlp.down`` and its neuron ranges: the slices the closed form applies to."""
     return bool(re.fullmatch(r"L\d+\.mlp\.down(\.n\d+:\d+)?", component.strip()))
-
-
-def self_samples(model: torch.nn.Module, tokenizer: Any, count: int = 64, tokens: int = 40,
-                 seed: int = 0) -> list[str]:
-    """Text the model itself writes (seeded sampling at temperature 1 from short openings).
-
-    Why: ``C`` must cover the inputs the edited projection sees on ordinary
-    text, and the shipped preservation texts are few. The model's own samples
-    are broad and cost seconds; they are preserved, never judged.
-    """
-    from patchkit.models import single_thread
-
-    openings = ["The", "In", "A", "It", "This", "When", "He", "She", "We", "There", "One", "After", "I", "Many",
-                "His", "For"]
-    prompts = [openings[i % len(openings)] for i in range(count)]
-    side = tokenizer.padding_side
-    tokenizer.padding_side = "left"
-    try:
-        enc = tokenizer(prompts, return_tensors="pt", padding=True)
-        torch.manual_seed(seed)
-        with torch.no_grad(), single_thread():
-            out = model.generate(**enc, do_sample=True, max_new_tokens=tokens, top_k=0, top_p=1.0, temperature=1.0,
-                                 pad_token_id=_pad_id(tokenizer))
-    finally:
-        tokenizer.padding_side = side
-    return [t for t in tokenizer.batch_decode(out, skip_special_tokens=True) if t.strip()]

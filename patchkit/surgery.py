@@ -220,7 +220,7 @@ def surgery(
     Example:
         >>> surgery("smollm2", "capitals.jsonl", "fix/", key="key.pem")   # doctest: +SKIP
     """
-    from patchkit import arch, evals, judge, models, search, selection, solve, triage
+    from patchkit import arch, evals, judge, models, samples, search, selection, solve, triage
     from patchkit.resolve import resolve_model
 
     say = log or (lambda _m: None)
@@ -276,7 +276,7 @@ def surgery(
         nonlocal preserved
         if preserved is None:
             say("solve: sampling the model's own text for the preserved statistics")
-            preserved = texts + solve.self_samples(m, tok, seed=config.seed)
+            preserved = texts + samples.self_samples(m, tok, seed=config.seed)
         return preserved
 
     memo: dict = {}  # a projection's closed-form statistics (screen and solves), shared by its slices

@@ -1,0 +1,50 @@
+"""The model's own samples (patchkit.samples): generated once per base model, then read from the cache."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from helpers_tiny import tiny_llama, tiny_tokenizer
+
+from patchkit import samples
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATCHKIT_CACHE", str(tmp_path))
+    return tmp_path
+
+
+def test_samples_are_generated_once_per_model_and_read_back_identical(cache, monkeypatch):
+    model, tok = tiny_llama(torch.float32), tiny_tokenizer()
+    first = samples.self_samples(model, tok, count=4, tokens=5)
+    assert first and all(isinstance(t, str) for t in first)
+    assert len(list((cache / "samples").glob("*.json"))) == 1
+
+    def no_generation(*_a, **_k):
+        raise AssertionError("generated again although the cache holds this model's samples")
+
+    monkeypatch.setattr(samples, "generate", no_generation)
+    assert samples.self_samples(model, tok, count=4, tokens=5) == first
+
+
+def test_a_changed_weight_or_setting_gets_its_own_samples(cache):
+    model, tok = tiny_llama(torch.float32), tiny_tokenizer()
+    base = samples.cache_path(model, 4, 5, 0)
+    assert samples.cache_path(model, 4, 6, 0) != base and samples.cache_path(model, 4, 5, 1) != base
+    with torch.no_grad():
+        model.model.layers[1].mlp.down_proj.weight[0, 0] += 1e-6  # a patch-sized change anywhere
+    assert samples.cache_path(model, 4, 5, 0) != base
+
+
+def test_a_damaged_cache_file_is_regenerated_and_cache_off_writes_nothing(cache):
+    model, tok = tiny_llama(torch.float32), tiny_tokenizer()
+    fresh = samples.self_samples(model, tok, count=4, tokens=5, cache=False)
+    assert not (cache / "samples").exists()
+    path = samples.cache_path(model, 4, 5, 0)
+    path.parent.mkdir(parents=True)
+    path.write_text('{"samples": [1, 2]')  # truncated, wrong types
+    assert samples.self_samples(model, tok, count=4, tokens=5) == fresh
+    assert json.loads(path.read_text())["samples"] == fresh
