@@ -238,6 +238,18 @@ def fact_keys(model: torch.nn.Module, tokenizer: Any, target: SliceTarget, promp
     return grabbed[0][rows, torch.tensor(list(positions))][:, feats]
 
 
+def _keys(model: torch.nn.Module, tokenizer: Any, whole: SliceTarget, prompts: Sequence[str],
+          positions: Sequence[int], memo: dict | None) -> torch.Tensor:
+    """:func:`fact_keys` of a whole projection, memoised (the screen and the solve both need them)."""
+    key = ("keys", whole.tensor, tuple(prompts), tuple(positions))
+    if memo is not None and key in memo:
+        return memo[key]
+    k = fact_keys(model, tokenizer, whole, prompts, positions)
+    if memo is not None:
+        memo[key] = k
+    return k
+
+
 def screen(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequence[tuple[str, str]],
            positions: Sequence[int], components: Sequence[str], preserve: Sequence[str],
            neighbours: Sequence[str], config: SolveConfig = SolveConfig(),
@@ -260,7 +272,7 @@ def screen(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequence[tu
         module, in_dim = _module_of(model, items[0][1])
         whole = SliceTarget(tensor, tuple(slice(0, n) for n in module.weight.shape))
         c = _with_ridge(moments[tensor], config.ridge)
-        k = fact_keys(model, tokenizer, whole, prompts, positions)
+        k = _keys(model, tokenizer, whole, prompts, positions, memo)
         for comp, t in items:
             feats = t.slices[in_dim]
             cs = c[feats, feats]
@@ -368,7 +380,7 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
     start = time.perf_counter()
     with single_thread():
         module, in_dim = _module_of(model, target)
-        key = (target.tensor, at, tuple(facts))
+        key = (target.tensor, at, tuple(facts), hash(tuple(preserve)), hash(tuple(neighbours)), config, seed)
         stats = memo.get(key) if memo is not None else None
         if stats is None:
             stats = _layer_stats(model, tokenizer, facts, target, templates, preserve, neighbours, config, seed, at,
@@ -428,7 +440,7 @@ def _layer_stats(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[s
     where = _cache_layer(model, [whole])
     cache = prefix_cache(model, where, unpadded(batch), _pad_id(tokenizer))
     delta, losses = residual_targets(model, batch, cache, positions, whole, config, seed)
-    keys = fact_keys(model, tokenizer, whole, prompts, positions)
+    keys = _keys(model, tokenizer, whole, prompts, positions, memo)
     c = _raw_moment(model, tokenizer, [whole.tensor], preserve, neighbours, config, memo)[whole.tensor]
     if neighbours and config.neighbour_key_weight > 0:
         from patchkit.selection import infer_templates
