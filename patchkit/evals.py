@@ -221,6 +221,33 @@ def run_panel(model: Any, tokenizer: Any, panel: Panel, progress: bool = False) 
         return _run_panel(model, tokenizer, panel, progress)
 
 
+def base_results(model: Any, tokenizer: Any, panels: Sequence[Panel], fingerprint: str,
+                 progress: bool = False) -> list[PanelResult]:
+    """:func:`run_panel` for each panel on an unedited base model, kept in the cache between runs.
+
+    Why: surgery scores the same panels on the same base model on every run; the scores are a
+    pure function of the weights (``fingerprint``, :func:`patchkit.modelcache.weights_fingerprint`),
+    the panel's content and the code (:mod:`patchkit.modelcache`).
+    """
+    from patchkit import modelcache
+
+    out = []
+    for panel in panels:
+        content = {"name": panel.name, "kind": panel.kind, "text": panel.text,
+                   "items": [f.to_dict() for f in panel.items]}
+        path = modelcache.path_for(fingerprint, "panel", content)
+        kept = modelcache.read(path)
+        try:
+            result = PanelResult(**kept) if isinstance(kept, dict) else None
+        except TypeError:
+            result = None
+        if result is None:
+            result = run_panel(model, tokenizer, panel, progress=progress)
+            modelcache.write(path, result.to_dict())
+        out.append(result)
+    return out
+
+
 def _run_panel(model: Any, tokenizer: Any, panel: Panel, progress: bool) -> PanelResult:
     if panel.kind == "perplexity":
         return _perplexity(model, tokenizer, panel)

@@ -220,7 +220,7 @@ def surgery(
     Example:
         >>> surgery("smollm2", "capitals.jsonl", "fix/", key="key.pem")   # doctest: +SKIP
     """
-    from patchkit import arch, evals, judge, models, samples, search, selection, solve, triage
+    from patchkit import arch, evals, judge, modelcache, models, samples, search, selection, solve, triage
     from patchkit.resolve import resolve_model
 
     say = log or (lambda _m: None)
@@ -276,8 +276,16 @@ def surgery(
         nonlocal preserved
         if preserved is None:
             say("solve: sampling the model's own text for the preserved statistics")
-            preserved = texts + samples.self_samples(m, tok, seed=config.seed)
+            preserved = texts + samples.self_samples(m, tok, seed=config.seed, fingerprint=base_fingerprint())
         return preserved
+
+    fingerprints: list[str] = []
+
+    def base_fingerprint() -> str:
+        """A hash of the base model's weights (once): what the cached samples and base scores are kept under."""
+        if not fingerprints:
+            fingerprints.append(modelcache.weights_fingerprint(m))
+        return fingerprints[0]
 
     memo: dict = {}  # a projection's closed-form statistics (screen and solves), shared by its slices
     ranked: list[Any] = []  # every screened candidate, in screen order (recorded)
@@ -382,7 +390,7 @@ def surgery(
     passed = attempts[-1][0].passed  # the loop stops at the first candidate that passes
     cand, targets, train, edited, minimized_from, comp = attempts[-1] if passed else attempts[0]
     say("eval: " + ", ".join(p.name for p in panel_list))
-    before = [evals.run_panel(m, tok, p, progress=progress) for p in panel_list]
+    before = evals.base_results(m, tok, panel_list, base_fingerprint(), progress=progress)
     saved = apply_edit(m, edited)
     try:
         after = [evals.run_panel(m, tok, p, progress=progress) for p in panel_list]

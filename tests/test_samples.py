@@ -21,7 +21,7 @@ def test_samples_are_generated_once_per_model_and_read_back_identical(cache, mon
     model, tok = tiny_llama(torch.float32), tiny_tokenizer()
     first = samples.self_samples(model, tok, count=4, tokens=5)
     assert first and all(isinstance(t, str) for t in first)
-    assert len(list((cache / "samples").glob("*.json"))) == 1
+    assert len(list((cache / "results").glob("*.json"))) == 1
 
     def no_generation(*_a, **_k):
         raise AssertionError("generated again although the cache holds this model's samples")
@@ -42,9 +42,27 @@ def test_a_changed_weight_or_setting_gets_its_own_samples(cache):
 def test_a_damaged_cache_file_is_regenerated_and_cache_off_writes_nothing(cache):
     model, tok = tiny_llama(torch.float32), tiny_tokenizer()
     fresh = samples.self_samples(model, tok, count=4, tokens=5, cache=False)
-    assert not (cache / "samples").exists()
+    assert not (cache / "results").exists()
     path = samples.cache_path(model, 4, 5, 0)
     path.parent.mkdir(parents=True)
-    path.write_text('{"samples": [1, 2]')  # truncated, wrong types
+    path.write_text('{"value": [1, 2]')  # truncated, wrong types
     assert samples.self_samples(model, tok, count=4, tokens=5) == fresh
-    assert json.loads(path.read_text())["samples"] == fresh
+    assert json.loads(path.read_text())["value"] == fresh
+
+
+def test_base_panel_scores_are_kept_per_model_and_panel_content(cache, monkeypatch):
+    from patchkit import evals, modelcache
+
+    model, tok = tiny_llama(torch.float32), tiny_tokenizer()
+    fp = modelcache.weights_fingerprint(model)
+    panel = evals.facts_panel([evals.Fact("The sky is ", "b"), evals.Fact("Grass is ", "g")], "mine")
+    first = evals.base_results(model, tok, [panel], fp)
+    assert first == [evals.run_panel(model, tok, panel)]
+
+    calls = []
+    real = evals.run_panel
+    monkeypatch.setattr(evals, "run_panel", lambda *a, **k: calls.append(a[2].name) or real(*a, **k))
+    assert evals.base_results(model, tok, [panel], fp) == first and calls == []  # read back
+    other = evals.facts_panel([evals.Fact("The sky is ", "g")], "mine")
+    evals.base_results(model, tok, [other], fp)
+    assert calls == ["mine"]  # same name, other content: scored again
