@@ -206,3 +206,148 @@ def _grads(model: Any, params: dict[str, torch.Tensor], names: Sequence[str], lo
         for n, p in params.items():
             p.requires_grad_(flags[n])
     return out
+
+
+# --- the default search: what is tried, in which order, and how each candidate is edited ---------
+
+
+class Search:
+    """The candidates surgery tries, in order, and the edit of each (closed form or training).
+
+    Order (method ``auto``, no component named): (1) the ``solve_tries`` best down-projection
+    neuron ranges by the ``kᵀC⁻¹k`` screen, edited in closed form at the subject — specific to the
+    facts given; (2) triage's override head, in closed form at the last token — a route repair moves
+    every prompt routed the same way, hence second; (3) only when none of those passed, the gradient
+    screen's best ``candidates`` slices, trained. Iterating yields them lazily: the gradient screen
+    runs only if the loop gets that far. A named component is tried as given.
+    """
+
+    def __init__(self, model: Any, tokenizer: Any, amap: Any, *, facts: Sequence[tuple[str, str]],
+                 trained: Sequence[tuple[str, str]], selection_set: Any, texts: Sequence[str], triaged: Sequence[Any],
+                 named: Sequence[str], method: str, budget: int, share: float, solve_tries: int, candidates: int,
+                 solve_config: Any, train_config: Any, fingerprint: Any, say: Any) -> None:
+        from patchkit import selection
+
+        self.model, self.tokenizer, self.amap = model, tokenizer, amap
+        self.facts, self.trained, self.sel, self.texts = list(facts), list(trained), selection_set, list(texts)
+        self.triaged, self.named, self.method = triaged, list(named), method
+        self.budget, self.share, self.solve_tries, self.candidates = budget, share, solve_tries, candidates
+        self.solve_config, self.train_config = solve_config, train_config
+        self.fingerprint, self.say = fingerprint, say  # fingerprint(): the base weights' hash (samples cache)
+        self.templates = selection.infer_templates([p for p, _ in facts])  # where closed-form edits act
+        self.head: str | None = None  # triage's override head, when tried (in closed form at the last token)
+        self.closed_form: set[str] = set()  # components edited in closed form (the override head, the ranges)
+        self.preserved: list[str] | None = None  # closed-form preservation texts (with the model's own samples)
+        self.memo: dict = {}  # a projection's closed-form statistics (screen and solves), shared by its slices
+        self.ranked: list[Candidate] = []  # every screened candidate, in screen order (recorded)
+        self.to_try: list[Candidate] = []  # tried in order until one passes the selection set
+        self._screened_attention = False
+        self._plan()
+
+    # -- order ------------------------------------------------------------------------------------
+
+    def _plan(self) -> None:
+        from patchkit import solve
+
+        if self.named:
+            self.ranked = [Candidate(c, None) for c in self.named]
+            self.to_try = list(self.ranked)
+            return
+        if self.method in ("auto", "solve") and self.solve_tries > 0 and (
+                pool := solve.down_candidates(self.amap, self.budget)):
+            self.say(f"search: screening {len(pool)} down-projection slices of at most {self.budget:,} parameters "
+                     f"({self.share:.2%})")
+            positions = solve.subject_positions(self.tokenizer, [p for p, _ in self.facts], self.templates)
+            found = [Candidate(c, score) for c, score in
+                     solve.screen(self.model, self.tokenizer, self.amap, self.facts, positions, pool,
+                                  self.closed_form_texts(), self.sel.train_neighbours, self.solve_config,
+                                  memo=self.memo)]
+            self.ranked.extend(found)
+            self.to_try.extend(found[: self.solve_tries])
+            self.closed_form.update(c.component for c in found[: self.solve_tries])
+            self.say("search: solving " + ", ".join(f"{c.component} ({c.score:.3g})"
+                                                     for c in found[: self.solve_tries]))
+        if self.method != "solve":
+            self.head = override_head(self.triaged, candidate_components(self.amap, max_params=self.budget))
+        if self.head:
+            self.say(f"search: triage names {self.head} the override of most fixable facts; it is tried next")
+            self.to_try.append(Candidate(self.head, None))
+            if self.method == "auto":
+                self.closed_form.add(self.head)
+        if self.method == "solve" and not self.to_try:
+            raise errors.ComponentError(f"no down-projection slice fits {self.share:.2%} of the parameters; "
+                                        "raise --max-share")
+        if self.method == "train":
+            self.to_try.extend(self._screen_attention())
+
+    def _screen_attention(self) -> list[Candidate]:
+        """The trained candidates: the gradient screen's best ``candidates``, one per layer."""
+        self._screened_attention = True
+        pool = candidate_components(self.amap, max_params=self.budget)
+        if not pool:
+            raise errors.ComponentError(f"no candidate component fits {self.share:.2%} of the parameters; "
+                                        "raise --max-share")
+        self.say(f"search: screening {len(pool)} components of at most {self.budget:,} parameters")
+        found = screen(self.model, self.tokenizer, self.amap, self.facts, self.texts + self.sel.train_neighbours,
+                       pool, seed=self.train_config.seed)
+        self.ranked.extend(found)
+        done = {c.component for c in self.to_try}
+        # the override head keeps its slot and its layer (as when it was trained first); ranges solved are skipped
+        fresh = [c for c in found if c.component == self.head or c.component not in done]
+        picked = [c for c in one_per_layer(fresh, self.candidates, first=self.head) if c.component not in done]
+        self.say("search: then training " + ", ".join(f"{c.component} ({c.score:.3g})" for c in picked))
+        return picked
+
+    def __iter__(self):
+        """The candidates in order; the gradient screen's, only once everything before them was tried."""
+        queue = list(self.to_try)
+        while queue or (self.method == "auto" and not self.named and not self._screened_attention):
+            if not queue:
+                queue = self._screen_attention()
+                self.to_try.extend(queue)
+                continue
+            yield queue.pop(0)
+
+    # -- edits ------------------------------------------------------------------------------------
+
+    def solved(self, component: str) -> bool:
+        """Whether ``component`` is edited in closed form (else trained)."""
+        from patchkit import solve
+
+        return (self.method == "solve" or component in self.closed_form
+                or (self.method == "auto" and bool(self.named) and solve.is_down(component)))
+
+    def closed_form_texts(self) -> list[str]:
+        """Preservation texts of closed-form edits: the shipped ones plus the model's own samples (once)."""
+        from patchkit import samples
+
+        if self.preserved is None:
+            self.say("solve: sampling the model's own text for the preserved statistics")
+            self.preserved = self.texts + samples.self_samples(self.model, self.tokenizer, seed=self.train_config.seed,
+                                                               fingerprint=self.fingerprint())
+        return self.preserved
+
+    def edit(self, candidate: Candidate, targets: Sequence[Any], step_bar: Any = None) -> Any:
+        """Edit ``candidate`` (its resolved ``targets``): closed form or training; a TrainResult."""
+        from patchkit import solve
+        from patchkit.train import train_slices
+
+        m, tok, comp = self.model, self.tokenizer, candidate.component
+        if self.solved(comp) and comp == self.head:
+            self.say(f"surgery: solving {comp} in closed form at the last token (the override head's output)")
+            # the routing edit: what the override head writes where the answer is read out; every neighbour
+            # (confident or not) keeps its key there, since same-template prompts are what it would move
+            return solve.solve_slice(m, tok, self.facts, targets[0], templates=self.templates,
+                                     preserve=self.closed_form_texts(),
+                                     neighbours=self.sel.train_neighbours + self.sel.spare_neighbours,
+                                     config=solve.HEAD_CONFIG, seed=self.train_config.seed, at="last", memo=self.memo)
+        if self.solved(comp):
+            self.say(f"surgery: solving {comp} in closed form")
+            # the paraphrase variants are not solved for: an edit at the subject's key carries over to
+            # other wordings by itself, and each extra row costs the slice capacity
+            return solve.solve_slice(m, tok, self.facts, targets[0], templates=self.templates,
+                                     preserve=self.closed_form_texts(), neighbours=self.sel.train_neighbours,
+                                     config=self.solve_config, seed=self.train_config.seed, memo=self.memo)
+        self.say(f"surgery: training {comp}")
+        return train_slices(m, tok, self.trained, list(targets), preserve=self.texts, config=self.train_config,
+                            progress=step_bar, neighbours=self.sel.train_neighbours, stop_on=len(self.facts))

@@ -2,9 +2,9 @@
 
 The command a maintainer runs (``patchkit surgery MODEL --facts F -o P --key K``)
 and nothing else: the training loop is :mod:`patchkit.train`, the choice of
-component :mod:`patchkit.search`, the set that judges candidates
-:mod:`patchkit.selection`, the panels' judgement :mod:`patchkit.judge` and
-``--minimize`` :mod:`patchkit.minimize`.
+component and each candidate's edit :mod:`patchkit.search` (``Search``), the set
+that judges candidates :mod:`patchkit.selection`, the panels' judgement
+:mod:`patchkit.judge` and ``--minimize`` :mod:`patchkit.minimize`.
 
 The order of work, and why:
 
@@ -220,7 +220,7 @@ def surgery(
     Example:
         >>> surgery("smollm2", "capitals.jsonl", "fix/", key="key.pem")   # doctest: +SKIP
     """
-    from patchkit import arch, evals, judge, modelcache, models, samples, search, selection, solve, triage
+    from patchkit import arch, evals, judge, modelcache, models, search, selection, solve, triage
     from patchkit.resolve import resolve_model
 
     say = log or (lambda _m: None)
@@ -263,22 +263,8 @@ def surgery(
     texts = load_preserve(preserve)
     trained = list(train_facts) + sel.train_variants
 
-    templates = selection.infer_templates([p for p, _ in train_facts])  # where closed-form edits act
     model_params = sum(p.numel() for p in m.parameters())
     share = max_share if max_share is not None else DEFAULT_MAX_SHARE
-    budget = int(share * model_params)
-    head: str | None = None  # triage's override head, when the search tries it (in closed form at the last token)
-    closed_form: set[str] = set()  # components the search edits in closed form (the override head, the ranges)
-    solved = (lambda c: method == "solve" or c in closed_form or (method == "auto" and named and solve.is_down(c)))
-    preserved: list[str] | None = None  # preservation texts of closed-form edits (adds the model's own samples)
-
-    def closed_form_texts() -> list[str]:
-        nonlocal preserved
-        if preserved is None:
-            say("solve: sampling the model's own text for the preserved statistics")
-            preserved = texts + samples.self_samples(m, tok, seed=config.seed, fingerprint=base_fingerprint())
-        return preserved
-
     fingerprints: list[str] = []
 
     def base_fingerprint() -> str:
@@ -287,91 +273,18 @@ def surgery(
             fingerprints.append(modelcache.weights_fingerprint(m))
         return fingerprints[0]
 
-    memo: dict = {}  # a projection's closed-form statistics (screen and solves), shared by its slices
-    ranked: list[Any] = []  # every screened candidate, in screen order (recorded)
-    to_try: list[Any] = []  # tried in order until one passes the selection set
-    screened_attention = False
-
-    def screen_attention() -> list[Any]:
-        """The trained candidates: the gradient screen's best ``candidates``, one per layer (computed when needed)."""
-        nonlocal screened_attention
-        screened_attention = True
-        pool = search.candidate_components(amap, max_params=budget)
-        if not pool:
-            raise errors.ComponentError(f"no candidate component fits {share:.2%} of the parameters; raise --max-share")
-        say(f"search: screening {len(pool)} components of at most {budget:,} parameters")
-        found = search.screen(m, tok, amap, train_facts, texts + sel.train_neighbours, pool, seed=config.seed)
-        ranked.extend(found)
-        done = {c.component for c in to_try}
-        # the override head keeps its slot and its layer (as when it was trained first); ranges solved are skipped
-        fresh = [c for c in found if c.component == head or c.component not in done]
-        picked = [c for c in search.one_per_layer(fresh, candidates, first=head) if c.component not in done]
-        say("search: then training " + ", ".join(f"{c.component} ({c.score:.3g})" for c in picked))
-        return picked
-
-    if named:
-        ranked = [search.Candidate(c, None) for c in named]
-        to_try = list(ranked)
-    else:
-        # 1. closed-form key-value edits of down-projection neuron ranges at the subject: specific to the facts
-        #    given (each costs seconds once its layer's statistics are in; the selection set, not the screen,
-        #    decides which range works)
-        if method in ("auto", "solve") and solve_tries > 0 and (pool := solve.down_candidates(amap, budget)):
-            say(f"search: screening {len(pool)} down-projection slices of at most {budget:,} parameters ({share:.2%})")
-            positions = solve.subject_positions(tok, [p for p, _ in train_facts], templates)
-            found = [search.Candidate(c, score) for c, score in
-                     solve.screen(m, tok, amap, train_facts, positions, pool, closed_form_texts(),
-                                  sel.train_neighbours, solve_config, memo=memo)]
-            ranked.extend(found)
-            to_try.extend(found[:solve_tries])
-            closed_form.update(c.component for c in found[:solve_tries])
-            say("search: solving " + ", ".join(f"{c.component} ({c.score:.3g})" for c in found[:solve_tries]))
-        # 2. the diagnosis' own candidate, triage's override head, edited at the last token: it repairs the
-        #    route, so every prompt routed the same way moves too — more than the facts asked for, hence second
-        if method != "solve":
-            head = search.override_head(report.items, search.candidate_components(amap, max_params=budget))
-        if head:
-            say(f"search: triage names {head} the override of most fixable facts; it is tried next")
-            to_try.append(search.Candidate(head, None))
-            if method == "auto":
-                closed_form.add(head)
-        if method == "solve" and not to_try:
-            raise errors.ComponentError(f"no down-projection slice fits {share:.2%} of the parameters; raise --max-share")
-        # 3. (when none of those passes) trained attention / MLP slices from the gradient screen
-        if method == "train":
-            to_try.extend(screen_attention())
-
+    found = search.Search(m, tok, amap, facts=train_facts, trained=trained, selection_set=sel, texts=texts,
+                          triaged=report.items, named=named, method=method, budget=int(share * model_params),
+                          share=share, solve_tries=solve_tries, candidates=candidates, solve_config=solve_config,
+                          train_config=config, fingerprint=base_fingerprint, say=say)
+    solved = found.solved
     passage = judge.selection_passage(m, tok) if auto_selection else None
     # (candidate, targets, training, edited tensors, minimized_from, shipped component name) per tried candidate
     attempts: list[tuple[Any, list[SliceTarget], TrainResult, dict[str, torch.Tensor], str | None, str]] = []
-    queue = list(to_try)
-    while queue or (method == "auto" and not named and not screened_attention):
-        if not queue:
-            queue = screen_attention()
-            to_try.extend(queue)
-            continue
-        cand = queue.pop(0)
+    for cand in found:
         t0 = time.perf_counter()
         targets = as_targets(amap.resolve(cand.component))
-        if solved(cand.component) and cand.component == head:
-            say(f"surgery: solving {cand.component} in closed form at the last token (the override head's output)")
-            # the routing edit: what the override head writes where the answer is read out; every neighbour
-            # (confident or not) keeps its key there, since same-template prompts are what it would move
-            train = solve.solve_slice(m, tok, train_facts, targets[0], templates=templates, preserve=closed_form_texts(),
-                                      neighbours=sel.train_neighbours + sel.spare_neighbours,
-                                      config=solve.HEAD_CONFIG, seed=config.seed, at="last", memo=memo)
-        elif solved(cand.component):
-            say(f"surgery: solving {cand.component} in closed form")
-            # the paraphrase variants are not solved for: an edit at the subject's key carries over to
-            # other wordings by itself, and each extra row costs the slice capacity
-            train = solve.solve_slice(m, tok, train_facts, targets[0], templates=templates, preserve=closed_form_texts(),
-                                      neighbours=sel.train_neighbours, config=solve_config, seed=config.seed,
-                                      memo=memo)
-        else:
-            say(f"surgery: training {cand.component}")
-            train = train_slices(m, tok, trained, targets, preserve=texts, config=config,
-                                 progress=_step_bar(config.steps) if progress else None,
-                                 neighbours=sel.train_neighbours, stop_on=len(train_facts))
+        train = found.edit(cand, targets, _step_bar(config.steps) if progress else None)
         check_untouched({k: v.detach() for k, v in m.named_parameters()}, train.edited, targets)
         edited, comp, minimized_from = train.edited, cand.component, None
         cand.tried = True
@@ -402,7 +315,7 @@ def surgery(
         regressions = [f"selection: no candidate passed ({len(tried)} tried)"] + regressions
     n_params = slice_params(m, targets)
     closed = bool(train.details)
-    record = _method(comp, targets, config, train, trained, preserved if closed else texts, preserve, n_params,
+    record = _method(comp, targets, config, train, trained, found.preserved if closed else texts, preserve, n_params,
                      minimized_from)
     if closed:
         record["kind"] = "closed-form key-value edit (ROME/MEMIT-style least squares on one slice)"
@@ -413,14 +326,14 @@ def surgery(
                             "final": train.losses[-1] if train.losses else None}
         record["hyperparameters"] = train.details.get("config", solve_config.to_dict())
         record["solve"] = {k: v for k, v in train.details.items() if k != "config"}
-        record["preserve"]["self_samples"] = len(preserved or []) - len(texts)
+        record["preserve"]["self_samples"] = len(found.preserved or []) - len(texts)
     record["search"] = {
         "named": bool(named),
         "share": share,
         "screen": {"closed-form ranges": "mean k^T C^-1 k per neuron: how unlike preserved inputs the facts' keys are",
                    "trained slices": "|G|^2 / sqrt(tr(G C G^T)): fact-loss gradient against preserved-input second moment"},
-        "override_head": head,
-        "candidates": [c.to_dict() for c in ranked[: max(len(to_try), 10)]],
+        "override_head": found.head,
+        "candidates": [c.to_dict() for c in found.ranked[: max(len(found.to_try), 10)]],
         "selection": sel.summary() | {"guards": len(guard_prompts)},
     }
     record["triage"] = {"counts": report.counts, "thresholds": report.thresholds}
@@ -429,7 +342,7 @@ def surgery(
     result.after_predictions = list(after[0].predictions)
     result.triage_counts = report.counts
     result.tried = tried
-    result.candidates = ranked[: max(len(to_try), 10)]
+    result.candidates = found.ranked[: max(len(found.to_try), 10)]
     result.selection = record["search"]["selection"]
     fix_set = {(f.prompt, f.target) for f in fixable}
     result.routing_fixed = (sum(1 for f, pred in zip(panel_list[0].items, after[0].predictions)
