@@ -14,7 +14,7 @@ def _xdg(var: str, default: str) -> Path:
 
 
 def cache_dir() -> Path:
-    """Where prepared models live (``PATCHKIT_CACHE``, default ``~/.cache/patchkit``)."""
+    """Where prepared models and cached base-model results live (``PATCHKIT_CACHE``, default ``~/.cache/patchkit``)."""
     return Path(os.environ.get("PATCHKIT_CACHE") or _xdg("XDG_CACHE_HOME", ".cache") / "patchkit")
 
 
