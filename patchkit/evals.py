@@ -241,6 +241,11 @@ def base_results(model: Any, tokenizer: Any, panels: Sequence[Panel], fingerprin
             result = PanelResult(**kept) if isinstance(kept, dict) else None
         except TypeError:
             result = None
+        if result is not None and not (isinstance(result.n, int) and isinstance(result.correct, int)
+                                       and isinstance(result.value, (int, float))
+                                       and isinstance(result.predictions, list)
+                                       and all(isinstance(p, str) for p in result.predictions)):
+            result = None  # a damaged entry: score again
         if result is None:
             result = run_panel(model, tokenizer, panel, progress=progress)
             modelcache.write(path, result.to_dict())

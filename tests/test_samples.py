@@ -66,3 +66,15 @@ def test_base_panel_scores_are_kept_per_model_and_panel_content(cache, monkeypat
     other = evals.facts_panel([evals.Fact("The sky is ", "g")], "mine")
     evals.base_results(model, tok, [other], fp)
     assert calls == ["mine"]  # same name, other content: scored again
+
+
+def test_a_damaged_panel_score_is_scored_again(cache):
+    from patchkit import evals, modelcache
+
+    model, tok = tiny_llama(torch.float32), tiny_tokenizer()
+    fp = modelcache.weights_fingerprint(model)
+    panel = evals.facts_panel([evals.Fact("The sky is ", "b")], "mine")
+    good = evals.base_results(model, tok, [panel], fp)
+    (path,) = (cache / "results").glob("*-panel-*.json")
+    path.write_text(json.dumps({"value": {**good[0].to_dict(), "predictions": [7]}}))
+    assert evals.base_results(model, tok, [panel], fp) == good
