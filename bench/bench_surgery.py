@@ -76,7 +76,7 @@ def bare_loop(facts: list[tuple[str, str]], steps: int, layer: int = 15) -> floa
     return time.perf_counter() - start
 
 
-def _forget_samples() -> None:
+def _forget_cached_results() -> None:
     """Remove every result kept for SmolLM2 (patchkit.modelcache: its own samples, its panel scores)."""
     from patchkit import modelcache, models, settings
 
@@ -108,7 +108,7 @@ def run(sizes: list[int]) -> list[dict]:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"capitals_{n}.jsonl"
             path.write_text("\n".join(lines[:n]) + "\n", encoding="utf-8")
-            _forget_samples()  # cold: as on the first repair of this base model
+            _forget_cached_results()  # cold: as on the first repair of this base model
             cold, _, _ = _timed_surgery(path)
             total, res, refused = _timed_surgery(path)  # warm: samples read from the cache (any later run)
         by = {r["kind"]: r for r in res.panels}

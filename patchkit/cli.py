@@ -488,7 +488,7 @@ def surgery(model: str, facts: str, out: Path | None, key: Path | None, componen
         click.echo(json.dumps(result.to_dict(), indent=2))
         return
     click.echo(surg.format_table(result))
-    click.echo(f"{'solved' if result.train.details else 'trained'} {len(result.trained_facts)} facts in {result.train.seconds:.1f}s "
+    click.echo(f"{'solved' if result.closed_form else 'trained'} {len(result.trained_facts)} facts in {result.train.seconds:.1f}s "
                f"(total {result.seconds:.1f}s)")
     if result.patch:
         click.echo(f"wrote {result.patch}")

@@ -134,7 +134,7 @@ def _story(workdir: Path, model_name: str, echo: Callable[[str], None], stages) 
                           log=lambda msg: echo(msg))
     del m
     echo(surg.format_table(result))
-    echo(f"{'solved' if result.train.details else 'trained'} {len(result.trained_facts)} facts in {result.train.seconds:.1f}s; "
+    echo(f"{'solved' if result.closed_form else 'trained'} {len(result.trained_facts)} facts in {result.train.seconds:.1f}s; "
          f"facts right: {_fixed(result)}")
     figures["panels"] = result.panels
     figures["params"] = result.params

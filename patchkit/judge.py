@@ -62,11 +62,12 @@ def selection_reasons(model: Any, tokenizer: Any, edited: Mapping[str, torch.Ten
     return reasons
 
 
-def selection_passage(model: Any, tokenizer: Any) -> tuple[Any, float]:
+def selection_passage(model: Any, tokenizer: Any, fingerprint: str | None = None) -> tuple[Any, float]:
     """The selection perplexity passage (``data/selection.txt``, in no reported panel) and its base perplexity.
 
     Why fresh prose (written for patchkit, so no model has memorised it): on memorised text almost
     any edit raises perplexity by several per cent, which says nothing about ordinary text.
+    ``fingerprint`` (the base weights' hash): keep the base perplexity in the cache, as the panels' are.
     """
     from importlib import resources
 
@@ -74,7 +75,9 @@ def selection_passage(model: Any, tokenizer: Any) -> tuple[Any, float]:
 
     path = Path(str(resources.files("patchkit") / "data" / "selection.txt"))
     panel = evals.load_panel(path, kind="perplexity")
-    return panel, evals.run_panel(model, tokenizer, panel).value
+    if fingerprint is None:
+        return panel, evals.run_panel(model, tokenizer, panel).value
+    return panel, evals.base_results(model, tokenizer, [panel], fingerprint)[0].value
 
 
 def panels(evals: Any, facts: Path, extra: Sequence[str | Path], default: bool = True,

@@ -27,6 +27,7 @@ The order of work, and why:
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,6 +80,11 @@ class SurgeryResult:
     candidates: list[Any] = field(default_factory=list)  # search.Candidate, in screen order
     selection: dict[str, Any] = field(default_factory=dict)  # what the selection set held
     paraphrases_fixed: tuple[int, int] = (0, 0)  # repaired facts' reported paraphrases right after / all of them
+
+    @property
+    def closed_form(self) -> bool:
+        """Whether the shipped edit was solved in closed form (else trained)."""
+        return bool(self.train.details)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -265,20 +271,14 @@ def surgery(
 
     model_params = sum(p.numel() for p in m.parameters())
     share = max_share if max_share is not None else DEFAULT_MAX_SHARE
-    fingerprints: list[str] = []
-
-    def base_fingerprint() -> str:
-        """A hash of the base model's weights (once): what the cached samples and base scores are kept under."""
-        if not fingerprints:
-            fingerprints.append(modelcache.weights_fingerprint(m))
-        return fingerprints[0]
+    # a hash of the base weights, computed once if needed: what the cached samples and base scores are kept under
+    base_fingerprint = functools.cache(lambda: modelcache.weights_fingerprint(m))
 
     found = search.Search(m, tok, amap, facts=train_facts, trained=trained, selection_set=sel, texts=texts,
                           triaged=report.items, named=named, method=method, budget=int(share * model_params),
                           share=share, solve_tries=solve_tries, candidates=candidates, solve_config=solve_config,
                           train_config=config, fingerprint=base_fingerprint, say=say)
-    solved = found.solved
-    passage = judge.selection_passage(m, tok) if auto_selection else None
+    passage = judge.selection_passage(m, tok, base_fingerprint()) if auto_selection else None
     # (candidate, targets, training, edited tensors, minimized_from, shipped component name) per tried candidate
     attempts: list[tuple[Any, list[SliceTarget], TrainResult, dict[str, torch.Tensor], str | None, str]] = []
     for cand in found:
@@ -289,7 +289,7 @@ def surgery(
         edited, comp, minimized_from = train.edited, cand.component, None
         cand.tried = True
         cand.reasons = judge.selection_reasons(m, tok, edited, train_facts, sel.judge, passage)
-        if minimize and not cand.reasons and not solved(cand.component):
+        if minimize and not cand.reasons and not found.solved(cand.component):
             say("minimize: pruning heads")
             targets, edited, comp, minimized_from = _minimized(m, tok, amap, cand.component, targets, edited,
                                                                trained, texts, config, train_facts, sel)
@@ -359,7 +359,7 @@ def surgery(
         result.patch = engine.create(
             base_path, result.edited, out, key=key, name=name or Path(out).name,
             description=description or _describe(result.component, train_facts, result.params,
-                                                  bool(result.train.details)),
+                                                  result.closed_form),
             method=result.method, evals={"panels": [dict(r) for r in result.panels]}, extra_files=extra,
             labels=labels, force=force,
         )
