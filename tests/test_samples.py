@@ -78,3 +78,20 @@ def test_a_damaged_panel_score_is_scored_again(cache):
     (path,) = (cache / "results").glob("*-panel-*.json")
     path.write_text(json.dumps({"value": {**good[0].to_dict(), "predictions": [7]}}))
     assert evals.base_results(model, tok, [panel], fp) == good
+
+
+def test_warm_cache_leaves_nothing_for_a_first_surgery_to_compute(cache, tmp_path, monkeypatch):
+    """After ``warm_cache`` (what ``models prepare`` runs), the samples and base scores are read, never computed."""
+    from helpers_tiny import save_tiny
+
+    from patchkit import evals, surgery
+
+    path = save_tiny(tiny_llama(torch.float32), tmp_path / "base")
+    assert surgery.warm_cache(path) > 0
+
+    def computed(*_a, **_k):
+        raise AssertionError("computed again although warm_cache cached it")
+
+    monkeypatch.setattr(samples, "generate", computed)
+    monkeypatch.setattr(evals, "run_panel", computed)
+    surgery.warm_cache(path)  # every step now reads the cache
