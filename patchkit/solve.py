@@ -61,6 +61,9 @@ class SolveConfig:
     # the neighbours' keys at the edit position itself (their subject's last token, or the last token for an
     # attention edit) count this much: the keys an edit of these facts is most likely to move by accident
     neighbour_key_weight: float = 0.0
+    # when no ρ of the grid fixes every fact: drop the facts still wrong at the smallest ρ and re-solve for the
+    # rest (an edit that holds most facts locally, rather than one that holds all by moving everything else)
+    drop_unfixed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -70,6 +73,13 @@ class SolveConfig:
 # a smaller target margin and the neighbours' own keys weighted in, chosen on Gemma 3 270M's selection set for
 # 8 capitals and a tuning set of other relations (docs/gemma.md), never on a reported panel.
 HEAD_CONFIG = SolveConfig(margin=1.5, neighbour_key_weight=10.0)
+
+# A whole projection edited for many facts at once (more than a neuron range holds, ``RANGE_FACTS``): ρ no lower
+# than 300, and the facts still wrong there are dropped. On the tuning set (83 country near misses, SmolLM2,
+# whole down projections of layers 2-6) ρ 300 fixed 67-70 with 0-3 of 102 guards changed and the passage within
+# 0.7 %; the ρ that fixed every fact (30 or 10) changed 2-9 guards and moved the passage up to 3.7 %.
+WIDE_CONFIG = SolveConfig(lambdas=(30000.0, 10000.0, 3000.0, 1000.0, 300.0), drop_unfixed=True)
+RANGE_FACTS = 24  # facts a neuron range is asked to hold; above it the search edits whole projections
 
 
 # --- where the subject is ----------------------------------------------------------------------
@@ -393,24 +403,38 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
         delta, batch, cache = stats.delta, stats.batch, stats.cache
         base = module.weight.detach()
         tried: list[dict[str, Any]] = []
-        chosen: tuple[float, torch.Tensor] | None = None
         unit = float((keys * keys).sum()) / float(c.trace())
-        for rho in config.lambdas:
-            lam = rho * unit
-            update = delta[:, out_rows].T @ keys @ torch.linalg.inv(keys.T @ keys + lam * c)  # [d_out, |S|]
-            edited = base.clone()
-            edited[target.slices] += (update if in_dim == 1 else update.T).to(base.dtype)
-            with torch.no_grad():
-                logits = _logits_at(model, {target.tensor: edited}, batch, cache)
-            right = _right_per_fact(logits, batch, len(facts))
-            tried.append({"rho": rho, "lambda": round(lam, 4), "fixed": right, "update_norm": round(float(update.norm()), 4)})
-            chosen = (rho, edited)
-            if right == len(facts):
-                break
-    rho, edited = chosen
+
+        def fit(rows: list[int]) -> tuple[float, torch.Tensor, list[bool]]:
+            """The largest ρ of the grid at which every fact of ``rows`` comes out right (else the smallest)."""
+            for rho in config.lambdas:
+                k, d = keys[rows], delta[rows][:, out_rows]
+                lam = rho * unit * (len(rows) / len(facts))  # λ per key: dropping facts does not loosen the fit
+                update = d.T @ k @ torch.linalg.inv(k.T @ k + lam * c)  # [d_out, |S|]
+                edited = base.clone()
+                edited[target.slices] += (update if in_dim == 1 else update.T).to(base.dtype)
+                with torch.no_grad():
+                    logits = _logits_at(model, {target.tensor: edited}, batch, cache)
+                right = _right_flags(logits, batch, len(facts))
+                tried.append({"rho": rho, "lambda": round(lam, 4), "fixed": sum(right[r] for r in rows),
+                              "update_norm": round(float(update.norm()), 4)}
+                             | ({"of": len(rows)} if len(rows) < len(facts) else {}))
+                if all(right[r] for r in rows):
+                    break
+            return rho, edited, right
+
+        rows = list(range(len(facts)))
+        rho, edited, right = fit(rows)
+        dropped: list[str] = []
+        if config.drop_unfixed and not all(right) and any(right):
+            rows = [r for r in rows if right[r]]
+            dropped = [facts[r][0] for r in range(len(facts)) if not right[r]]
+            rho, edited, right = fit(rows)
     details = {"method": "closed-form", "at": at, "rho": rho, "lambdas_tried": tried,
                "subject_positions": stats.positions, "target_norm": round(float(delta.norm(dim=1).mean()), 4),
                "config": config.to_dict()}
+    if dropped:
+        details["dropped"] = dropped
     return TrainResult(edited={target.tensor: edited}, losses=stats.losses, seconds=time.perf_counter() - start,
                        cached_from_layer=stats.where[1] if stats.where else None, details=details)
 
@@ -452,11 +476,12 @@ def _layer_stats(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[s
     return _LayerStats(positions, batch, cache, where, delta, losses, keys, c)
 
 
-def _right_per_fact(logits: torch.Tensor, batch: Any, n: int) -> int:
+def _right_flags(logits: torch.Tensor, batch: Any, n: int) -> list[bool]:
+    """Per fact: every target token is the top prediction (teacher-forced)."""
     ok = [True] * n
     for r, good in zip(batch.rows.tolist(), (logits.argmax(-1) == batch.labels).tolist()):
         ok[r] = ok[r] and good
-    return sum(ok)
+    return ok
 
 
 # --- what to try and what to preserve ----------------------------------------------------------

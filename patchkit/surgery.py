@@ -14,7 +14,9 @@ The order of work, and why:
    subjects plus generic prompts — disjoint from every reported panel.
 3. candidates: ``--component`` (in the order given), or the search: the best
    down-projection neuron ranges (edited in closed form at the subject,
-   :mod:`patchkit.solve`; specific to the facts given), then triage's override
+   :mod:`patchkit.solve`; specific to the facts given; for more facts than a
+   range holds, whole down projections, which drop the facts they cannot hold
+   locally and say so), then triage's override
    head (closed form at the last token: a route repair), and only if none of
    those passes, the best few slices of a first-order gradient screen, trained.
 4. each candidate is solved or trained (facts, their trained context variants,
@@ -297,10 +299,11 @@ def surgery(
     found = search.Search(m, tok, amap, facts=train_facts, trained=trained, selection_set=sel, texts=texts,
                           triaged=report.items, named=named, method=method, budget=int(share * model_params),
                           share=share, solve_tries=solve_tries, candidates=candidates, solve_config=solve_config,
-                          train_config=config, fingerprint=base_fingerprint, say=say)
+                          train_config=config, fingerprint=base_fingerprint, say=say, widen=max_share is None)
     passage = judge.selection_passage(m, tok, base_fingerprint()) if auto_selection else None
-    # (candidate, targets, training, edited tensors, minimized_from, shipped component name) per tried candidate
-    attempts: list[tuple[Any, list[SliceTarget], TrainResult, dict[str, torch.Tensor], str | None, str]] = []
+    # (candidate, targets, training, edited tensors, minimized_from, shipped component name, facts it holds)
+    attempts: list[tuple[Any, list[SliceTarget], TrainResult, dict[str, torch.Tensor], str | None, str,
+                         list[tuple[str, str]]]] = []
     for cand in found:
         t0 = time.perf_counter()
         targets = as_targets(amap.resolve(cand.component))
@@ -308,20 +311,24 @@ def surgery(
         check_untouched({k: v.detach() for k, v in m.named_parameters()}, train.edited, targets)
         edited, comp, minimized_from = train.edited, cand.component, None
         cand.tried = True
-        cand.reasons = judge.selection_reasons(m, tok, edited, train_facts, sel.judge, passage)
+        if dropped := set(train.details.get("dropped", ())):
+            say(f"solve: {len(dropped)} of {len(train_facts)} facts dropped (still wrong at the locality floor); "
+                "the edit holds the rest")
+        kept = [f for f in train_facts if f[0] not in dropped]
+        cand.reasons = judge.selection_reasons(m, tok, edited, kept, sel.judge, passage)
         if minimize and not cand.reasons and not found.solved(cand.component):
             say("minimize: pruning heads")
             targets, edited, comp, minimized_from = _minimized(m, tok, amap, cand.component, targets, edited,
                                                                trained, texts, config, train_facts, sel)
         cand.seconds = time.perf_counter() - t0
         cand.passed = not cand.reasons
-        attempts.append((cand, targets, train, edited, minimized_from, comp))
+        attempts.append((cand, targets, train, edited, minimized_from, comp, kept))
         if cand.passed:
             break
         say(f"refused {cand.component}: " + "; ".join(cand.reasons))
     tried = [{"component": a[0].component, "regressions": list(a[0].reasons)} for a in attempts]
     passed = attempts[-1][0].passed  # the loop stops at the first candidate that passes
-    cand, targets, train, edited, minimized_from, comp = attempts[-1] if passed else attempts[0]
+    cand, targets, train, edited, minimized_from, comp, train_facts = attempts[-1] if passed else attempts[0]
     say("eval: " + ", ".join(p.name for p in panel_list))
     before = evals.base_results(m, tok, panel_list, base_fingerprint(), progress=progress)
     saved = apply_edit(m, edited)
@@ -347,6 +354,8 @@ def surgery(
         record["hyperparameters"] = train.details.get("config", solve_config.to_dict())
         record["solve"] = {k: v for k, v in train.details.items() if k != "config"}
         record["preserve"]["self_samples"] = len(found.preserved or []) - len(texts)
+        if train.details.get("dropped"):
+            record["facts_trained"] = len(train_facts)  # the facts the edit holds; solve.dropped lists the rest
     record["search"] = {
         "named": bool(named),
         "share": share,

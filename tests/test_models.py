@@ -94,7 +94,8 @@ def test_cli_models_prepare_prints_the_cached_path():
 
     res = CliRunner().invoke(cli, ["models", "prepare", "smollm2"])
     assert res.exit_code == 0
-    assert Path(res.output.strip()) == models.prepare("smollm2")
+    assert Path(res.stdout.strip()) == models.prepare("smollm2")
+    assert "cached in" in res.stderr  # what surgery needs first is cached too (patchkit.surgery.warm_cache)
 
 
 def test_missing_gemma_packages_say_the_one_pip_line(monkeypatch):

@@ -214,3 +214,40 @@ def test_behind_a_post_norm_each_preserved_token_counts_by_the_inverse_square_of
         assert torch.allclose(got, want, rtol=1e-8, atol=1e-12)
     plain = _manual_moment(gemma, gemma.model.layers[1].mlp.down_proj, False)
     assert not torch.allclose(solve.input_moments(gemma, tiny_tokenizer(), [name], PRESERVE)[name], plain, rtol=1e-3)
+
+
+def test_facts_a_whole_projection_cannot_hold_at_the_floor_are_dropped_and_the_rest_re_solved():
+    model = _sharp_llama()
+    tok = tiny_tokenizer()
+    right = ("Snow is ", _next(model, "Snow is "))  # already right: right at any λ
+    facts = [FACTS[0], right]
+    (target,) = S.as_targets(arch.for_model(model).resolve("L1.mlp.down"))
+    floor = solve.SolveConfig(lambdas=(1e9,), drop_unfixed=True)  # too stiff to move the other fact
+    res = solve.solve_slice(model, tok, facts, target, templates={}, preserve=PRESERVE, config=floor)
+    assert res.details["dropped"] == [FACTS[0][0]]
+    first, again = res.details["lambdas_tried"]
+    assert first["fixed"] == 1 and "of" not in first and again == again | {"of": 1, "fixed": 1}
+    assert _next(model, FACTS[0][0]) != FACTS[0][1]  # really still wrong: nothing was hidden
+    strict = solve.solve_slice(model, tok, facts, target, templates={}, preserve=PRESERVE,
+                               config=solve.SolveConfig(lambdas=(1e9,)))
+    assert "dropped" not in strict.details  # off by default: a fact still wrong refuses the candidate instead
+
+
+def test_more_facts_than_a_range_holds_get_whole_projections_unless_the_budget_is_named(tmp_path, monkeypatch):
+    import json
+
+    from helpers_tiny import save_tiny
+
+    base = save_tiny(_sharp_llama(), tmp_path / "base")
+    facts = tmp_path / "facts.jsonl"
+    facts.write_text("".join(json.dumps({"prompt": p, "target": t}) + "\n" for p, t in FACTS))
+    monkeypatch.setattr(solve, "RANGE_FACTS", 1)
+    common = dict(method="solve", default_panels=False, include_absent=True, auto_selection=False,
+                  allow_regressions=True)
+    wide = S.surgery(base, facts, None, key=None, **common)  # the default budget (0.1%) holds no range here
+    assert wide.component == "L1.mlp.down" and wide.method["hyperparameters"]["drop_unfixed"] is True
+    named = S.surgery(base, facts, None, key=None, max_share=0.5, **common)
+    assert named.method["hyperparameters"]["drop_unfixed"] is False  # a named budget is a cap: no widening
+    monkeypatch.setattr(solve, "RANGE_FACTS", 24)
+    with pytest.raises(errors.ComponentError, match="no down-projection slice fits"):
+        S.surgery(base, facts, None, key=None, **common)  # two facts: a range's job, and none fits 0.1%
