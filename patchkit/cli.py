@@ -441,7 +441,7 @@ def eval_(model: str, facts_spec: str | None, panel_specs: tuple[str, ...], patc
 @click.option("--method", type=click.Choice(["auto", "solve", "train"]), default="auto", show_default=True, help="auto: a named mlp.down (or neuron range, L5.mlp.down.n0:192) is edited in closed form (ROME/MEMIT-style), anything else named is trained; the search solves --ranges neuron ranges and triage's override head in closed form, then trains --candidates slices; solve: only the closed-form ranges; train: train every candidate.")
 @click.option("--candidates", default=3, show_default=True, help="Screened components to train when no --component is given and nothing solved in closed form passed.")
 @click.option("--ranges", "solve_tries", default=8, show_default=True, help="Down-projection neuron ranges the search edits in closed form before training anything (0: none).")
-@click.option("--max-share", type=float, default=0.001, show_default=True, help="Largest share of the model's parameters a searched component may have.")
+@click.option("--max-share", type=float, default=None, help="Largest share of the model's parameters a searched component may have. Default 0.001 (0.1%), widened to one whole down projection when there are more fixable facts than a neuron range holds (24); a value given is a hard cap.")
 @click.option("--guard", "guards", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Prompts whose answers no candidate may change (facts .jsonl or one prompt a line); they choose, they are not reported.")
 @click.option("--no-neighbours", is_flag=True, help="Do not build the selection set from the facts' templates and generic prompts (only --guard and the facts judge).")
 @click.option("--no-variants", is_flag=True, help="Do not train the facts' context variants ('Fact: ...').")
@@ -467,7 +467,7 @@ def surgery(model: str, facts: str, out: Path | None, key: Path | None, componen
             preserve: tuple[Path, ...], panels: tuple[Path, ...], steps: int, lr: float, kl_weight: float,
             ce_weight: float, preserve_batch: int, seed: int, include_absent: bool, minimize: bool,
             allow_regressions: bool, dry_run: bool, name: str | None, description: str | None, force: bool,
-            as_json: bool, candidates: int, max_share: float, guards: tuple[Path, ...], no_neighbours: bool,
+            as_json: bool, candidates: int, max_share: float | None, guards: tuple[Path, ...], no_neighbours: bool,
             no_variants: bool, stop_margin: float | None, null_space: float | None, method: str,
             solve_tries: int) -> None:
     """Repair MODEL's wrong-but-known facts in FACTS by editing one small slice; write a signed patch."""

@@ -233,7 +233,8 @@ def surgery(
             reported paraphrase panel then leaves those out, so no reported paraphrase is trained.
         max_share: largest share of the model's parameters a searched component may have
             (whole projections over it are searched head by head, or in neuron ranges with ``solve``);
-            default 0.1%.
+            default 0.1%, widened for the down projections to a whole one when there are more facts
+            than a neuron range holds (``solve.RANGE_FACTS``); a value given is a hard cap.
         method: ``auto``: a named down projection (or neuron range of it) is edited in closed form
             (:mod:`patchkit.solve`), anything else trained, and the search is the gradient screen
             over attention slices; ``solve``: the search tries down-projection slices in closed form;

@@ -419,3 +419,20 @@ def test_cli_start_up_and_apply_import_only_what_they_need(gpt2_patch, keypair, 
     at_start, after_apply = eval(out.stdout.strip().splitlines()[-1])
     assert at_start == []  # `patchkit --help` and every command start with click and errors only
     assert not {"torch", "transformers", "model_signing"} & set(after_apply)
+
+
+def test_the_default_command_leaves_the_budget_to_the_library_and_a_named_one_is_passed(surgery_args, capsys,
+                                                                                         monkeypatch):
+    """No --max-share: None reaches surgery(), which may widen it for many facts; a value given is a cap."""
+    from patchkit import surgery as surg
+
+    seen = []
+
+    def fake_surgery(*args, **kwargs):
+        seen.append(kwargs["max_share"])
+        raise errors.RegressionError("stop here")
+
+    monkeypatch.setattr(surg, "surgery", fake_surgery)
+    _surgery(capsys, surgery_args)
+    _surgery(capsys, surgery_args, "--max-share", "0.002")
+    assert seen == [None, 0.002]
