@@ -209,14 +209,20 @@ class ArchMap:
         """Return the tensor slices that make up ``component``.
 
         Args:
-            component: a name such as ``L15.attn.v``, ``L3.attn.o.h2``, ``L7.mlp``, ``L0``.
+            component: a name such as ``L15.attn.v``, ``L3.attn.o.h2``, ``L7.mlp``, ``L0``, or several
+                joined by ``+`` (``L3.mlp.down+L4.mlp.down``: one edit spread over two layers).
             include_bias: also return the matching bias slices (where the model has biases).
         Returns:
-            A non-empty list of :class:`TensorSlice`, weights first then biases.
+            A non-empty list of :class:`TensorSlice`, weights first then biases (per part, in order).
         Raises:
             ComponentError: the name does not parse, or names a layer/head/part
-                this model does not have.
+                this model does not have, or a part of a joined name twice.
         """
+        if "+" in component:
+            parts = [p.strip() for p in component.split("+")]
+            if len(set(parts)) != len(parts):
+                raise errors.ComponentError(f"{component}: a part is named twice")
+            return [s for p in parts for s in self.resolve(p, include_bias)]
         m = _COMPONENT_RE.match(component.strip())
         if not m:
             raise errors.ComponentError(

@@ -302,6 +302,7 @@ def surgery(
                           share=share, solve_tries=solve_tries, candidates=candidates, solve_config=solve_config,
                           train_config=config, fingerprint=base_fingerprint, say=say, widen=max_share is None)
     passage = judge.selection_passage(m, tok, base_fingerprint()) if auto_selection else None
+    found.judge = lambda edited, held: judge.selection_reasons(m, tok, edited, held, sel.judge, passage)
     # (candidate, targets, training, edited tensors, minimized_from, shipped component name, facts it holds)
     attempts: list[tuple[Any, list[SliceTarget], TrainResult, dict[str, torch.Tensor], str | None, str,
                          list[tuple[str, str]]]] = []
@@ -309,14 +310,19 @@ def surgery(
         t0 = time.perf_counter()
         targets = as_targets(amap.resolve(cand.component))
         train = found.edit(cand, targets, _step_bar(config.steps) if progress else None)
+        comp = train.details.get("component") or cand.component  # a wide edit names the layers it used
+        if comp != cand.component:
+            targets = as_targets(amap.resolve(comp))
         check_untouched({k: v.detach() for k, v in m.named_parameters()}, train.edited, targets)
-        edited, comp, minimized_from = train.edited, cand.component, None
+        edited, minimized_from = train.edited, None
         cand.tried = True
-        if dropped := set(train.details.get("dropped", ())):
-            say(f"solve: {len(dropped)} of {len(train_facts)} facts dropped (still wrong at the locality floor); "
-                "the edit holds the rest")
+        dropped = set(train.details.get("dropped", ()))
         kept = [f for f in train_facts if f[0] not in dropped]
-        cand.reasons = judge.selection_reasons(m, tok, edited, kept, sel.judge, passage)
+        if dropped:
+            say(f"solve: {len(dropped)} of {len(train_facts)} facts dropped (still wrong at the locality floor); "
+                f"{comp} holds {len(kept)}")
+        cand.reasons = (judge.selection_reasons(m, tok, edited, kept, sel.judge, passage) if kept
+                        else ["no trained fact comes out right"])
         if minimize and not cand.reasons and not found.solved(cand.component):
             say("minimize: pruning heads")
             targets, edited, comp, minimized_from = _minimized(m, tok, amap, cand.component, targets, edited,

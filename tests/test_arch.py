@@ -151,3 +151,13 @@ def test_layer_of_reads_the_decoder_layer_from_a_tensor_name():
     assert lam.layer_of("model.layers.2.mlp.down_proj.weight") == 2
     assert lam.layer_of("model.embed_tokens.weight") is None and lam.layer_of("model.layers.x.weight") is None
     assert arch.for_model(tiny_gpt2().config).layer_of("transformer.h.0.mlp.c_proj.weight") == 0
+
+
+def test_a_joined_name_resolves_to_each_parts_slices_in_order():
+    amap = arch.for_model(tiny_llama().config)
+    joined = amap.resolve("L2.mlp.down+L1.mlp.down.n0:8")
+    assert joined == amap.resolve("L2.mlp.down") + amap.resolve("L1.mlp.down.n0:8")
+    with pytest.raises(errors.ComponentError, match="named twice"):
+        amap.resolve("L1.mlp.down+L1.mlp.down")
+    with pytest.raises(errors.ComponentError, match="L9"):
+        amap.resolve("L1.mlp.down+L9.mlp.down")

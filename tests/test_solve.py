@@ -246,8 +246,43 @@ def test_more_facts_than_a_range_holds_get_whole_projections_unless_the_budget_i
                   allow_regressions=True)
     wide = S.surgery(base, facts, None, key=None, **common)  # the default budget (0.1%) holds no range here
     assert wide.component == "L1.mlp.down" and wide.method["hyperparameters"]["drop_unfixed"] is True
+    assert [layer["component"] for layer in wide.method["solve"]["layers"]] == ["L1.mlp.down"]
     named = S.surgery(base, facts, None, key=None, max_share=0.5, **common)
     assert named.method["hyperparameters"]["drop_unfixed"] is False  # a named budget is a cap: no widening
     monkeypatch.setattr(solve, "RANGE_FACTS", 24)
     with pytest.raises(errors.ComponentError, match="no down-projection slice fits"):
         S.surgery(base, facts, None, key=None, **common)  # two facts: a range's job, and none fits 0.1%
+
+
+def test_a_wide_edit_names_exactly_the_layers_it_edited_and_holds_every_fact_it_does_not_drop(tmp_path, monkeypatch):
+    import json
+
+    from helpers_tiny import save_tiny
+
+    from patchkit import evals
+
+    model = tiny_llama(torch.float32, layers=6, seed=2)  # a seed where the second layer holds a fact the first drops
+    with torch.no_grad():
+        model.lm_head.weight.mul_(20)
+    base = save_tiny(model, tmp_path / "base")
+    facts = [("The sky is ", "b"), ("Grass is ", "g"), ("Fire is ", "r"), ("Water is ", "w")]
+    path = tmp_path / "facts.jsonl"
+    path.write_text("".join(json.dumps({"prompt": p, "target": t}) + "\n" for p, t in facts))
+    monkeypatch.setattr(solve, "RANGE_FACTS", 1)
+    monkeypatch.setattr(solve, "WIDE_CONFIG", solve.SolveConfig(drop_unfixed=True))  # a tiny model needs small λ
+    res = S.surgery(base, path, None, key=None, method="solve", default_panels=False, include_absent=True,
+                    auto_selection=False, allow_regressions=True)
+    layers = [layer["component"] for layer in res.method["solve"]["layers"]]
+    assert res.component == "+".join(layers) and sorted(layers) == ["L1.mlp.down", "L2.mlp.down"]
+    assert set(res.edited) == {f"model.layers.{c[1]}.mlp.down_proj.weight" for c in layers}
+    assert res.method["tensors"] == [{"tensor": t.tensor, "slices": [[s.start, s.stop] for s in t.slices],
+                                      "label": t.label} for t in res.targets]
+    dropped = set(res.method["solve"].get("dropped", []))
+    held = [f for f in facts if f[0] not in dropped]
+    assert held and res.trained_facts == held
+    saved = S.apply_edit(model, res.edited)
+    try:
+        right = [ok for ok, _, _ in evals.score_facts(model, tiny_tokenizer(), [evals.Fact(p, t) for p, t in facts])]
+    finally:
+        S.restore(model, saved)
+    assert right == [f[0] not in dropped for f in facts]
