@@ -1,6 +1,6 @@
 """Speed of the whole default `patchkit surgery` against a bare PyTorch training loop, in one process.
 
-Usage: python bench/bench_surgery.py [--sizes 8 32 128] [--json]
+Usage: python bench/bench_surgery.py [--sizes 8 32 128] [--json] [--no-cold]
 
 For each size N (the first N lines of bench/capitals_128.jsonl: the 26 capitals of
 patchkit/data/capitals.jsonl, then 102 more), two things run back to back in this process:
@@ -16,8 +16,9 @@ patchkit/data/capitals.jsonl, then 102 more), two things run back to back in thi
 
 The ratio surgery / baseline is what the issue asks to keep at or under 0.5. Surgery runs twice:
 cold (the model's own samples generated and the base model's panels scored, as on the first repair
-of a base model) and warm (both read from the cache, patchkit.modelcache, as on every later one);
-both ratios are printed. The machine is
+of a base model when ``models prepare`` did not cache them) and warm (both read from the cache,
+patchkit.modelcache, as on every later one, and on the first one since session 6's ``models prepare``);
+both ratios are printed (``--no-cold``: the warm run only, after ``surgery.warm_cache``). The machine is
 shared and noisy: only the ratio of two runs in the same process means anything.
 """
 
@@ -96,7 +97,7 @@ def _timed_surgery(path: Path) -> tuple[float, object, str | None]:
     return time.perf_counter() - start, res, refused
 
 
-def run(sizes: list[int]) -> list[dict]:
+def run(sizes: list[int], cold_too: bool = True) -> list[dict]:
     from patchkit import surgery as S
 
     lines = (HERE / "capitals_128.jsonl").read_text(encoding="utf-8").splitlines()
@@ -108,8 +109,12 @@ def run(sizes: list[int]) -> list[dict]:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"capitals_{n}.jsonl"
             path.write_text("\n".join(lines[:n]) + "\n", encoding="utf-8")
-            _forget_cached_results()  # cold: as on the first repair of this base model
-            cold, _, _ = _timed_surgery(path)
+            if cold_too:
+                _forget_cached_results()  # cold: as on the first repair of this base model without `models prepare`
+                cold, _, _ = _timed_surgery(path)
+            else:
+                S.warm_cache("smollm2")  # untimed: what `patchkit models prepare smollm2` leaves in the cache
+                cold = float("nan")
             total, res, refused = _timed_surgery(path)  # warm: samples read from the cache (any later run)
         by = {r["kind"]: r for r in res.panels}
         rows.append({
@@ -136,8 +141,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[8, 32, 128])
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--no-cold", action="store_true", help="skip the cold run (time only the run after prepare)")
     args = ap.parse_args()
-    rows = run(args.sizes)
+    rows = run(args.sizes, cold_too=not args.no_cold)
     if args.json:
         return
     print(f"\n{'facts':>5} {'baseline s':>10} {'cold s':>7} {'ratio':>6} {'warm s':>7} {'ratio':>6} {'component':>22} "
