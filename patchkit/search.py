@@ -218,7 +218,8 @@ class Search:
     Order (method ``auto``, no component named): (1) the ``solve_tries`` best down-projection
     neuron ranges by the ``kᵀC⁻¹k`` screen, edited in closed form at the subject — specific to the
     facts given (more facts than ``solve.RANGE_FACTS``, with the default budget: the ``WIDE_TRIES`` best
-    whole down projections instead, ``solve.WIDE_CONFIG``); (2) triage's override head, in closed form at the last token — a route repair moves
+    whole down projections instead, each the first of a layer-after-layer edit, :meth:`_edit_wide`);
+    (2) triage's override head, in closed form at the last token — a route repair moves
     every prompt routed the same way, hence second; (3) only when none of those passed, the gradient
     screen's best ``candidates`` slices, trained. Iterating yields them lazily: the gradient screen
     runs only if the loop gets that far. A named component is tried as given.
