@@ -56,6 +56,9 @@ from patchkit.train import _preserve_schedule  # noqa: F401  (tests read the sch
 
 DEFAULT_CANDIDATES = 3  # trained components tried after the gradient screen when none is named
 DEFAULT_SOLVE_TRIES = 8  # down-projection neuron ranges solved in closed form before any training
+# a wide edit drops the facts it cannot hold locally; one that holds fewer than this share is not a repair
+# of the facts asked for (on the tuning set, 67-78 of 83 were held)
+MIN_HELD_SHARE = 0.5
 
 @dataclass
 class SurgeryResult:
@@ -323,6 +326,9 @@ def surgery(
                 f"{comp} holds {len(kept)}")
         cand.reasons = (judge.selection_reasons(m, tok, edited, kept, sel.judge, passage) if kept
                         else ["no trained fact comes out right"])
+        if kept and len(kept) < MIN_HELD_SHARE * len(train_facts):
+            cand.reasons.append(f"holds only {len(kept)} of {len(train_facts)} facts (at least "
+                                f"{MIN_HELD_SHARE:.0%} must come out right)")
         if minimize and not cand.reasons and not found.solved(cand.component):
             say("minimize: pruning heads")
             targets, edited, comp, minimized_from = _minimized(m, tok, amap, cand.component, targets, edited,

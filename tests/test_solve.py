@@ -286,3 +286,5 @@ def test_a_wide_edit_names_exactly_the_layers_it_edited_and_holds_every_fact_it_
     finally:
         S.restore(model, saved)
     assert right == [f[0] not in dropped for f in facts]
+    assert len(held) * 2 < len(facts)  # this seed holds 1: too few to call it a repair of these facts
+    assert any(f"holds only {len(held)} of 4 facts" in r for r in res.candidates[0].reasons)
