@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from helpers_tiny import tiny_gpt2, tiny_llama, tiny_tokenizer
@@ -288,3 +290,34 @@ def test_a_wide_edit_names_exactly_the_layers_it_edited_and_holds_every_fact_it_
     assert right == [f[0] not in dropped for f in facts]
     assert len(held) * 2 < len(facts)  # this seed holds 1: too few to call it a repair of these facts
     assert any(f"holds only {len(held)} of 4 facts" in r for r in res.candidates[0].reasons)
+
+
+def test_a_wide_patch_over_two_layers_ships_verifies_applies_and_reverts_bit_for_bit(tmp_path, monkeypatch, keypair):
+    """The multi-tensor patch a many-facts repair writes goes through the engine like any other."""
+    import json
+
+    from helpers_tiny import save_tiny
+
+    from patchkit import card, engine
+
+    model = tiny_llama(torch.float32, layers=6, seed=2)
+    with torch.no_grad():
+        model.lm_head.weight.mul_(20)
+    base = save_tiny(model, tmp_path / "base")
+    facts = [("The sky is ", "b"), ("Grass is ", "g"), ("Fire is ", "r"), ("Water is ", "w")]
+    path = tmp_path / "facts.jsonl"
+    path.write_text("".join(json.dumps({"prompt": p, "target": t}) + "\n" for p, t in facts))
+    monkeypatch.setattr(solve, "RANGE_FACTS", 1)
+    monkeypatch.setattr(solve, "WIDE_CONFIG", solve.SolveConfig(drop_unfixed=True))
+    monkeypatch.setattr(S, "MIN_HELD_SHARE", 0.0)  # this tiny model holds 1 of 4: ship it anyway, for the engine
+    res = S.surgery(base, path, tmp_path / "fix", key=keypair[0], method="solve", default_panels=False,
+                    include_absent=True, auto_selection=False, allow_regressions=True)
+    assert "+" in res.component and res.patch is not None
+    manifest = engine.Patch.load(res.patch).manifest
+    assert manifest["method"]["component"] == res.component and len(manifest["edits"]) == 2
+    assert engine.verify(res.patch, base=base, pubkey=keypair[1]).ok
+    patched = engine.apply(res.patch, base, tmp_path / "patched", pubkey=keypair[1])
+    restored = engine.revert(res.patch, patched, tmp_path / "restored", pubkey=keypair[1])
+    assert (Path(restored) / "model.safetensors").read_bytes() == (Path(base) / "model.safetensors").read_bytes()
+    assert res.component in card.render(manifest)
+    assert engine.show(res.patch)
