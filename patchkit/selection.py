@@ -226,6 +226,11 @@ def build(model: Any, tokenizer: Any, prompts: Sequence[str], *, exclude: Iterab
 
 
 def _fill(template: str, subject: str) -> str:
+    """``template`` with ``subject`` at ``{}``; one article where both bring one ("The capital of the {}" +
+    "the United States" is "The capital of the United States", not "... of the the United States")."""
+    before = template.split("{}", 1)[0]
+    if before.lower().endswith("the ") and subject.lower().startswith("the "):
+        subject = subject[4:]
     out = template.replace("{}", subject, 1)
     return out[:1].upper() + out[1:] if template.startswith("{}") else out
 

@@ -379,3 +379,16 @@ def test_the_selection_pool_shares_no_subject_with_the_held_out_sets():
     clash = [name for names in selection.subject_pool().values() for name in names
              if re.search(r"\b" + re.escape(name) + r"\b", held)]
     assert clash == []
+
+
+@pytest.mark.parametrize("template, subject, prompt", [
+    ("The capital of the {} is", "the United States", "The capital of the United States is"),
+    ("The capital of {} is", "the United States", "The capital of the United States is"),
+    ("{} is a country in", "the Netherlands", "The Netherlands is a country in"),
+    ("The {} is a famous landmark", "Theodore Roosevelt", "The Theodore Roosevelt is a famous landmark"),
+])
+def test_a_neighbour_prompt_never_doubles_the_article(template, subject, prompt):
+    """A template ending in "the" and a subject starting with it make one "the", not "the the"."""
+    from patchkit import selection
+
+    assert selection._fill(template, subject) == prompt
