@@ -256,14 +256,16 @@ def test_more_facts_than_a_range_holds_get_whole_projections_unless_the_budget_i
         S.surgery(base, facts, None, key=None, **common)  # two facts: a range's job, and none fits 0.1%
 
 
-def test_a_wide_edit_names_exactly_the_layers_it_edited_and_holds_every_fact_it_does_not_drop(tmp_path, monkeypatch):
+def _wide_case(tmp_path, monkeypatch):
+    """A 6-layer tiny model (down projections L1, L2 searched), 4 facts on file, the wide path forced for them.
+
+    Seed 2: the second layer holds a fact the first drops. Returns (model, base dir, facts, facts file).
+    """
     import json
 
     from helpers_tiny import save_tiny
 
-    from patchkit import evals
-
-    model = tiny_llama(torch.float32, layers=6, seed=2)  # a seed where the second layer holds a fact the first drops
+    model = tiny_llama(torch.float32, layers=6, seed=2)
     with torch.no_grad():
         model.lm_head.weight.mul_(20)
     base = save_tiny(model, tmp_path / "base")
@@ -272,6 +274,13 @@ def test_a_wide_edit_names_exactly_the_layers_it_edited_and_holds_every_fact_it_
     path.write_text("".join(json.dumps({"prompt": p, "target": t}) + "\n" for p, t in facts))
     monkeypatch.setattr(solve, "RANGE_FACTS", 1)
     monkeypatch.setattr(solve, "WIDE_CONFIG", solve.SolveConfig(drop_unfixed=True))  # a tiny model needs small λ
+    return model, base, facts, path
+
+
+def test_a_wide_edit_names_exactly_the_layers_it_edited_and_holds_every_fact_it_does_not_drop(tmp_path, monkeypatch):
+    from patchkit import evals
+
+    model, base, facts, path = _wide_case(tmp_path, monkeypatch)
     res = S.surgery(base, path, None, key=None, method="solve", default_panels=False, include_absent=True,
                     auto_selection=False, allow_regressions=True)
     layers = [layer["component"] for layer in res.method["solve"]["layers"]]
@@ -294,21 +303,9 @@ def test_a_wide_edit_names_exactly_the_layers_it_edited_and_holds_every_fact_it_
 
 def test_a_wide_patch_over_two_layers_ships_verifies_applies_and_reverts_bit_for_bit(tmp_path, monkeypatch, keypair):
     """The multi-tensor patch a many-facts repair writes goes through the engine like any other."""
-    import json
-
-    from helpers_tiny import save_tiny
-
     from patchkit import card, engine
 
-    model = tiny_llama(torch.float32, layers=6, seed=2)
-    with torch.no_grad():
-        model.lm_head.weight.mul_(20)
-    base = save_tiny(model, tmp_path / "base")
-    facts = [("The sky is ", "b"), ("Grass is ", "g"), ("Fire is ", "r"), ("Water is ", "w")]
-    path = tmp_path / "facts.jsonl"
-    path.write_text("".join(json.dumps({"prompt": p, "target": t}) + "\n" for p, t in facts))
-    monkeypatch.setattr(solve, "RANGE_FACTS", 1)
-    monkeypatch.setattr(solve, "WIDE_CONFIG", solve.SolveConfig(drop_unfixed=True))
+    _, base, _, path = _wide_case(tmp_path, monkeypatch)
     monkeypatch.setattr(S, "MIN_HELD_SHARE", 0.0)  # this tiny model holds 1 of 4: ship it anyway, for the engine
     res = S.surgery(base, path, tmp_path / "fix", key=keypair[0], method="solve", default_panels=False,
                     include_absent=True, auto_selection=False, allow_regressions=True)
