@@ -108,13 +108,28 @@ def infer_templates(prompts: Sequence[str]) -> dict[str, str]:
             t = _pair_template(words[p], words[q])
             if t is not None and (best is None or t[0] > best[0]):
                 best = t
-        if best is not None:
-            out[p] = best[1]
-            continue
-        t = _pool_template(p) or _capitalised_template(p)
+        t = best[1] if best is not None else _pool_template(p) or _capitalised_template(p)
         if t is not None:
-            out[p] = t
+            out[p] = _article_to_subject(p, t)
     return out
+
+
+def _article_to_subject(prompt: str, template: str) -> str:
+    """The template with an article before a capitalised subject moved into the subject.
+
+    Why: "The capital of the Netherlands is" paired with "... the United States is" gives
+    "The capital of the {} is", and the selection set then asks "The capital of the Ethiopia is".
+    An article right before a name belongs to the name ("the Netherlands", "the Louvre"), so the
+    template is "The capital of {} is" and the subject "the Netherlands".
+    """
+    m = re.fullmatch(re.escape(template).replace(r"\{\}", "(.+)", 1), prompt)
+    if m is None or not m.group(1)[:1].isupper():
+        return template
+    before = template[: template.index("{}")]
+    for article in ("the ", "The "):
+        if before.endswith(article) and (len(before) == len(article) or before[-len(article) - 1] == " "):
+            return before[: -len(article)] + template[len(before):]
+    return template
 
 
 def _pair_template(a: list[str], b: list[str]) -> tuple[int, str] | None:

@@ -392,3 +392,20 @@ def test_a_neighbour_prompt_never_doubles_the_article(template, subject, prompt)
     from patchkit import selection
 
     assert selection._fill(template, subject) == prompt
+
+
+def test_an_article_before_a_name_belongs_to_the_subject_not_the_template():
+    """Facts "The capital of the Netherlands is" and "... of Ethiopia is" share one template, so the selection set
+    never asks "The capital of the Ethiopia is" (it refused every Gemma candidate on 102 capitals)."""
+    from patchkit import selection
+
+    prompts = ["The capital of the Netherlands is", "The capital of the United States is", "The capital of Ethiopia is",
+               "The Louvre is a famous landmark in the country of", "The Alhambra is a famous landmark in the country of"]
+    templates = selection.infer_templates(prompts)
+    assert {templates[p] for p in prompts[:3]} == {"The capital of {} is"}
+    assert templates[prompts[3]] == templates[prompts[4]] == "{} is a famous landmark in the country of"
+    assert selection._fill(templates[prompts[0]], "Kenya") == "The capital of Kenya is"
+    # where the edit acts: the name's last token, as before
+    assert selection.infer_templates(["The river Danube flows through", "The river Rhine flows through"]) == {
+        "The river Danube flows through": "The river {} flows through",
+        "The river Rhine flows through": "The river {} flows through"}
