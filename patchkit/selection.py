@@ -100,14 +100,16 @@ def infer_templates(prompts: Sequence[str]) -> dict[str, str]:
     """
     out: dict[str, str] = {}
     words = {p: p.split(" ") for p in prompts}
+    pairs = {p: [t for q in prompts if q != p and (t := _pair_template(words[p], words[q])) is not None]
+             for p in prompts}
+    support: dict[str, int] = {}  # template -> how many prompts it was found for
+    for found in pairs.values():
+        for t in {t for _, t in found}:
+            support[t] = support.get(t, 0) + 1
     for p in prompts:
-        best: tuple[int, str] | None = None
-        for q in prompts:
-            if q == p:
-                continue
-            t = _pair_template(words[p], words[q])
-            if t is not None and (best is None or t[0] > best[0]):
-                best = t
+        # the template most prompts share, then the most shared words: "{} is a landmark in" over the
+        # "{} Castle is a landmark in" that two castles alone share
+        best = max(pairs[p], key=lambda st: (support[st[1]], st[0]), default=None)
         t = best[1] if best is not None else _pool_template(p) or _capitalised_template(p)
         if t is not None:
             out[p] = _article_to_subject(p, t)
@@ -170,6 +172,14 @@ def _capitalised_template(prompt: str) -> str | None:
         if core and core not in {"The", "A", "An", "I"}:
             start = len(" ".join(words[:i])) + (1 if i else 0)
             return prompt[:start] + "{}" + prompt[start + len(core):]
+    return None
+
+
+def template_of(prompt: str, templates: Iterable[str]) -> str | None:
+    """The first of ``templates`` that ``prompt`` fills (a neighbour's own template), or None."""
+    for t in templates:
+        if re.fullmatch(re.escape(t).replace(r"\{\}", "(.+)", 1), prompt):
+            return t
     return None
 
 

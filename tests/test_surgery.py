@@ -409,3 +409,12 @@ def test_an_article_before_a_name_belongs_to_the_subject_not_the_template():
     assert selection.infer_templates(["The river Danube flows through", "The river Rhine flows through"]) == {
         "The river Danube flows through": "The river {} flows through",
         "The river Rhine flows through": "The river {} flows through"}
+
+
+def test_the_template_most_facts_share_wins_over_one_two_facts_share():
+    """Two castles share "{} Castle is a landmark in"; the relation's template is the one every fact shares."""
+    from patchkit import selection
+
+    prompts = ["Edinburgh Castle is a landmark in the city of", "Prague Castle is a landmark in the city of",
+               "Red Square is a landmark in the city of", "Big Ben is a landmark in the city of"]
+    assert set(selection.infer_templates(prompts).values()) == {"{} is a landmark in the city of"}
