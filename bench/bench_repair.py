@@ -33,7 +33,7 @@ def _panel(evals, path: str | None, kind: str):
 
 def run(facts: str, guards: str | None, right: str | None, generic: str | None, text: str | None,
         model: str = "smollm2", component: list[str] | None = None, allow: bool = True) -> dict:
-    from patchkit import evals, models
+    from patchkit import evals, models, selection
     from patchkit import surgery as S
 
     start = time.perf_counter()
@@ -76,8 +76,12 @@ def run(facts: str, guards: str | None, right: str | None, generic: str | None, 
         else:
             row[f"{p.name}_changed"] = c["changed"]
             row[f"{p.name}_n"] = c["n"]
-            row[f"{p.name}_right_flipped"] = sum(1 for f, x, y in zip(p.items, b.predictions, a.predictions)
-                                                 if x == f.target and y != f.target)
+            flipped = [f for f, x, y in zip(p.items, b.predictions, a.predictions) if x == f.target and y != f.target]
+            row[f"{p.name}_right_flipped"] = len(flipped)
+            # how many of those were near ties before (top-1 led the runner-up by < 0.3 logits, the margin below
+            # which the selection set does not judge a neighbour): the fragile answers any edit tips over
+            ties = {q.prompt for q in selection.probe(m, tok, [f.prompt for f in flipped]) if q.margin < 0.3}
+            row[f"{p.name}_right_flipped_near_ties"] = len(ties)
     if para:
         repaired = {f.prompt for f in fixed}
         owner = [f.prompt for f in fp.items for _ in f.paraphrases]

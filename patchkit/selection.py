@@ -175,14 +175,6 @@ def _capitalised_template(prompt: str) -> str | None:
     return None
 
 
-def template_of(prompt: str, templates: Iterable[str]) -> str | None:
-    """The first of ``templates`` that ``prompt`` fills (a neighbour's own template), or None."""
-    for t in templates:
-        if re.fullmatch(re.escape(t).replace(r"\{\}", "(.+)", 1), prompt):
-            return t
-    return None
-
-
 # --- probing the base model ------------------------------------------------------------------
 
 
