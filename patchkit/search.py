@@ -266,7 +266,7 @@ class Search:
             # more facts than a neuron range holds (a 192-neuron range of SmolLM2 held 12, none of 55): the
             # down projections' budget grows to one whole projection (the head's and trained slices' does not)
             budget = self.amap.d_mlp * self.amap.d_model
-            share *= budget / self.budget
+            share = budget / sum(p.numel() for p in self.model.parameters())  # (a zero budget cannot scale)
             tries, wide = min(self.solve_tries, WIDE_TRIES), True
             self.say(f"search: {len(self.facts)} facts are more than a neuron range holds ({solve.RANGE_FACTS}); "
                      f"whole down projections are searched ({share:.2%} of the parameters each)")
