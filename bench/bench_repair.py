@@ -78,9 +78,10 @@ def run(facts: str, guards: str | None, right: str | None, generic: str | None, 
             row[f"{p.name}_n"] = c["n"]
             flipped = [f for f, x, y in zip(p.items, b.predictions, a.predictions) if x == f.target and y != f.target]
             row[f"{p.name}_right_flipped"] = len(flipped)
-            # how many of those were near ties before (top-1 led the runner-up by < 0.3 logits, the margin below
-            # which the selection set does not judge a neighbour): the fragile answers any edit tips over
-            ties = {q.prompt for q in selection.probe(m, tok, [f.prompt for f in flipped]) if q.margin < 0.3}
+            # how many of those were near ties before (top-1 led the runner-up by less than the margin below which
+            # the selection set does not judge a neighbour): the fragile answers any edit tips over
+            ties = {q.prompt for q in selection.probe(m, tok, [f.prompt for f in flipped])
+                    if q.margin < selection.MIN_MARGIN}
             row[f"{p.name}_right_flipped_near_ties"] = len(ties)
     if para:
         repaired = {f.prompt for f in fixed}

@@ -34,6 +34,10 @@ from typing import Any
 
 import torch
 
+# a neighbour judges only when the base model's answer leads its runner-up by at least this many logits: below it,
+# an answer is a near tie that almost any edit tips over
+MIN_MARGIN = 0.3
+
 _CONNECTORS = {"of", "the", "de", "da", "van", "von", "and", "del", "la", "le", "du"}
 
 
@@ -116,6 +120,11 @@ def infer_templates(prompts: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def subject_match(template: str, prompt: str) -> re.Match | None:
+    """``prompt`` read as ``template`` filled in: group 1 is the subject (None if it does not fill it)."""
+    return re.fullmatch(re.escape(template).replace(r"\{\}", "(.+)", 1), prompt)
+
+
 def _article_to_subject(prompt: str, template: str) -> str:
     """The template with an article before a capitalised subject moved into the subject.
 
@@ -124,7 +133,7 @@ def _article_to_subject(prompt: str, template: str) -> str:
     An article right before a name belongs to the name ("the Netherlands", "the Louvre"), so the
     template is "The capital of {} is" and the subject "the Netherlands".
     """
-    m = re.fullmatch(re.escape(template).replace(r"\{\}", "(.+)", 1), prompt)
+    m = subject_match(template, prompt)
     if m is None or not m.group(1)[:1].isupper():
         return template
     before = template[: template.index("{}")]
@@ -205,7 +214,7 @@ def changed(model: Any, tokenizer: Any, probes: Sequence[Probe]) -> list[Probe]:
 
 
 def build(model: Any, tokenizer: Any, prompts: Sequence[str], *, exclude: Iterable[str] = (),
-          per_template: int = 40, min_margin: float = 0.3) -> SelectionSet:
+          per_template: int = 40, min_margin: float = MIN_MARGIN) -> SelectionSet:
     """Build the selection set for facts with these prompts.
 
     Args:
@@ -220,7 +229,7 @@ def build(model: Any, tokenizer: Any, prompts: Sequence[str], *, exclude: Iterab
     blocked = set(exclude) | set(prompts)
     by_template: dict[str, list[str]] = {}  # template -> the facts' own subjects in it
     for p, t in templates.items():
-        m = re.fullmatch(re.escape(t).replace(r"\{\}", "(.+)"), p)
+        m = subject_match(t, p)
         if m:
             by_template.setdefault(t, []).append(m.group(1))
     subjects_in_facts = {subject for subjects in by_template.values() for subject in subjects}

@@ -91,6 +91,8 @@ def subject_positions(tokenizer: Any, prompts: Sequence[str], templates: Mapping
     ``templates`` maps a prompt to its template with ``{}`` at the subject
     (:func:`patchkit.selection.infer_templates`).
     """
+    from patchkit import selection
+
     out = []
     for prompt in prompts:
         enc = tokenizer(prompt, return_offsets_mapping=True)
@@ -98,7 +100,7 @@ def subject_positions(tokenizer: Any, prompts: Sequence[str], templates: Mapping
         pos = len(ids) - 1
         template = templates.get(prompt)
         if template and offsets is not None:
-            m = re.fullmatch(re.escape(template).replace(r"\{\}", "(.+)", 1), prompt)
+            m = selection.subject_match(template, prompt)
             if m:
                 end = m.end(1)
                 if m.group(1).endswith(("'s", "\u2019s")):  # "Australia's capital": the subject ends before 's
