@@ -445,6 +445,7 @@ def eval_(model: str, facts_spec: str | None, panel_specs: tuple[str, ...], patc
 @click.option("--guard", "guards", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Prompts whose answers no candidate may change (facts .jsonl or one prompt a line); they choose, they are not reported.")
 @click.option("--no-neighbours", is_flag=True, help="Do not build the selection set from the facts' templates and generic prompts (only --guard and the facts judge).")
 @click.option("--no-variants", is_flag=True, help="Do not train the facts' context variants ('Fact: ...').")
+@click.option("--solve-paraphrases", is_flag=True, help="Closed-form neuron ranges: solve each fact together with its trained paraphrase (one target, averaged key). More paraphrases come out right; locality was worse on the tuning sets (docs/repair.md).")
 @click.option("--stop-margin", type=float, default=1.0, show_default=True, help="Stop training once every target leads by this many logits (negative: never stop early).")
 @click.option("--null-space", type=float, default=None, help="Project updates onto input directions whose preserved-text eigenvalue is at most this share of the largest (AlphaEdit-style; off by default).")
 @click.option("--preserve", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Extra preservation texts (.jsonl or .txt), added to the shipped set.")
@@ -469,7 +470,7 @@ def surgery(model: str, facts: str, out: Path | None, key: Path | None, componen
             allow_regressions: bool, dry_run: bool, name: str | None, description: str | None, force: bool,
             as_json: bool, candidates: int, max_share: float | None, guards: tuple[Path, ...], no_neighbours: bool,
             no_variants: bool, stop_margin: float | None, null_space: float | None, method: str,
-            solve_tries: int) -> None:
+            solve_tries: int, solve_paraphrases: bool) -> None:
     """Repair MODEL's wrong-but-known facts in FACTS by editing one small slice; write a signed patch."""
     from patchkit import resolve, validate
 
@@ -491,7 +492,8 @@ def surgery(model: str, facts: str, out: Path | None, key: Path | None, componen
                               allow_regressions=allow_regressions, name=name, description=description, force=force,
                               progress=not as_json and progress.is_terminal(), log=log, candidates=candidates,
                               max_share=max_share, guards=guards, auto_selection=not no_neighbours,
-                              variants=not no_variants, method=method, solve_tries=solve_tries)
+                              variants=not no_variants, method=method, solve_tries=solve_tries,
+                              solve_variants=solve_paraphrases)
     except surg.SurgeryRegression as exc:
         click.echo(json.dumps(exc.result.to_dict(), indent=2) if as_json else surg.format_table(exc.result))
         raise

@@ -228,7 +228,8 @@ class Search:
     def __init__(self, model: Any, tokenizer: Any, amap: Any, *, facts: Sequence[tuple[str, str]],
                  trained: Sequence[tuple[str, str]], selection_set: Any, texts: Sequence[str], triaged: Sequence[Any],
                  named: Sequence[str], method: str, budget: int, share: float, solve_tries: int, candidates: int,
-                 solve_config: Any, train_config: Any, fingerprint: Any, say: Any, widen: bool = False) -> None:
+                 solve_config: Any, train_config: Any, fingerprint: Any, say: Any, widen: bool = False,
+                 solve_variants: bool = False) -> None:
         from patchkit import selection
 
         self.model, self.tokenizer, self.amap = model, tokenizer, amap
@@ -238,6 +239,9 @@ class Search:
         self.solve_config, self.train_config = solve_config, train_config
         self.fingerprint, self.say = fingerprint, say  # fingerprint(): the base weights' hash (samples cache)
         self.widen = widen  # the budget is the default one: more facts than a range holds get whole projections
+        # neuron ranges: each fact's δ and key also from its trained paraphrase (off by default: on the tuning sets
+        # paraphrases came out right more often but locality was worse; docs/repair.md, session 8)
+        self.solve_variants = solve_variants
         self.wide: list[str] = []  # whole projections edited for many facts (solve.WIDE_CONFIG), screen order
         # judge(edited, facts) -> reasons: the selection set's verdict, set by surgery; a wide edit grows a
         # layer at a time while it stays empty
@@ -363,11 +367,10 @@ class Search:
             return self._edit_wide(comp)
         if self.solved(comp):
             self.say(f"surgery: solving {comp} in closed form")
-            # the paraphrase variants are not solved for: an edit at the subject's key carries over to
-            # other wordings by itself, and each extra row costs the slice capacity
             return solve.solve_slice(m, tok, self.facts, targets[0], templates=self.templates,
                                      preserve=self.closed_form_texts(), neighbours=self.sel.train_neighbours,
-                                     config=self.solve_config, seed=self.train_config.seed, memo=self.memo)
+                                     config=self.solve_config, seed=self.train_config.seed, memo=self.memo,
+                                     variants=self.sel.train_variants if self.solve_variants else ())
         self.say(f"surgery: training {comp}")
         return train_slices(m, tok, self.trained, list(targets), preserve=self.texts, config=self.train_config,
                             progress=step_bar, neighbours=self.sel.train_neighbours, stop_on=len(self.facts))

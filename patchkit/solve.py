@@ -91,24 +91,56 @@ def subject_positions(tokenizer: Any, prompts: Sequence[str], templates: Mapping
     ``templates`` maps a prompt to its template with ``{}`` at the subject
     (:func:`patchkit.selection.infer_templates`).
     """
+    return [_token_ending(tokenizer, p, _subject_end(p, templates.get(p))) for p in prompts]
+
+
+def subject_of(prompt: str, template: str | None) -> str | None:
+    """The subject ``template`` reads in ``prompt`` ("Australia" in "Australia's capital"), or None."""
     from patchkit import selection
 
+    m = selection.subject_match(template, prompt) if template else None
+    if not m:
+        return None
+    subject = m.group(1)
+    return subject[:-2] if subject.endswith(("'s", "\u2019s")) else subject
+
+
+def _subject_end(prompt: str, template: str | None) -> int | None:
+    """Where the subject ends in ``prompt`` (a character offset), or None."""
+    from patchkit import selection
+
+    m = selection.subject_match(template, prompt) if template else None
+    if not m:
+        return None
+    return m.end(1) - (2 if m.group(1).endswith(("'s", "\u2019s")) else 0)
+
+
+def _token_ending(tokenizer: Any, prompt: str, end: int | None) -> int:
+    """The index of the last token that starts before character ``end`` (the last token if ``end`` is None)."""
+    enc = tokenizer(prompt, return_offsets_mapping=True)
+    ids, offsets = enc["input_ids"], enc.get("offset_mapping")
+    if end is None or offsets is None:
+        return len(ids) - 1
+    inside = [i for i, (a, b) in enumerate(offsets) if b > a and a < end]
+    return max(inside) if inside else len(ids) - 1
+
+
+def variant_rows(facts: Sequence[tuple[str, str]], variants: Sequence[tuple[str, str]],
+                 templates: Mapping[str, str]) -> list[tuple[int, str, str, int]]:
+    """``(fact index, variant prompt, target, subject end)`` for each variant that is another wording of a fact.
+
+    A variant belongs to the fact with its target whose subject it names (the last occurrence is the
+    one read out); a variant of no fact, or of more than one, is left out.
+    """
     out = []
-    for prompt in prompts:
-        enc = tokenizer(prompt, return_offsets_mapping=True)
-        ids, offsets = enc["input_ids"], enc.get("offset_mapping")
-        pos = len(ids) - 1
-        template = templates.get(prompt)
-        if template and offsets is not None:
-            m = selection.subject_match(template, prompt)
-            if m:
-                end = m.end(1)
-                if m.group(1).endswith(("'s", "\u2019s")):  # "Australia's capital": the subject ends before 's
-                    end -= 2
-                inside = [i for i, (a, b) in enumerate(offsets) if b > a and a < end]
-                if inside:
-                    pos = max(inside)
-        out.append(pos)
+    for prompt, target in variants:
+        owners = []
+        for i, (fp, ft) in enumerate(facts):
+            subject = subject_of(fp, templates.get(fp))
+            if ft == target and subject and subject in prompt and prompt != fp:
+                owners.append((i, prompt.rindex(subject) + len(subject)))
+        if len(owners) == 1:
+            out.append((owners[0][0], prompt, target, owners[0][1]))
     return out
 
 
@@ -300,15 +332,19 @@ def screen(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequence[tu
 
 def residual_targets(model: torch.nn.Module, batch: _Batch, cache: _PrefixCache | None, positions: Sequence[int],
                      target: SliceTarget, config: SolveConfig = SolveConfig(),
-                     seed: int = 0) -> tuple[torch.Tensor, list[dict[str, float]]]:
+                     seed: int = 0, groups: Sequence[int] | None = None) -> tuple[torch.Tensor, list[dict[str, float]]]:
     """``δ``: per fact, the change of the projection's output at the edit position that fixes it.
 
     ``batch`` holds the facts (:func:`patchkit.train._fact_batch`), ``cache`` the layers below the
     edited one (or None). Only ``δ`` is optimised (Adam, full batch, seeded); the model is frozen.
+    ``groups``: per batch row, the fact it words (default: one fact per row); one ``δ`` serves every
+    wording of a fact, so it is the change that makes the target win however the question is put.
     """
     module, _ = _module_of(model, target)
     n = int(batch.input_ids.shape[0])
     rows, cols = torch.arange(n), torch.tensor(list(positions))
+    group = torch.tensor(list(groups)) if groups is not None else rows
+    n_facts = int(group.max()) + 1
     torch.manual_seed(seed)
     # the step size is set by the size of what δ moves: the residual stream there, or, where the architecture
     # normalises the projection's output before adding it (Gemma's post-norms), that output itself
@@ -321,11 +357,11 @@ def residual_targets(model: torch.nn.Module, batch: _Batch, cache: _PrefixCache 
     finally:
         handle.remove()
     scale = float(grabbed[0][rows, cols].pow(2).mean().sqrt())
-    unit = torch.zeros(n, grabbed[0].shape[-1], requires_grad=True)  # δ = scale · unit
+    unit = torch.zeros(n_facts, grabbed[0].shape[-1], requires_grad=True)  # δ = scale · unit
 
     def add(_m: Any, _a: Any, out: torch.Tensor) -> torch.Tensor:
         extra = torch.zeros_like(out)
-        extra[rows, cols] = unit * scale
+        extra[rows, cols] = unit[group] * scale
         return out + extra
 
     opt = torch.optim.Adam([unit], lr=config.lr)
@@ -367,7 +403,7 @@ def edit_positions(tokenizer: Any, prompts: Sequence[str], templates: Mapping[st
 def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[str, str]], target: SliceTarget, *,
                 templates: Mapping[str, str], preserve: Sequence[str], neighbours: Sequence[str] = (),
                 config: SolveConfig = SolveConfig(), seed: int = 0, at: str = "subject",
-                memo: dict | None = None) -> TrainResult:
+                memo: dict | None = None, variants: Sequence[tuple[str, str]] = ()) -> TrainResult:
     """Edit ``target`` (a down-projection slice, or an attention head's output slice) in closed form so that
     every fact is predicted.
 
@@ -383,6 +419,9 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
             head's output where the answer is routed).
         memo: a dict kept across calls: the targets, keys and moments of a projection are computed once
             for all its slices (a search over neuron ranges pays for each layer once).
+        variants: other wordings of the facts ``(prompt, target)`` (``at="subject"`` only): each fact's
+            ``δ`` is found for all its wordings at once and its key is their mean (ROME's averaged key),
+            so the edit answers the question however it is put. ``ρ`` is still chosen on the facts.
     Returns:
         :class:`patchkit.train.TrainResult`; ``details`` records λ, the per-λ fixed counts and the
         size of the targets.
@@ -392,11 +431,12 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
     start = time.perf_counter()
     with single_thread():
         module, in_dim = _module_of(model, target)
-        key = (target.tensor, at, tuple(facts), hash(tuple(preserve)), hash(tuple(neighbours)), config, seed)
+        key = (target.tensor, at, tuple(facts), tuple(variants), hash(tuple(preserve)), hash(tuple(neighbours)),
+               config, seed)
         stats = memo.get(key) if memo is not None else None
         if stats is None:
             stats = _layer_stats(model, tokenizer, facts, target, templates, preserve, neighbours, config, seed, at,
-                                 memo)
+                                 memo, variants)
             if memo is not None:
                 memo[key] = stats
         feats, out_rows = target.slices[in_dim], target.slices[1 - in_dim]
@@ -433,7 +473,8 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
             dropped = [facts[r][0] for r in range(len(facts)) if not right[r]]
             rho, edited, right = fit(rows)
     details = {"method": "closed-form", "at": at, "rho": rho, "lambdas_tried": tried,
-               "subject_positions": stats.positions, "target_norm": round(float(delta.norm(dim=1).mean()), 4),
+               "subject_positions": stats.positions[: len(facts)], "variants": len(stats.positions) - len(facts),
+               "target_norm": round(float(delta.norm(dim=1).mean()), 4),
                "config": config.to_dict()}
     if dropped:
         details["dropped"] = dropped
@@ -457,16 +498,25 @@ class _LayerStats:
 
 def _layer_stats(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[str, str]], target: SliceTarget,
                  templates: Mapping[str, str], preserve: Sequence[str], neighbours: Sequence[str],
-                 config: SolveConfig, seed: int, at: str, memo: dict | None = None) -> _LayerStats:
+                 config: SolveConfig, seed: int, at: str, memo: dict | None = None,
+                 variants: Sequence[tuple[str, str]] = ()) -> _LayerStats:
     module, _ = _module_of(model, target)
     whole = SliceTarget(target.tensor, tuple(slice(0, n) for n in module.weight.shape))
-    prompts = [p for p, _ in facts]
-    positions = edit_positions(tokenizer, prompts, templates, at)
-    batch = _fact_batch(tokenizer, facts)
+    extra = variant_rows(facts, variants, templates) if at == "subject" else []
+    rows = list(facts) + [(p, t) for _, p, t, _ in extra]  # the facts first, then their other wordings
+    groups = list(range(len(facts))) + [i for i, _, _, _ in extra]
+    prompts = [p for p, _ in rows]
+    positions = (edit_positions(tokenizer, [p for p, _ in facts], templates, at)
+                 + [_token_ending(tokenizer, p, end) for _, p, _, end in extra])
+    batch = _fact_batch(tokenizer, rows)
     where = _cache_layer(model, [whole])
     cache = prefix_cache(model, where, unpadded(batch), _pad_id(tokenizer))
-    delta, losses = residual_targets(model, batch, cache, positions, whole, config, seed)
+    delta, losses = residual_targets(model, batch, cache, positions, whole, config, seed, groups)
     keys = _keys(model, tokenizer, whole, prompts, positions, memo)
+    if extra:  # each fact's key: the mean over its wordings
+        index = torch.tensor(groups)
+        counts = torch.bincount(index, minlength=len(facts)).to(keys.dtype)
+        keys = torch.zeros(len(facts), keys.shape[1], dtype=keys.dtype).index_add_(0, index, keys) / counts[:, None]
     c = _raw_moment(model, tokenizer, [whole.tensor], preserve, neighbours, config, memo)[whole.tensor]
     if neighbours and config.neighbour_key_weight > 0:
         from patchkit.selection import infer_templates
@@ -479,11 +529,11 @@ def _layer_stats(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[s
 
 
 def _right_flags(logits: torch.Tensor, batch: Any, n: int) -> list[bool]:
-    """Per fact: every target token is the top prediction (teacher-forced)."""
-    ok = [True] * n
+    """Per fact (the batch's first ``n`` rows): every target token is the top prediction (teacher-forced)."""
+    ok = [True] * int(batch.input_ids.shape[0])
     for r, good in zip(batch.rows.tolist(), (logits.argmax(-1) == batch.labels).tolist()):
         ok[r] = ok[r] and good
-    return ok
+    return ok[:n]
 
 
 # --- what to try and what to preserve ----------------------------------------------------------

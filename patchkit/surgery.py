@@ -203,6 +203,7 @@ def surgery(
     guards: Sequence[str | Path] = (),
     auto_selection: bool = True,
     variants: bool = True,
+    solve_variants: bool = False,
     max_share: float | None = None,
     method: str = "auto",
     solve_config: Any = None,
@@ -234,6 +235,9 @@ def surgery(
             the selection set (off: only ``guards`` and the trained facts judge).
         variants: also train each fact's first paraphrase (facts with two or more); the
             reported paraphrase panel then leaves those out, so no reported paraphrase is trained.
+        solve_variants: closed-form neuron ranges also solve for those paraphrases (one target and one
+            averaged key per fact, ROME-style); paraphrases generalise better, locality is worse (tuning
+            sets, docs/repair.md), so it is off by default.
         max_share: largest share of the model's parameters a searched component may have
             (whole projections over it are searched head by head, or in neuron ranges with ``solve``);
             default 0.1%, widened for the down projections to a whole one when there are more facts
@@ -303,7 +307,8 @@ def surgery(
     found = search.Search(m, tok, amap, facts=train_facts, trained=trained, selection_set=sel, texts=texts,
                           triaged=report.items, named=named, method=method, budget=int(share * model_params),
                           share=share, solve_tries=solve_tries, candidates=candidates, solve_config=solve_config,
-                          train_config=config, fingerprint=base_fingerprint, say=say, widen=max_share is None)
+                          train_config=config, fingerprint=base_fingerprint, say=say, widen=max_share is None,
+                          solve_variants=solve_variants and variants)
     passage = judge.selection_passage(m, tok, base_fingerprint()) if auto_selection else None
     found.judge = lambda edited, held: judge.selection_reasons(m, tok, edited, held, sel.judge, passage)
     # (candidate, targets, training, edited tensors, minimized_from, shipped component name, facts it holds)

@@ -72,6 +72,38 @@ def test_closed_form_edit_fixes_the_facts_and_changes_only_the_slice():
     assert _answers_with(model, res.edited) == [t for _, t in FACTS]
 
 
+def test_a_paraphrase_belongs_to_the_one_fact_whose_subject_and_target_it_has():
+    facts = [("The capital of France is", " Paris"), ("The capital of Peru is", " Lima")]
+    templates = {p: "The capital of {} is" for p, _ in facts}
+    variants = [("France's capital city is", " Paris"),  # France's
+                ("Peru has its capital in", " Paris"),  # Peru's subject, France's target: no fact
+                ("France and Peru: the capital of Peru is", " Lima"),  # the subject read is the last one
+                ("Unrelated wording is", " Lima")]
+    rows = solve.variant_rows(facts, variants, templates)
+    assert rows == [(0, "France's capital city is", " Paris", len("France")),
+                    (1, variants[2][0], " Lima", len(variants[2][0]) - len(" is"))]
+
+
+def test_each_facts_wordings_share_one_target_and_the_facts_come_out_right():
+    model = _sharp_llama()
+    tok = tiny_tokenizer()
+    facts = [("Look at the sky", "b"), ("Look at the grass", "g")]  # (the subject last: a 2-layer model reads
+    templates = {p: "Look at the {}" for p, _ in facts}               # an edit of its last layer nowhere else)
+    variants = [("See the sky", "b"), ("Fresh grass", "g")]
+    (target,) = S.as_targets(arch.for_model(model).resolve("L1.mlp.down"))
+    res = solve.solve_slice(model, tok, facts, target, templates=templates, preserve=PRESERVE, variants=variants)
+    assert res.details["variants"] == 2
+    assert res.details["subject_positions"] == [len(p) - 1 for p, _ in facts]
+    assert res.losses[-1]["margin"] > 0  # one δ per fact makes every wording of it right (4 rows, 2 targets)
+    saved = S.apply_edit(model, res.edited)
+    try:  # ρ is chosen on the facts themselves; the wordings only shape δ and the key
+        assert [_next(model, p) for p, _ in facts] == ["b", "g"]
+    finally:
+        S.restore(model, saved)
+    plain = solve.solve_slice(model, tok, facts, target, templates=templates, preserve=PRESERVE)
+    assert plain.details["variants"] == 0 and not torch.equal(plain.edited[target.tensor], res.edited[target.tensor])
+
+
 def test_the_solve_keeps_preserved_inputs_still_and_prefers_the_largest_lambda():
     model = _sharp_llama()
     tok = tiny_tokenizer()
@@ -125,6 +157,22 @@ def test_surgery_edits_a_named_down_projection_in_closed_form_and_records_it(tmp
     patch = engine.Patch.load(tmp_path / "patch")
     assert patch.manifest["method"]["component"] == "L1.mlp.down"
     assert engine.verify(tmp_path / "patch", base=base, pubkey=keypair[1]).ok
+
+
+def test_paraphrases_are_solved_for_only_when_asked_and_the_manifest_says_how_many(tmp_path):
+    import json
+
+    from helpers_tiny import save_tiny
+
+    base = save_tiny(_sharp_llama(), tmp_path / "base")
+    facts = tmp_path / "facts.jsonl"
+    rows = [{"prompt": "Look at the sky", "target": "b", "paraphrases": ["See the sky", "The sky, look"]},
+            {"prompt": "Look at the grass", "target": "g", "paraphrases": ["Fresh grass", "The grass, look"]}]
+    facts.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for asked, count in ((False, 0), (True, 2)):
+        res = S.surgery(base, facts, None, key=None, component="L1.mlp.down", default_panels=False,
+                        include_absent=True, auto_selection=False, allow_regressions=True, solve_variants=asked)
+        assert res.method["solve"]["variants"] == count
 
 
 def test_the_solve_search_screens_down_slices_and_records_the_screen(tmp_path):
