@@ -366,3 +366,26 @@ def test_a_wide_patch_over_two_layers_ships_verifies_applies_and_reverts_bit_for
     assert (Path(restored) / "model.safetensors").read_bytes() == (Path(base) / "model.safetensors").read_bytes()
     assert res.component in card.render(manifest)
     assert engine.show(res.patch)
+
+
+def test_a_wide_layer_refused_for_a_moved_neighbour_is_solved_again_with_it_kept_still(tmp_path, monkeypatch):
+    """The neighbour pinned leaves the judging set (what trains does not judge) and the manifest names it."""
+    from patchkit import judge, search, selection
+
+    model, base, facts, path = _wide_case(tmp_path, monkeypatch)
+    moon = "The moon is "
+    monkeypatch.setattr(selection, "build", lambda m, tok, prompts, **_: selection.SelectionSet(
+        {}, [], selection.probe(m, tok, [moon]), [], []))
+    # the stand-in judge: any edit "moves" the moon while the moon still judges
+    monkeypatch.setattr(judge, "selection_reasons", lambda m, tok, edited, held, probes, passage=None: (
+        ["1 selection prompt(s) changed answer"] if any(p.prompt == moon for p in probes) else []))
+    monkeypatch.setattr(search.Search, "_moved_neighbours", lambda self, edited: [
+        p.prompt for p in self.sel.judge_neighbours if p.prompt == moon])
+    calls = []
+    real = solve.solve_slice
+    monkeypatch.setattr(solve, "solve_slice", lambda *a, **k: calls.append(list(k["neighbours"])) or real(*a, **k))
+    res = S.surgery(base, path, None, key=None, method="solve", default_panels=False, include_absent=True,
+                    allow_regressions=True)
+    assert res.method["solve"]["pinned"] == [moon]
+    assert calls[0] == [] and calls[1] == [moon] * search.PIN_WEIGHT  # the first layer again, the moon kept still
+    assert not any("selection prompt" in r for r in res.candidates[0].reasons)  # judged without the moon
