@@ -41,16 +41,13 @@ def selection_reasons(model: Any, tokenizer: Any, edited: Mapping[str, torch.Ten
     :func:`selection_passage`) that moved by more than 1%.
     """
     from patchkit import evals, selection
-    from patchkit.train import apply_edit, restore
+    from patchkit.train import edit_applied
 
-    saved = apply_edit(model, edited)
-    try:
+    with edit_applied(model, edited):
         scores = evals.score_facts(model, tokenizer, [evals.Fact(p, t) for p, t in facts])
         wrong = [p for (p, _), (ok, _, _) in zip(facts, scores) if not ok]
         moved = selection.changed(model, tokenizer, probes)
         ppl = evals.run_panel(model, tokenizer, passage[0]).value if passage is not None else None
-    finally:
-        restore(model, saved)
     reasons = []
     if ppl is not None and abs(ppl / passage[1] - 1) > SELECTION_PERPLEXITY:
         reasons.append(f"selection passage perplexity {passage[1]:.2f} -> {ppl:.2f} "

@@ -398,7 +398,7 @@ class Search:
         import time
 
         from patchkit import evals, solve
-        from patchkit.train import TrainResult, apply_edit, as_targets, restore
+        from patchkit.train import TrainResult, as_targets, edit_applied
 
         start = time.perf_counter()
         order = [first] + [c for c in self.wide if c != first]
@@ -408,24 +408,18 @@ class Search:
         losses: list[dict[str, float]] = []
 
         def still_wrong(edited: dict[str, torch.Tensor]) -> list[tuple[str, str]]:
-            saved = apply_edit(self.model, edited)
-            try:
+            with edit_applied(self.model, edited):
                 scores = evals.score_facts(self.model, self.tokenizer, [evals.Fact(p, t) for p, t in self.facts])
-            finally:
-                restore(self.model, saved)
             return [f for f, (ok, _, _) in zip(self.facts, scores) if not ok]
 
         def solve_layer(comp: str, todo: list[tuple[str, str]]) -> Any:
             (target,) = as_targets(self.amap.resolve(comp))
-            saved = apply_edit(self.model, edits)
-            try:  # the layers before are part of the model now: the targets and keys are measured with them
+            with edit_applied(self.model, edits):  # the layers before are part of the model: targets, keys with them
                 return solve.solve_slice(self.model, self.tokenizer, todo, target, templates=self.templates,
                                          preserve=self.closed_form_texts(),
                                          neighbours=self.sel.train_neighbours + self.pinned * PIN_WEIGHT,
                                          config=solve.WIDE_CONFIG, seed=self.train_config.seed,
                                          memo=self.memo if not edits and not self.pinned else None)
-            finally:
-                restore(self.model, saved)
 
         todo = list(self.facts)
         for comp in order:
@@ -466,15 +460,12 @@ class Search:
     def _moved_neighbours(self, edited: dict[str, torch.Tensor]) -> list[str]:
         """The judging neighbours whose answer ``edited`` changes (generic prompts are never pinned)."""
         from patchkit import selection
-        from patchkit.train import apply_edit, restore
+        from patchkit.train import edit_applied
 
-        saved = apply_edit(self.model, edited)
-        try:
+        with edit_applied(self.model, edited):
             return [p.prompt for p in selection.changed(self.model, self.tokenizer, self.sel.judge_neighbours)]
-        finally:
-            restore(self.model, saved)
 
     def _pin(self, prompts: Sequence[str]) -> None:
-        """Keep ``prompts`` still in every later solve; they leave the judging neighbours (what trains does not judge)."""
+        """Keep ``prompts`` still in every later solve; they leave the judging neighbours (trained, not judged)."""
         self.pinned.extend(prompts)
         self.sel.judge_neighbours = [p for p in self.sel.judge_neighbours if p.prompt not in set(prompts)]

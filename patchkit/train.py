@@ -596,3 +596,13 @@ def restore(model: torch.nn.Module, saved: Mapping[str, torch.Tensor]) -> None:
     apply_edit(model, saved)
 
 
+@contextlib.contextmanager
+def edit_applied(model: torch.nn.Module, edited: Mapping[str, torch.Tensor]) -> Iterator[torch.nn.Module]:
+    """``model`` with ``edited`` written in for the block, restored after it (also on error)."""
+    saved = apply_edit(model, edited)
+    try:
+        yield model
+    finally:
+        restore(model, saved)
+
+
