@@ -468,4 +468,5 @@ class Search:
     def _pin(self, prompts: Sequence[str]) -> None:
         """Keep ``prompts`` still in every later solve; they leave the judging neighbours (trained, not judged)."""
         self.pinned.extend(prompts)
-        self.sel.judge_neighbours = [p for p in self.sel.judge_neighbours if p.prompt not in set(prompts)]
+        gone = set(prompts)
+        self.sel.judge_neighbours = [p for p in self.sel.judge_neighbours if p.prompt not in gone]

@@ -96,23 +96,24 @@ def subject_positions(tokenizer: Any, prompts: Sequence[str], templates: Mapping
 
 def subject_of(prompt: str, template: str | None) -> str | None:
     """The subject ``template`` reads in ``prompt`` ("Australia" in "Australia's capital"), or None."""
-    from patchkit import selection
-
-    m = selection.subject_match(template, prompt) if template else None
-    if not m:
-        return None
-    subject = m.group(1)
-    return subject[:-2] if subject.endswith(("'s", "\u2019s")) else subject
+    span = _subject_span(prompt, template)
+    return prompt[span[0]:span[1]] if span else None
 
 
 def _subject_end(prompt: str, template: str | None) -> int | None:
     """Where the subject ends in ``prompt`` (a character offset), or None."""
+    span = _subject_span(prompt, template)
+    return span[1] if span else None
+
+
+def _subject_span(prompt: str, template: str | None) -> tuple[int, int] | None:
+    """The subject's character span in ``prompt`` as ``template`` reads it, a possessive 's left out."""
     from patchkit import selection
 
     m = selection.subject_match(template, prompt) if template else None
     if not m:
         return None
-    return m.end(1) - (2 if m.group(1).endswith(("'s", "\u2019s")) else 0)
+    return m.start(1), m.end(1) - (2 if m.group(1).endswith(("'s", "\u2019s")) else 0)
 
 
 def _token_ending(tokenizer: Any, prompt: str, end: int | None) -> int:
@@ -132,11 +133,11 @@ def variant_rows(facts: Sequence[tuple[str, str]], variants: Sequence[tuple[str,
     A variant belongs to the fact with its target whose subject it names (the last occurrence is the
     one read out); a variant of no fact, or of more than one, is left out.
     """
+    subjects = [subject_of(fp, templates.get(fp)) for fp, _ in facts]
     out = []
     for prompt, target in variants:
         owners = []
-        for i, (fp, ft) in enumerate(facts):
-            subject = subject_of(fp, templates.get(fp))
+        for i, ((fp, ft), subject) in enumerate(zip(facts, subjects)):
             if ft == target and subject and subject in prompt and prompt != fp:
                 owners.append((i, prompt.rindex(subject) + len(subject)))
         if len(owners) == 1:
