@@ -10,6 +10,7 @@ reports and refuses it if any regresses; it never chooses between candidates.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +31,25 @@ DEFAULT_TOLERANCES: dict[str, float] = {
 SELECTION_PERPLEXITY = 0.01  # |after/before - 1| on the selection passage (data/selection.txt)
 
 
-def selection_reasons(model: Any, tokenizer: Any, edited: Mapping[str, torch.Tensor],
+@dataclass(frozen=True)
+class Verdict:
+    """The selection set's verdict on one edit: why it is refused (empty: it passes) and which prompts moved."""
+
+    reasons: list[str]
+    moved: list[str]  # selection prompts (neighbours or generic) whose top-1 answer changed
+
+
+def selection_verdict(model: Any, tokenizer: Any, edited: Mapping[str, torch.Tensor],
                       facts: Sequence[tuple[str, str]], probes: Sequence[Any],
-                      passage: tuple[Any, float] | None = None) -> list[str]:
-    """Why an edit is refused on the selection set (empty: it passes).
+                      passage: tuple[Any, float] | None = None) -> Verdict:
+    """Judge ``edited`` on the selection set.
 
     A trained fact still wrong after training is a reason; so is any probe
     (neighbour or generic prompt) whose top-1 answer changed, and a perplexity
     on the selection passage (``(panel, base perplexity)``, see
-    :func:`selection_passage`) that moved by more than 1%.
+    :func:`selection_passage`) that moved by more than 1%. The moved prompts
+    come back too: a search that keeps them still and solves again needs to
+    know which they were, and probing them a second time would cost a pass.
     """
     from patchkit import evals, selection
     from patchkit.train import edit_applied
@@ -56,7 +67,14 @@ def selection_reasons(model: Any, tokenizer: Any, edited: Mapping[str, torch.Ten
         reasons.append(f"{len(wrong)} trained fact(s) still wrong (e.g. {wrong[0]!r})")
     if moved:
         reasons.append(f"{len(moved)} selection prompt(s) changed answer (e.g. {moved[0].prompt!r})")
-    return reasons
+    return Verdict(reasons, [p.prompt for p in moved])
+
+
+def selection_reasons(model: Any, tokenizer: Any, edited: Mapping[str, torch.Tensor],
+                      facts: Sequence[tuple[str, str]], probes: Sequence[Any],
+                      passage: tuple[Any, float] | None = None) -> list[str]:
+    """Why an edit is refused on the selection set (empty: it passes); :func:`selection_verdict`'s reasons."""
+    return selection_verdict(model, tokenizer, edited, facts, probes, passage).reasons
 
 
 def selection_passage(model: Any, tokenizer: Any, fingerprint: str | None = None) -> tuple[Any, float]:

@@ -246,8 +246,8 @@ class Search:
         # paraphrases came out right more often but locality was worse; docs/repair.md, session 8)
         self.solve_variants = solve_variants
         self.wide: list[str] = []  # whole projections edited for many facts (solve.WIDE_CONFIG), screen order
-        # judge(edited, facts) -> reasons: the selection set's verdict, set by surgery; a wide edit grows a
-        # layer at a time while it stays empty
+        # judge(edited, facts) -> judge.Verdict: the selection set's, set by surgery; a wide edit grows a
+        # layer at a time while its reasons stay empty
         self.judge: Any = None
         self.templates = selection.infer_templates([p for p, _ in facts])  # where closed-form edits act
         self.head: str | None = None  # triage's override head, when tried (in closed form at the last token)
@@ -432,8 +432,10 @@ class Search:
                 if used and len(left) >= len(todo):
                     reasons = [f"it fixes none of the {len(todo)} facts left"]
                     break
-                reasons = self.judge(trial, [f for f in self.facts if f not in left]) if self.judge else []
-                moved = self._moved_neighbours(trial) if reasons else []
+                verdict = self.judge(trial, [f for f in self.facts if f not in left]) if self.judge else None
+                reasons = verdict.reasons if verdict else []
+                judging = {p.prompt for p in self.sel.judge_neighbours}  # generic prompts are never pinned
+                moved = [p for p in verdict.moved if p in judging] if reasons else []
                 if not reasons or attempt == PIN_TRIES or not moved or len(moved) > PIN_MOVED:
                     break
                 self._pin(moved)
@@ -456,14 +458,6 @@ class Search:
         if self.pinned:
             details["pinned"] = list(self.pinned)
         return TrainResult(edited=edits, losses=losses, seconds=time.perf_counter() - start, details=details)
-
-    def _moved_neighbours(self, edited: dict[str, torch.Tensor]) -> list[str]:
-        """The judging neighbours whose answer ``edited`` changes (generic prompts are never pinned)."""
-        from patchkit import selection
-        from patchkit.train import edit_applied
-
-        with edit_applied(self.model, edited):
-            return [p.prompt for p in selection.changed(self.model, self.tokenizer, self.sel.judge_neighbours)]
 
     def _pin(self, prompts: Sequence[str]) -> None:
         """Keep ``prompts`` still in every later solve; they leave the judging neighbours (trained, not judged)."""

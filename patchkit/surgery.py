@@ -310,7 +310,7 @@ def surgery(
                           train_config=config, fingerprint=base_fingerprint, say=say, widen=max_share is None,
                           solve_variants=solve_variants and variants)
     passage = judge.selection_passage(m, tok, base_fingerprint()) if auto_selection else None
-    found.judge = lambda edited, held: judge.selection_reasons(m, tok, edited, held, sel.judge, passage)
+    found.judge = lambda edited, held: judge.selection_verdict(m, tok, edited, held, sel.judge, passage)
     # (candidate, targets, training, edited tensors, minimized_from, shipped component name, facts it holds)
     attempts: list[tuple[Any, list[SliceTarget], TrainResult, dict[str, torch.Tensor], str | None, str,
                          list[tuple[str, str]]]] = []

@@ -377,10 +377,11 @@ def test_a_wide_layer_refused_for_a_moved_neighbour_is_solved_again_with_it_kept
     monkeypatch.setattr(selection, "build", lambda m, tok, prompts, **_: selection.SelectionSet(
         {}, [], selection.probe(m, tok, [moon]), [], []))
     # the stand-in judge: any edit "moves" the moon while the moon still judges
-    monkeypatch.setattr(judge, "selection_reasons", lambda m, tok, edited, held, probes, passage=None: (
-        ["1 selection prompt(s) changed answer"] if any(p.prompt == moon for p in probes) else []))
-    monkeypatch.setattr(search.Search, "_moved_neighbours", lambda self, edited: [
-        p.prompt for p in self.sel.judge_neighbours if p.prompt == moon])
+    def stand_in(m, tok, edited, held, probes, passage=None):
+        moved = [p.prompt for p in probes if p.prompt == moon]
+        return judge.Verdict(["1 selection prompt(s) changed answer"] if moved else [], moved)
+
+    monkeypatch.setattr(judge, "selection_verdict", stand_in)
     calls = []
     real = solve.solve_slice
     monkeypatch.setattr(solve, "solve_slice", lambda *a, **k: calls.append(list(k["neighbours"])) or real(*a, **k))
