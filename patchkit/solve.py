@@ -64,6 +64,11 @@ class SolveConfig:
     # when no ρ of the grid fixes every fact: drop the facts still wrong at the smallest ρ and re-solve for the
     # rest (an edit that holds most facts locally, rather than one that holds all by moving everything else)
     drop_unfixed: bool = False
+    # AlphaEdit's form instead of the λC ridge: the update acts only on the ``null_share`` of input directions the
+    # preserved inputs use least (the eigenvectors of C with the smallest eigenvalues; 1.0: every direction) and
+    # is the least-norm one that delivers the targets there, ``ΔW = Δᵀ (K_P K_Pᵀ + αI)⁻¹ K_P`` with ``K_P = K P``
+    # and ``α = ρ`` x the projected keys' mean square (so the grid ``lambdas`` is read as α's). None: the ridge.
+    null_share: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -252,6 +257,19 @@ def _raw_moment(model: torch.nn.Module, tokenizer: Any, tensors: Sequence[str], 
             return c
         memo.update({key(t): c[t] for t in todo})
     return {t: memo[key(t)] for t in tensors}
+
+
+def null_projector(c: torch.Tensor, share: float) -> torch.Tensor:
+    """The projector onto the ``share`` of input directions along which ``C`` is smallest (AlphaEdit's null space).
+
+    Why: an update ``ΔW P`` leaves the outputs on the preserved inputs almost where they were, since
+    those inputs hardly reach the directions kept; ``share`` 1.0 keeps every direction (P = I).
+    """
+    if share >= 1.0:
+        return torch.eye(c.shape[0], dtype=c.dtype)
+    _, vecs = torch.linalg.eigh(c)  # ascending eigenvalues
+    kept = vecs[:, : max(1, int(share * c.shape[0]))]
+    return kept @ kept.T
 
 
 def _with_ridge(c: torch.Tensor, ridge: float) -> torch.Tensor:
@@ -446,14 +464,22 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
         delta, batch, cache = stats.delta, stats.batch, stats.cache
         base = module.weight.detach()
         tried: list[dict[str, Any]] = []
-        unit = float((keys * keys).sum()) / float(c.trace())
+        if config.null_share is not None:
+            keys = keys @ null_projector(c, config.null_share)
+            unit = float((keys * keys).sum()) / len(facts)  # α per key
+        else:
+            unit = float((keys * keys).sum()) / float(c.trace())
 
         def fit(rows: list[int]) -> tuple[float, torch.Tensor, list[bool]]:
             """The largest ρ of the grid at which every fact of ``rows`` comes out right (else the smallest)."""
             for rho in config.lambdas:
                 k, d = keys[rows], delta[rows][:, out_rows]
-                lam = rho * unit * (len(rows) / len(facts))  # λ per key: dropping facts does not loosen the fit
-                update = d.T @ k @ torch.linalg.inv(k.T @ k + lam * c)  # [d_out, |S|]
+                if config.null_share is not None:
+                    lam = rho * unit
+                    update = d.T @ torch.linalg.solve(k @ k.T + lam * torch.eye(len(rows), dtype=k.dtype), k)
+                else:
+                    lam = rho * unit * (len(rows) / len(facts))  # λ per key: dropping facts does not loosen the fit
+                    update = d.T @ k @ torch.linalg.inv(k.T @ k + lam * c)  # [d_out, |S|]
                 edited = base.clone()
                 edited[target.slices] += (update if in_dim == 1 else update.T).to(base.dtype)
                 with torch.no_grad():

@@ -390,3 +390,20 @@ def test_a_wide_layer_refused_for_a_moved_neighbour_is_solved_again_with_it_kept
     assert res.method["solve"]["pinned"] == [moon]
     assert calls[0] == [] and calls[1] == [moon] * search.PIN_WEIGHT  # the first layer again, the moon kept still
     assert not any("selection prompt" in r for r in res.candidates[0].reasons)  # judged without the moon
+
+
+def test_null_space_edit_fixes_the_facts_and_leaves_the_preserved_inputs_main_directions_alone():
+    """AlphaEdit's form: the update acts only where the preserved text's inputs hardly reach."""
+    model = _sharp_llama()
+    tok = tiny_tokenizer()
+    (target,) = S.as_targets(arch.for_model(model).resolve("L1.mlp.down"))
+    c = solve.second_moment(model, tok, target, PRESERVE)
+    p = solve.null_projector(c, 0.5)
+    assert torch.allclose(p @ p, p, atol=1e-9) and torch.allclose(p, p.T) and round(float(p.trace())) == c.shape[0] // 2
+    assert torch.equal(solve.null_projector(c, 1.0), torch.eye(c.shape[0], dtype=c.dtype))
+    config = solve.SolveConfig(lambdas=(1.0, 0.1, 0.01), null_share=0.5)
+    res = solve.solve_slice(model, tok, FACTS, target, templates={}, preserve=PRESERVE, config=config)
+    assert _answers_with(model, res.edited) == [t for _, t in FACTS]
+    update = (res.edited[target.tensor] - model.get_submodule(target.tensor[: -len(".weight")]).weight).double()
+    top = torch.linalg.eigh(c).eigenvectors[:, -c.shape[0] // 2 :]  # the directions the preserved text uses most
+    assert float((update @ top).norm()) < 1e-4 * float(update.norm())
