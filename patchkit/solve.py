@@ -83,7 +83,7 @@ HEAD_CONFIG = SolveConfig(margin=1.5, neighbour_key_weight=10.0)
 # than 300, and the facts still wrong there are dropped. On the tuning set (83 country near misses, SmolLM2,
 # whole down projections of layers 2-6) ρ 300 fixed 67-70 with 0-3 of 102 guards changed and the passage within
 # 0.7 %; the ρ that fixed every fact (30 or 10) changed 2-9 guards and moved the passage up to 3.7 %.
-WIDE_CONFIG = SolveConfig(lambdas=(30000.0, 10000.0, 3000.0, 1000.0, 300.0), drop_unfixed=True)
+WIDE_CONFIG = SolveConfig(lambdas=(10.0, 3.0, 2.0, 1.0), drop_unfixed=True, null_share=0.9)
 RANGE_FACTS = 24  # facts a neuron range is asked to hold; above it the search edits whole projections
 
 
