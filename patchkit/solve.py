@@ -65,10 +65,12 @@ class SolveConfig:
     # rest (an edit that holds most facts locally, rather than one that holds all by moving everything else)
     drop_unfixed: bool = False
     # AlphaEdit's form instead of the λC ridge: the update acts only on the ``null_share`` of input directions the
-    # preserved inputs use least (the eigenvectors of C with the smallest eigenvalues; 1.0: every direction) and
-    # is the least-norm one that delivers the targets there, ``ΔW = Δᵀ (K_P K_Pᵀ + αI)⁻¹ K_P`` with ``K_P = K P``
-    # and ``α = ρ`` x the projected keys' mean square (so the grid ``lambdas`` is read as α's). None: the ridge.
+    # preserved inputs use least (the eigenvectors of C with the smallest eigenvalues; 1.0: every direction).
+    # ``null_metric`` "identity": the least-norm update there, ``ΔW = Δᵀ (K_P K_Pᵀ + αI)⁻¹ K_P`` (``K_P = K P``,
+    # ``α = ρ`` x the projected keys' mean square); "moment": the λC ridge solved inside those directions.
+    # None: the ridge over every direction.
     null_share: float | None = None
+    null_metric: str = "identity"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -259,17 +261,17 @@ def _raw_moment(model: torch.nn.Module, tokenizer: Any, tensors: Sequence[str], 
     return {t: memo[key(t)] for t in tensors}
 
 
-def null_projector(c: torch.Tensor, share: float) -> torch.Tensor:
-    """The projector onto the ``share`` of input directions along which ``C`` is smallest (AlphaEdit's null space).
+def null_basis(c: torch.Tensor, share: float) -> torch.Tensor:
+    """An orthonormal basis ``[d_in, m]`` of the ``share`` of input directions along which ``C`` is smallest
+    (AlphaEdit's null space; its projector is ``B Bᵀ``).
 
-    Why: an update ``ΔW P`` leaves the outputs on the preserved inputs almost where they were, since
-    those inputs hardly reach the directions kept; ``share`` 1.0 keeps every direction (P = I).
+    Why: an update that acts only there leaves the outputs on the preserved inputs almost where they
+    were, since those inputs hardly reach these directions; ``share`` 1.0 keeps every direction.
     """
     if share >= 1.0:
         return torch.eye(c.shape[0], dtype=c.dtype)
     _, vecs = torch.linalg.eigh(c)  # ascending eigenvalues
-    kept = vecs[:, : max(1, int(share * c.shape[0]))]
-    return kept @ kept.T
+    return vecs[:, : max(1, int(share * c.shape[0]))]
 
 
 def _with_ridge(c: torch.Tensor, ridge: float) -> torch.Tensor:
@@ -464,8 +466,11 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
         delta, batch, cache = stats.delta, stats.batch, stats.cache
         base = module.weight.detach()
         tried: list[dict[str, Any]] = []
-        if config.null_share is not None:
-            keys = keys @ null_projector(c, config.null_share)
+        basis = None
+        if config.null_share is not None:  # work in the basis of the directions kept: keys and C there
+            basis = null_basis(c, config.null_share)
+            keys, c = keys @ basis, basis.T @ c @ basis
+        if config.null_metric == "identity" and basis is not None:
             unit = float((keys * keys).sum()) / len(facts)  # α per key
         else:
             unit = float((keys * keys).sum()) / float(c.trace())
@@ -474,12 +479,14 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
             """The largest ρ of the grid at which every fact of ``rows`` comes out right (else the smallest)."""
             for rho in config.lambdas:
                 k, d = keys[rows], delta[rows][:, out_rows]
-                if config.null_share is not None:
+                if basis is not None and config.null_metric == "identity":
                     lam = rho * unit
                     update = d.T @ torch.linalg.solve(k @ k.T + lam * torch.eye(len(rows), dtype=k.dtype), k)
                 else:
                     lam = rho * unit * (len(rows) / len(facts))  # λ per key: dropping facts does not loosen the fit
                     update = d.T @ k @ torch.linalg.inv(k.T @ k + lam * c)  # [d_out, |S|]
+                if basis is not None:
+                    update = update @ basis.T  # back to the slice's input features
                 edited = base.clone()
                 edited[target.slices] += (update if in_dim == 1 else update.T).to(base.dtype)
                 with torch.no_grad():

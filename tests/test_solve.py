@@ -398,12 +398,14 @@ def test_null_space_edit_fixes_the_facts_and_leaves_the_preserved_inputs_main_di
     tok = tiny_tokenizer()
     (target,) = S.as_targets(arch.for_model(model).resolve("L1.mlp.down"))
     c = solve.second_moment(model, tok, target, PRESERVE)
-    p = solve.null_projector(c, 0.5)
-    assert torch.allclose(p @ p, p, atol=1e-9) and torch.allclose(p, p.T) and round(float(p.trace())) == c.shape[0] // 2
-    assert torch.equal(solve.null_projector(c, 1.0), torch.eye(c.shape[0], dtype=c.dtype))
-    config = solve.SolveConfig(lambdas=(1.0, 0.1, 0.01), null_share=0.5)
-    res = solve.solve_slice(model, tok, FACTS, target, templates={}, preserve=PRESERVE, config=config)
-    assert _answers_with(model, res.edited) == [t for _, t in FACTS]
-    update = (res.edited[target.tensor] - model.get_submodule(target.tensor[: -len(".weight")]).weight).double()
+    b = solve.null_basis(c, 0.5)
+    assert b.shape == (c.shape[0], c.shape[0] // 2) and torch.allclose(b.T @ b, torch.eye(b.shape[1], dtype=b.dtype))
+    assert torch.equal(solve.null_basis(c, 1.0), torch.eye(c.shape[0], dtype=c.dtype))
     top = torch.linalg.eigh(c).eigenvectors[:, -c.shape[0] // 2 :]  # the directions the preserved text uses most
-    assert float((update @ top).norm()) < 1e-4 * float(update.norm())
+    weight = model.get_submodule(target.tensor[: -len(".weight")]).weight
+    for metric, grid in (("identity", (1.0, 0.1, 0.01)), ("moment", (100.0, 10.0, 1.0, 0.1, 0.01))):
+        config = solve.SolveConfig(lambdas=grid, null_share=0.5, null_metric=metric)
+        res = solve.solve_slice(model, tok, FACTS, target, templates={}, preserve=PRESERVE, config=config)
+        assert _answers_with(model, res.edited) == [t for _, t in FACTS], metric
+        update = (res.edited[target.tensor] - weight).double()
+        assert float((update @ top).norm()) < 1e-4 * float(update.norm()), metric
