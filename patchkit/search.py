@@ -255,6 +255,8 @@ class Search:
         self.preserved: list[str] | None = None  # closed-form preservation texts (with the model's own samples)
         self.memo: dict = {}  # a projection's closed-form statistics (screen and solves), shared by its slices
         self.pinned: list[str] = []  # selection neighbours moved by a wide layer, now kept still (no longer judging)
+        # a wide edit's selection verdict, by the component it names: judged as it grew, so not judged again
+        self.verdicts: dict[str, Any] = {}
         self.ranked: list[Candidate] = []  # every screened candidate, in screen order (recorded)
         self.to_try: list[Candidate] = []  # tried in order until one passes the selection set
         self._screened_attention = False
@@ -422,9 +424,11 @@ class Search:
                                          memo=self.memo if not edits and not self.pinned else None)
 
         todo = list(self.facts)
+        self.verdicts.clear()
         for comp in order:
             self.say(f"surgery: solving {comp} in closed form for {len(todo)} facts (those it cannot hold at the "
                      "locality floor are left to the next layer)")
+            pinned_before, judging_before = list(self.pinned), list(self.sel.judge_neighbours)
             for attempt in range(PIN_TRIES + 1):
                 r = solve_layer(comp, todo)
                 trial = {**edits, **r.edited}
@@ -443,10 +447,14 @@ class Search:
                          "solving it again with them kept still (they judge no longer)")
             if used and reasons:
                 self.say(f"surgery: {comp} not added ({'; '.join(reasons)})")
+                # what it pinned goes back to judging: the layer that needed them kept still is not in the edit
+                self.pinned, self.sel.judge_neighbours = pinned_before, judging_before
                 break
             # a first layer refused even so is kept: surgery's judge refuses the candidate with these reasons
             edits, todo = trial, left
             used.append(comp)
+            if verdict is not None:
+                self.verdicts["+".join(used)] = verdict
             layers.append({"component": comp} | {k: v for k, v in r.details.items() if k != "config"})
             losses.extend(r.losses)
             if not todo:

@@ -329,8 +329,12 @@ def surgery(
         if dropped:
             say(f"solve: {len(dropped)} of {len(train_facts)} facts dropped (still wrong at the locality floor); "
                 f"{comp} holds {len(kept)}")
-        cand.reasons = (judge.selection_reasons(m, tok, edited, kept, sel.judge, passage) if kept
-                        else ["no trained fact comes out right"])
+        if not kept:
+            cand.reasons = ["no trained fact comes out right"]
+        elif comp in found.verdicts:  # a wide edit was judged on these facts as it grew
+            cand.reasons = list(found.verdicts[comp].reasons)
+        else:
+            cand.reasons = judge.selection_reasons(m, tok, edited, kept, sel.judge, passage)
         if kept and len(kept) < MIN_HELD_SHARE * len(train_facts):
             cand.reasons.append(f"holds only {len(kept)} of {len(train_facts)} facts (at least "
                                 f"{MIN_HELD_SHARE:.0%} must come out right)")

@@ -409,3 +409,29 @@ def test_null_space_edit_fixes_the_facts_and_leaves_the_preserved_inputs_main_di
         assert _answers_with(model, res.edited) == [t for _, t in FACTS], metric
         update = (res.edited[target.tensor] - weight).double()
         assert float((update @ top).norm()) < 1e-4 * float(update.norm()), metric
+
+
+def test_what_a_layer_left_out_pinned_goes_back_to_judging(tmp_path, monkeypatch):
+    """A layer still refused after pinning is not added, so its pins are undone (the next edit is judged by them
+    again and nothing pinned is recorded); a wide edit, judged as it grew, is not judged a second time."""
+    from patchkit import judge, selection
+
+    model, base, facts, path = _wide_case(tmp_path, monkeypatch)
+    moon = "The moon is "
+    monkeypatch.setattr(selection, "build", lambda m, tok, prompts, **_: selection.SelectionSet(
+        {}, [], selection.probe(m, tok, [moon]), [], []))
+    moon_judges = []
+
+    def stand_in(m, tok, edited, held, probes, passage=None):  # any two-layer edit is refused, and moves the moon
+        moon_judges.append(any(p.prompt == moon for p in probes))
+        moved = [moon] if moon_judges[-1] and len(edited) > 1 else []
+        return judge.Verdict(["refused for the test"] if len(edited) > 1 else [], moved)
+
+    monkeypatch.setattr(judge, "selection_verdict", stand_in)
+    monkeypatch.setattr(judge, "selection_reasons", lambda *a, **k: pytest.fail("a wide edit judged again"))
+    said = []
+    res = S.surgery(base, path, None, key=None, method="solve", default_panels=False, include_absent=True,
+                    allow_regressions=True, log=said.append)
+    assert any("moved 1 selection neighbour" in m for m in said) and any("not added (refused" in m for m in said)
+    assert False in moon_judges and moon_judges[-1]  # pinned for the retry, judging again once the layer was left out
+    assert "pinned" not in res.method["solve"] and len(res.candidates) == 2
