@@ -72,6 +72,12 @@ class SolveConfig:
     null_share: float | None = None
     null_metric: str = "identity"
 
+    def __post_init__(self) -> None:
+        if self.null_metric not in ("identity", "moment"):
+            raise errors.UsageError(f"null_metric must be 'identity' or 'moment', not {self.null_metric!r}")
+        if self.null_share is not None and not 0.0 < self.null_share <= 1.0:
+            raise errors.UsageError(f"null_share must be in (0, 1], not {self.null_share}")
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

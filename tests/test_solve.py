@@ -409,6 +409,9 @@ def test_null_space_edit_fixes_the_facts_and_leaves_the_preserved_inputs_main_di
         assert _answers_with(model, res.edited) == [t for _, t in FACTS], metric
         update = (res.edited[target.tensor] - weight).double()
         assert float((update @ top).norm()) < 1e-4 * float(update.norm()), metric
+    for bad in ({"null_metric": "euclid"}, {"null_share": 0.0}, {"null_share": 1.5}):
+        with pytest.raises(errors.UsageError):
+            solve.SolveConfig(**bad)
 
 
 def test_what_a_layer_left_out_pinned_goes_back_to_judging(tmp_path, monkeypatch):
