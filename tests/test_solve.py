@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -349,23 +350,33 @@ def test_a_wide_edit_names_exactly_the_layers_it_edited_and_holds_every_fact_it_
     assert any(f"holds only {len(held)} of 4 facts" in r for r in res.candidates[0].reasons)
 
 
-def test_a_wide_patch_over_two_layers_ships_verifies_applies_and_reverts_bit_for_bit(tmp_path, monkeypatch, keypair):
-    """The multi-tensor patch a many-facts repair writes goes through the engine like any other."""
-    from patchkit import card, engine
+@pytest.mark.parametrize("null_space", [False, True], ids=["ridge", "null-space"])
+def test_a_wide_patch_ships_verifies_reproduces_applies_and_reverts_bit_for_bit(tmp_path, monkeypatch, keypair,
+                                                                               null_space):
+    """The multi-tensor patch a many-facts repair writes goes through the engine like any other, in either form
+    of the solve (the default's null-space form with an α grid a tiny model can reach)."""
+    from patchkit import card, engine, reproduce
 
+    default = solve.WIDE_CONFIG
     _, base, _, path = _wide_case(tmp_path, monkeypatch)
+    if null_space:
+        monkeypatch.setattr(solve, "WIDE_CONFIG", dataclasses.replace(default, lambdas=(1.0, 0.1, 0.01)))
     monkeypatch.setattr(S, "MIN_HELD_SHARE", 0.0)  # this tiny model holds 1 of 4: ship it anyway, for the engine
     res = S.surgery(base, path, tmp_path / "fix", key=keypair[0], method="solve", default_panels=False,
                     include_absent=True, auto_selection=False, allow_regressions=True)
-    assert "+" in res.component and res.patch is not None
+    assert res.patch is not None and ("+" in res.component or null_space)  # the ridge's case holds two layers
     manifest = engine.Patch.load(res.patch).manifest
-    assert manifest["method"]["component"] == res.component and len(manifest["edits"]) == 2
+    assert manifest["method"]["component"] == res.component
+    assert len(manifest["edits"]) == res.component.count("+") + 1
     assert engine.verify(res.patch, base=base, pubkey=keypair[1]).ok
     patched = engine.apply(res.patch, base, tmp_path / "patched", pubkey=keypair[1])
     restored = engine.revert(res.patch, patched, tmp_path / "restored", pubkey=keypair[1])
     assert (Path(restored) / "model.safetensors").read_bytes() == (Path(base) / "model.safetensors").read_bytes()
     assert res.component in card.render(manifest)
     assert engine.show(res.patch)
+    assert manifest["method"]["hyperparameters"]["null_share"] == (default.null_share if null_space else None)
+    assert ("null space" in manifest["method"]["losses"]["solve"]) == null_space
+    assert all(check.ok for check in reproduce.reproduce(res.patch, base))
 
 
 def test_a_wide_layer_refused_for_a_moved_neighbour_is_solved_again_with_it_kept_still(tmp_path, monkeypatch):
