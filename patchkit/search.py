@@ -438,8 +438,7 @@ class Search:
                     break
                 verdict = self.judge(trial, [f for f in self.facts if f not in left]) if self.judge else None
                 reasons = verdict.reasons if verdict else []
-                judging = {p.prompt for p in self.sel.judge_neighbours}  # generic prompts are never pinned
-                moved = [p for p in verdict.moved if p in judging] if reasons else []
+                moved = self._pinnable(verdict.moved) if reasons else []
                 if not reasons or attempt == PIN_TRIES or not moved or len(moved) > PIN_MOVED:
                     break
                 self._pin(moved)
@@ -466,6 +465,11 @@ class Search:
         if self.pinned:
             details["pinned"] = list(self.pinned)
         return TrainResult(edited=edits, losses=losses, seconds=time.perf_counter() - start, details=details)
+
+    def _pinnable(self, moved: Sequence[str]) -> list[str]:
+        """Of the moved selection prompts, the judging neighbours (generic prompts are never pinned)."""
+        judging = {p.prompt for p in self.sel.judge_neighbours}
+        return [p for p in moved if p in judging]
 
     def _pin(self, prompts: Sequence[str]) -> None:
         """Keep ``prompts`` still in every later solve; they leave the judging neighbours (trained, not judged)."""

@@ -282,6 +282,21 @@ def null_basis(c: torch.Tensor, share: float) -> torch.Tensor:
     return vecs[:, : max(1, int(share * c.shape[0]))]
 
 
+def formula(config: Mapping[str, Any]) -> str:
+    """The closed form a :class:`SolveConfig` (as a dict, the way a manifest records it) solves, in words.
+
+    One convention throughout: ``K`` holds the keys as columns (``d_in x n``), ``D`` the targets (``d_out x n``).
+    """
+    ridge = "C = second moment of preserved inputs"
+    if config.get("null_share") is None:
+        return f"dW = D K^T (K K^T + lambda C)^-1; {ridge}"
+    where = (f"null space: the {config['null_share']:.0%} of input directions with the smallest eigenvalues of C "
+             f"({ridge}), orthonormal basis B; K_P = B^T K")
+    if config.get("null_metric") == "moment":
+        return f"dW = D K_P^T (K_P K_P^T + lambda B^T C B)^-1 B^T; {where}"
+    return f"dW = D (K_P^T K_P + alpha I)^-1 K_P^T B^T; {where}"
+
+
 def _with_ridge(c: torch.Tensor, ridge: float) -> torch.Tensor:
     """``C`` plus ``ridge`` x its mean eigenvalue on the diagonal, so that it is invertible."""
     return c + ridge * float(c.trace()) / c.shape[0] * torch.eye(c.shape[0], dtype=c.dtype)
@@ -478,16 +493,14 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
         if config.null_share is not None:  # work in the basis of the directions kept: keys and C there
             basis = null_basis(c, config.null_share)
             keys, c = keys @ basis, basis.T @ c @ basis
-        if config.null_metric == "identity" and basis is not None:
-            unit = float((keys * keys).sum()) / len(facts)  # α per key
-        else:
-            unit = float((keys * keys).sum()) / float(c.trace())
+        least_norm = basis is not None and config.null_metric == "identity"  # AlphaEdit's αI instead of λC
+        unit = float((keys * keys).sum()) / (len(facts) if least_norm else float(c.trace()))  # least norm: α per key
 
         def fit(rows: list[int]) -> tuple[float, torch.Tensor, list[bool]]:
             """The largest ρ of the grid at which every fact of ``rows`` comes out right (else the smallest)."""
             for rho in config.lambdas:
                 k, d = keys[rows], delta[rows][:, out_rows]
-                if basis is not None and config.null_metric == "identity":
+                if least_norm:
                     lam = rho * unit
                     update = d.T @ torch.linalg.solve(k @ k.T + lam * torch.eye(len(rows), dtype=k.dtype), k)
                 else:

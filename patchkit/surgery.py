@@ -371,7 +371,7 @@ def surgery(
         record["losses"] = {"targets": "per fact, the change of the slice's output at the edit position (the subject's "
                                       "last token; for an override head, the prompt's last token) that "
                                       "makes the target win by the margin (Adam on that vector only)",
-                            "solve": _solve_formula(train.details.get("config", solve_config.to_dict())),
+                            "solve": solve.formula(train.details.get("config", solve_config.to_dict())),
                             "final": train.losses[-1] if train.losses else None}
         record["hyperparameters"] = train.details.get("config", solve_config.to_dict())
         record["solve"] = {k: v for k, v in train.details.items() if k != "config"}
@@ -437,18 +437,6 @@ def _selection(m: Any, tok: Any, selection: Any, facts: Sequence[tuple[str, str]
     say(f"selection: {len(sel.judge_neighbours)} neighbours + {len(sel.judge_generic)} generic prompts judge, "
         f"{len(sel.train_neighbours)} neighbours preserved, {len(sel.train_variants)} paraphrases trained")
     return sel
-
-
-def _solve_formula(config: dict[str, Any]) -> str:
-    """The closed form a manifest records, in the words of the config that made it."""
-    ridge = "C = second moment of preserved inputs"
-    if config.get("null_share") is None:
-        return f"dW = D K^T (K K^T + lambda C)^-1; {ridge}"
-    where = (f"null space: the {config['null_share']:.0%} of input directions with the smallest eigenvalues of C "
-             f"({ridge}), basis B; K_P = K B")
-    if config.get("null_metric") == "moment":
-        return f"dW = D K_P^T (K_P K_P^T + lambda B^T C B)^-1 B^T; {where}"
-    return f"dW = D^T (K_P K_P^T + alpha I)^-1 K_P B^T; {where}"
 
 
 def _minimized(m: Any, tok: Any, amap: Any, component: str, targets: list[SliceTarget],
