@@ -177,12 +177,11 @@ def _panels(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     return list((manifest.get("evals") or {}).get("panels") or [])
 
 
-def _slice(slc: list[list[int]], shape: list[int]) -> str:
-    """Numpy-style slice text: a full dimension is ``:``, e.g. ``[:, 1536:2304]``."""
-    parts = []
-    for (start, stop), dim in zip(slc, shape):
-        parts.append(":" if start == 0 and stop == dim else f"{start}:{stop}")
-    return "[" + ", ".join(parts) + "]"
+def _slice(slc: list, shape: list[int]) -> str:
+    """Numpy-style slice text: a full dimension is ``:``, e.g. ``[:, 1536:2304]`` (:func:`patchkit.delta.format_slice`)."""
+    from patchkit import delta
+
+    return delta.format_slice(delta.parse_slice(slc), tuple(shape))
 
 
 def _share(numel: int, total: int) -> str:

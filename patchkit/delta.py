@@ -1,7 +1,10 @@
 """Minimal slices and exact deltas, on raw numpy arrays.
 
 A slice is the bounding box of the changed elements: one half-open
-``(start, stop)`` per dimension. A delta is ``patched - base`` over that box,
+``(start, stop)`` per dimension — except that one dimension may instead list
+the indices it keeps (:class:`Picked`), when the changed elements are spread
+out along it (an edit of 192 chosen neurons of a 1536-neuron projection: the
+box would hold eight times the parameters). A delta is ``patched - base`` over that box,
 in a dtype chosen so that both directions reproduce the other side bit for
 bit. Elements whose delta is zero are left untouched in both directions, so
 unchanged elements inside the box (including ``-0.0``) survive exactly.
@@ -15,12 +18,27 @@ what apply does — and streaming never needs torch.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from patchkit import errors
 
-Slice = tuple[tuple[int, ...], ...]
+
+@dataclass(frozen=True)
+class Picked:
+    """One dimension of a slice given as the indices it keeps (sorted, distinct), not as a range."""
+
+    values: tuple[int, ...]
+
+    def to_json(self) -> dict[str, list[int]]:
+        return {"index": list(self.values)}
+
+
+Dim = tuple[int, int] | Picked
+Slice = tuple[Dim, ...]
+# a dimension is listed index by index when that keeps at most this share of its bounding range
+PICK_SHARE = 0.5
 
 FLOAT_DTYPES = ("F16", "BF16", "F32", "F64")
 DELTA_DTYPES = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
@@ -33,34 +51,105 @@ def bits_equal(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def changed_box(base: np.ndarray, edited: np.ndarray) -> Slice | None:
-    """The bounding box of elements whose bits differ, or None when nothing changed."""
+    """The smallest slice holding every element whose bits differ, or None when nothing changed.
+
+    The bounding box, with the one dimension along which the changed elements are sparsest listed
+    index by index when that keeps at most ``PICK_SHARE`` of the box.
+    """
     diff = _bits(base) != _bits(edited)
     if not diff.any():
         return None
     if diff.ndim == 0:
         return ()
-    idx = np.nonzero(diff)
-    return tuple((int(i.min()), int(i.max()) + 1) for i in idx)
+    box: list[Dim] = [(int(i.min()), int(i.max()) + 1) for i in np.nonzero(diff)]
+    used = [np.flatnonzero(diff.any(axis=tuple(a for a in range(diff.ndim) if a != d))) for d in range(diff.ndim)]
+    share = [len(u) / (b - a) for u, (a, b) in zip(used, box)]
+    d = int(np.argmin(share))
+    if share[d] <= PICK_SHARE:
+        box[d] = Picked(tuple(int(v) for v in used[d]))
+    return tuple(box)
 
 
-def index(slc: Slice) -> tuple[slice, ...]:
-    """The Python index for a slice: ``a[index(slc)]``."""
-    return tuple(slice(a, b) for a, b in slc)
+def index(slc: Slice) -> tuple[slice | np.ndarray, ...]:
+    """The Python index for a slice: ``a[index(slc)]`` (a copy where a dimension is picked; assign with
+    ``a[index(slc)] = v``)."""
+    return tuple(np.array(d.values, dtype=np.int64) if isinstance(d, Picked) else slice(d[0], d[1]) for d in slc)
 
 
 def slice_shape(slc: Slice) -> tuple[int, ...]:
-    return tuple(b - a for a, b in slc)
+    return tuple(len(d.values) if isinstance(d, Picked) else d[1] - d[0] for d in slc)
 
 
 def format_slice(slc: Slice, shape: tuple[int, ...]) -> str:
-    """Readable form, full dimensions as ``:`` (e.g. ``[:, 1536:2304]``)."""
-    parts = [":" if (a, b) == (0, n) else f"{a}:{b}" for (a, b), n in zip(slc, shape)]
-    return "[" + ", ".join(parts) + "]"
+    """Readable form, full dimensions as ``:`` (e.g. ``[:, 1536:2304]``; a picked one as ``[:, 192 of 1536]``)."""
+    def one(d: Dim, n: int) -> str:
+        if isinstance(d, Picked):
+            return f"{len(d.values)} of {n}"
+        return ":" if tuple(d) == (0, n) else f"{d[0]}:{d[1]}"
+
+    return "[" + ", ".join(one(d, n) for d, n in zip(slc, shape)) + "]"
 
 
 def inside(slc: Slice, shape: tuple[int, ...]) -> bool:
-    """True when the slice is a non-empty box within ``shape``."""
-    return len(slc) == len(shape) and all(0 <= a < b <= n for (a, b), n in zip(slc, shape))
+    """True when the slice is non-empty and within ``shape``: ranges ``0 <= a < b <= n``, at most one
+    picked dimension, its indices distinct, increasing and below ``n``."""
+    if len(slc) != len(shape) or sum(isinstance(d, Picked) for d in slc) > 1:
+        return False
+    for d, n in zip(slc, shape):
+        if isinstance(d, Picked):
+            v = d.values
+            if not v or v[0] < 0 or v[-1] >= n or any(a >= b for a, b in zip(v, v[1:])):
+                return False
+        elif not 0 <= d[0] < d[1] <= n:
+            return False
+    return True
+
+
+def parse_slice(raw: object) -> Slice:
+    """A manifest's ``slice`` (``[[a, b], {"index": [...]}, ...]``) as a :data:`Slice`; ValueError if malformed."""
+    if not isinstance(raw, list):
+        raise ValueError("a slice is a list")
+    out: list[Dim] = []
+    for d in raw:
+        if isinstance(d, dict) and set(d) == {"index"} and isinstance(d["index"], list):
+            out.append(Picked(tuple(_int(v) for v in d["index"])))
+        elif isinstance(d, list) and len(d) == 2:
+            out.append((_int(d[0]), _int(d[1])))
+        else:
+            raise ValueError(f"not a dimension: {d!r}")
+    return tuple(out)
+
+
+def slice_json(slc: Slice) -> list:
+    """The manifest form of a :data:`Slice` (inverse of :func:`parse_slice`)."""
+    return [d.to_json() if isinstance(d, Picked) else [d[0], d[1]] for d in slc]
+
+
+def intersect(a: Slice, b: Slice) -> Slice | None:
+    """The elements two slices of one tensor share, as a slice (None when they share none)."""
+    out: list[Dim] = []
+    for x, y in zip(a, b):
+        if isinstance(x, Picked) or isinstance(y, Picked):
+            common = sorted(set(_values(x)) & set(_values(y)))
+            if not common:
+                return None
+            out.append(Picked(tuple(common)))
+        else:
+            lo, hi = max(x[0], y[0]), min(x[1], y[1])
+            if lo >= hi:
+                return None
+            out.append((lo, hi))
+    return tuple(out)
+
+
+def _values(d: Dim) -> tuple[int, ...] | range:
+    return d.values if isinstance(d, Picked) else range(d[0], d[1])
+
+
+def _int(v: object) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ValueError(f"not an integer: {v!r}")
+    return v
 
 
 def make_delta(base: np.ndarray, patched: np.ndarray, dtype: str) -> np.ndarray:

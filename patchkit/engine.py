@@ -274,12 +274,12 @@ class Patch:
             if t is None:
                 raise errors.BaseMismatchError(f"model has no tensor {e['tensor']} (the patch edits it)")
             _check_tensor_matches(e, checkpoint.dtype_name(t.dtype), tuple(t.shape), "model")
-            idx = delta.index(_slice(e))
+            idx = tuple(torch.from_numpy(i) if isinstance(i, np.ndarray) else i for i in delta.index(_slice(e)))
             part, dtype = checkpoint.from_torch(t[idx])
             updates.append((t, idx, checkpoint.to_torch(self._transform(e, part, forward, "model"), dtype)))
         with torch.no_grad():
             for t, idx, new in updates:
-                t[idx].copy_(new.to(t.device))
+                t[idx] = new.to(t.device)  # assignment, not copy_: a picked dimension's t[idx] is a copy
 
     def _transform(self, e: Mapping[str, Any], part: np.ndarray, forward: bool, where: str) -> np.ndarray:
         """Check ``part`` is the expected side, move it across with the delta, check the other side."""
@@ -416,7 +416,7 @@ def create(
             "tensor": tensor,
             "dtype": info.dtype,
             "shape": list(info.shape),
-            "slice": [list(r) for r in box],
+            "slice": delta.slice_json(box),
             "delta_key": tensor,
             "delta_dtype": "F32" if d.dtype == np.float32 else "F64",
             "base_sha256": checkpoint.sha256_array(base_part),
@@ -606,9 +606,11 @@ def _plan(p: Patch, ckpt: Checkpoint, forward: bool) -> list[tuple[TensorInfo, i
             raise errors.BaseMismatchError(f"{ckpt.path}: has no tensor {e['tensor']} (the patch edits it)")
         _check_tensor_matches(e, info.dtype, info.shape, str(ckpt.path))
         slc = _slice(e)
-        r0, r1 = slc[0] if slc else (0, 1)
+        first = slc[0] if slc else (0, 1)
+        r0, r1 = (first.values[0], first.values[-1] + 1) if isinstance(first, delta.Picked) else first
         rows = ckpt.read_rows(e["tensor"], r0, r1) if slc else ckpt.read_tensor(e["tensor"])
-        sub = (slice(0, r1 - r0), *delta.index(slc[1:])) if slc else ()
+        lead = np.array(first.values) - r0 if isinstance(first, delta.Picked) else slice(0, r1 - r0)
+        sub = (lead, *delta.index(slc[1:])) if slc else ()
         rows[sub] = p._transform(e, np.array(rows[sub], order="C"), forward, str(ckpt.path))
         plan.append((info, r0, rows))
     return plan
@@ -647,11 +649,16 @@ def applied_patches(path: str | Path) -> list[dict[str, Any]]:
 
 
 def _record_edits_ok(edits: Any) -> bool:
-    """A record entry's ``edits``: a list of {tensor: str, slice: [[int, int], ...]}."""
+    """A record entry's ``edits``: a list of {tensor: str, slice: [[int, int] or {"index": [int, ...]}, ...]}."""
+    def slice_ok(raw: Any) -> bool:
+        try:
+            delta.parse_slice(raw)
+        except ValueError:
+            return False
+        return True
+
     return isinstance(edits, list) and all(
-        isinstance(e, dict) and isinstance(e.get("tensor"), str) and isinstance(e.get("slice"), list)
-        and all(isinstance(r, list) and len(r) == 2 and all(safeio.is_int(v) for v in r) for r in e["slice"])
-        for e in edits
+        isinstance(e, dict) and isinstance(e.get("tensor"), str) and slice_ok(e.get("slice")) for e in edits
     )
 
 
@@ -690,9 +697,10 @@ def overlapping(a_edits: Iterable[Mapping[str, Any]], b_edits: Iterable[Mapping[
         other = b_by_tensor.get(e["tensor"])
         if other is None:
             continue
-        box = [(max(a0, b0), min(a1, b1)) for (a0, a1), (b0, b1) in zip(e["slice"], other["slice"])]
-        if all(lo < hi for lo, hi in box):
-            found.append(e["tensor"] + "[" + ", ".join(f"{lo}:{hi}" for lo, hi in box) + "]")
+        shared = delta.intersect(delta.parse_slice(e["slice"]), delta.parse_slice(other["slice"]))
+        if shared is not None:
+            found.append(e["tensor"] + "[" + ", ".join(f"{len(d.values)} picked" if isinstance(d, delta.Picked)
+                                                       else f"{d[0]}:{d[1]}" for d in shared) + "]")
     return found
 
 
@@ -801,7 +809,7 @@ def show(path: str | Path) -> dict[str, Any]:
 
 
 def _slice(e: Mapping[str, Any]) -> delta.Slice:
-    return tuple((int(a), int(b)) for a, b in e["slice"])
+    return delta.parse_slice(e["slice"])
 
 
 def _numel(shape: tuple[int, ...]) -> int:

@@ -17,6 +17,9 @@ def test_changed_box_is_the_bounding_box():
     a = np.zeros((6, 10, 4), dtype=np.float32)
     b = a.copy()
     b[1, 7, 0], b[4, 2, 3] = 1, 2
+    # rows 1..4 and columns 2..7 bound them; only 2 of the 6 columns change, so columns are listed one by one
+    assert delta.changed_box(a, b) == ((1, 5), delta.Picked((2, 7)), (0, 4))
+    b[2:4, 3:7] = 3  # now every row and 5 of the 6 columns are used: the plain bounding box
     assert delta.changed_box(a, b) == ((1, 5), (2, 8), (0, 4))
     assert delta.changed_box(a, a.copy()) is None
     assert delta.format_slice(((0, 768), (1536, 2304)), (768, 2304)) == "[:, 1536:2304]"
