@@ -40,6 +40,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +64,7 @@ _LAYOUT: dict[str, str] = {"gemma3": "llama"}
 SUPPORTED_MODEL_TYPES: tuple[str, ...] = tuple(_FAMILIES)
 
 _COMPONENT_RE = re.compile(
-    r"^L(\d+)(?:\.(attn|mlp)(?:\.(q|k|v|o|up|gate|down)(?:\.h(\d+)|\.n(\d+):(\d+))?)?)?$"
+    r"^L(\d+)(?:\.(attn|mlp)(?:\.(q|k|v|o|up|gate|down)(?:\.h(\d+)|\.n(\d+(?::\d+)?(?:,\d+(?::\d+)?)*))?)?)?$"
 )
 
 
@@ -73,7 +74,9 @@ class TensorSlice:
 
     ``slices`` has one explicit ``slice(start, stop)`` per tensor dimension
     (full dimensions are ``slice(0, dim)``, never ``slice(None)``), so a
-    consumer can build a mask or count parameters without the tensor.
+    consumer can build a mask or count parameters without the tensor; a
+    down projection's chosen neurons (``L5.mlp.down.n3,17:20``) are a tuple of
+    indices in their dimension (torch and numpy index with it as they do with a list).
     """
 
     tensor: str
@@ -82,7 +85,7 @@ class TensorSlice:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(s.stop - s.start for s in self.slices)
+        return tuple(len(s) if isinstance(s, tuple) else s.stop - s.start for s in self.slices)
 
     def numel(self) -> int:
         n = 1
@@ -97,7 +100,7 @@ class TensorSlice:
         return m
 
     def to_dict(self) -> dict[str, Any]:
-        return {"tensor": self.tensor, "slices": [[s.start, s.stop] for s in self.slices], "label": self.label}
+        return {"tensor": self.tensor, "slices": slices_json(self.slices), "label": self.label}
 
 
 @dataclass(frozen=True)
@@ -231,7 +234,7 @@ class ArchMap:
             )
         layer = int(m.group(1))
         block, part, head = m.group(2), m.group(3), m.group(4)
-        neurons = None if m.group(5) is None else (int(m.group(5)), int(m.group(6)))
+        neurons = None if m.group(5) is None else _neurons(m.group(5), component)
         if layer >= self.num_layers:
             raise errors.ComponentError(f"{component}: layer {layer} out of range (model has {self.num_layers}, 0-based)")
         if block is None:
@@ -249,9 +252,9 @@ class ArchMap:
                 raise errors.ComponentError(f"{component}: MLP projections have no heads")
             if neurons is not None and (block, part) != ("mlp", "down"):
                 raise errors.ComponentError(f"{component}: a neuron range (.nA:B) applies to mlp.down only")
-            if neurons is not None and not 0 <= neurons[0] < neurons[1] <= self.d_mlp:
+            if neurons is not None and not 0 <= neurons[0] < neurons[-1] < self.d_mlp:
                 raise errors.ComponentError(
-                    f"{component}: neuron range {neurons[0]}:{neurons[1]} is not within 0:{self.d_mlp} (half-open)"
+                    f"{component}: neurons {neurons[0]}..{neurons[-1]} are not within 0:{self.d_mlp} (half-open)"
                 )
             parts = [(block, part)]
         h = None if head is None else int(head)
@@ -265,7 +268,8 @@ class ArchMap:
         for blk, p in parts:
             w, b = getattr(self, f"_{self.layout}")(layer, blk, p, h, component)
             if neurons is not None:  # the down projection's input features: columns ([d, d_mlp]) or Conv1D rows
-                keep = slice(*neurons)
+                contiguous = neurons[-1] - neurons[0] + 1 == len(neurons)
+                keep = slice(neurons[0], neurons[-1] + 1) if contiguous else neurons
                 w = [TensorSlice(t.tensor, (keep, t.slices[1]) if self.layout == "gpt2" else (t.slices[0], keep), t.label)
                      for t in w]
                 b = []  # a bias belongs to every neuron's output, not to a range of them
@@ -426,6 +430,46 @@ def _neox_map(c: Any, model_type: str) -> ArchMap:
         num_kv_heads=heads, head_dim=c.hidden_size // heads, d_model=c.hidden_size, d_mlp=c.intermediate_size,
         norm_kind="layernorm", _biases={"qkv": attn_bias, "o": attn_bias, "mlp": True},
     )
+
+
+def slices_json(slices: Sequence[slice | tuple[int, ...]]) -> list:
+    """Slices as a manifest records them: ``[start, stop]``, or ``{"index": [...]}`` for chosen neurons."""
+    return [{"index": list(s)} if isinstance(s, tuple) else [s.start, s.stop] for s in slices]
+
+
+def _neurons(spec: str, component: str) -> tuple[int, ...]:
+    """``"3,17:20,40"`` -> ``(3, 17, 18, 19, 40)``; ranges half-open, items increasing and disjoint."""
+    out: list[int] = []
+    for item in spec.split(","):
+        a, _, b = item.partition(":")
+        lo, hi = int(a), int(b) if b else int(a) + 1
+        if hi <= lo or (out and lo <= out[-1]):
+            raise errors.ComponentError(f"{component}: neurons must be increasing, disjoint, half-open ranges ({item!r})")
+        out.extend(range(lo, hi))
+    return tuple(out)
+
+
+def neuron_component(layer: int, neurons: Sequence[int]) -> str:
+    """The component name of chosen neurons of a down projection: ``L5.mlp.down.n3,17:20,40`` (runs as ranges)."""
+    items, values = [], sorted(set(int(n) for n in neurons))
+    start = prev = values[0]
+    for v in values[1:] + [None]:
+        if v is not None and v == prev + 1:
+            prev = v
+            continue
+        items.append(str(start) if prev == start else f"{start}:{prev + 1}")
+        if v is not None:
+            start = prev = v
+    return f"L{layer}.mlp.down.n" + ",".join(items)
+
+
+def short_name(component: str) -> str:
+    """A component name for a log line: chosen neurons as their count (``L6.mlp.down.n{192 neurons}``)."""
+    m = re.fullmatch(r"(L\d+\.mlp\.down\.n)([\d:,]+)", component)
+    if not m or "," not in m.group(2):
+        return component
+    count = sum(int(b) - int(a) if b else 1 for a, _, b in (i.partition(":") for i in m.group(2).split(",")))
+    return f"{m.group(1)}{{{count} neurons}}"
 
 
 def _check_tensors(amap: ArchMap, model: Any) -> None:

@@ -35,7 +35,7 @@ from typing import Any
 
 import torch
 
-from patchkit import errors
+from patchkit import arch, errors
 from patchkit.train import _encode_texts, _fact_batch, _logits_at, _pad, _pad_id, as_targets
 
 KINDS = ("attn.v", "attn.o", "mlp.down")
@@ -280,11 +280,13 @@ class Search:
             tries, wide = min(self.solve_tries, WIDE_TRIES), True
             self.say(f"search: {len(self.facts)} facts are more than a neuron range holds ({solve.RANGE_FACTS}); "
                      f"whole down projections are searched ({share:.2%} of the parameters each)")
+        positions = solve.subject_positions(self.tokenizer, [p for p, _ in self.facts], self.templates)
         if self.method in ("auto", "solve") and tries > 0 and (
-                pool := solve.down_candidates(self.amap, budget)):
+                pool := solve.key_neurons(self.model, self.tokenizer, self.amap, self.facts, positions, budget,
+                                          self.closed_form_texts(), self.sel.train_neighbours, self.solve_config,
+                                          memo=self.memo)):
             self.say(f"search: screening {len(pool)} down-projection slices of at most {budget:,} parameters "
-                     f"({share:.2%})")
-            positions = solve.subject_positions(self.tokenizer, [p for p, _ in self.facts], self.templates)
+                     f"({share:.2%}): per layer, the neurons that carry the facts' keys")
             found = [Candidate(c, score) for c, score in
                      solve.screen(self.model, self.tokenizer, self.amap, self.facts, positions, pool,
                                   self.closed_form_texts(), self.sel.train_neighbours, self.solve_config,
@@ -294,7 +296,8 @@ class Search:
             self.closed_form.update(c.component for c in found[:tries])
             if wide:
                 self.wide = [c.component for c in found[:tries]]
-            self.say("search: solving " + ", ".join(f"{c.component} ({c.score:.3g})" for c in found[:tries]))
+            self.say("search: solving " + ", ".join(f"{arch.short_name(c.component)} ({c.score:.3g})"
+                                                    for c in found[:tries]))
         if self.method != "solve":
             self.head = override_head(self.triaged, candidate_components(self.amap, max_params=self.budget))
         if self.head:
@@ -372,12 +375,12 @@ class Search:
         if comp in self.wide:
             return self._edit_wide(comp)
         if self.solved(comp):
-            self.say(f"surgery: solving {comp} in closed form")
+            self.say(f"surgery: solving {arch.short_name(comp)} in closed form")
             return solve.solve_slice(m, tok, self.facts, targets[0], templates=self.templates,
                                      preserve=self.closed_form_texts(), neighbours=self.sel.train_neighbours,
                                      config=self.solve_config, seed=self.train_config.seed, memo=self.memo,
                                      variants=self.sel.train_variants if self.solve_variants else ())
-        self.say(f"surgery: training {comp}")
+        self.say(f"surgery: training {arch.short_name(comp)}")
         return train_slices(m, tok, self.trained, list(targets), preserve=self.texts, config=self.train_config,
                             progress=step_bar, neighbours=self.sel.train_neighbours, stop_on=len(self.facts))
 

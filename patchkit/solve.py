@@ -175,8 +175,8 @@ def second_moment(model: torch.nn.Module, tokenizer: Any, target: SliceTarget, t
                   max_tokens: int = 64) -> torch.Tensor:
     """``E[k kᵀ]`` of the slice's inputs over every real position of ``texts`` (float64)."""
     module, in_dim = _module_of(model, target)
-    feats = target.slices[in_dim]
-    return input_moments(model, tokenizer, [target.tensor], texts, max_tokens)[target.tensor][feats, feats]
+    feats = _features(target.slices[in_dim])
+    return input_moments(model, tokenizer, [target.tensor], texts, max_tokens)[target.tensor][feats][:, feats]
 
 
 def input_moments(model: torch.nn.Module, tokenizer: Any, tensors: Sequence[str], texts: Sequence[str],
@@ -297,6 +297,12 @@ def formula(config: Mapping[str, Any]) -> str:
     return f"dW = D (K_P^T K_P + alpha I)^-1 K_P^T B^T; {where}"
 
 
+def _features(dim: slice | tuple[int, ...]) -> slice | list[int]:
+    """A slice's input features as an index of one dimension (chosen neurons come as a tuple, which alone
+    would index several dimensions)."""
+    return list(dim) if isinstance(dim, tuple) else dim
+
+
 def _with_ridge(c: torch.Tensor, ridge: float) -> torch.Tensor:
     """``C`` plus ``ridge`` x its mean eigenvalue on the diagonal, so that it is invertible."""
     return c + ridge * float(c.trace()) / c.shape[0] * torch.eye(c.shape[0], dtype=c.dtype)
@@ -311,7 +317,7 @@ def fact_keys(model: torch.nn.Module, tokenizer: Any, target: SliceTarget, promp
     from patchkit import arch
 
     module, in_dim = _module_of(model, target)
-    feats = target.slices[in_dim]
+    feats = _features(target.slices[in_dim])
     normed = weighted and post_norm_follows(arch.for_model(model.config), target.tensor)
     seqs = [tokenizer(p)["input_ids"] for p in prompts]
     grabbed: list[torch.Tensor] = []
@@ -362,8 +368,8 @@ def screen(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequence[tu
         c = _with_ridge(moments[tensor], config.ridge)
         k = _keys(model, tokenizer, whole, prompts, positions, memo)
         for comp, t in items:
-            feats = t.slices[in_dim]
-            cs = c[feats, feats]
+            feats = _features(t.slices[in_dim])
+            cs = c[feats][:, feats]
             ks = k[:, feats]
             score = float(torch.einsum("ni,ni->n", ks, torch.linalg.solve(cs, ks.T).T).mean()) / ks.shape[1]
             out.append((comp, score))
@@ -483,9 +489,9 @@ def solve_slice(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[st
                                  memo, variants)
             if memo is not None:
                 memo[key] = stats
-        feats, out_rows = target.slices[in_dim], target.slices[1 - in_dim]
+        feats, out_rows = _features(target.slices[in_dim]), target.slices[1 - in_dim]
         keys = stats.keys[:, feats]
-        c = _with_ridge(stats.moment[feats, feats], config.ridge)
+        c = _with_ridge(stats.moment[feats][:, feats], config.ridge)
         delta, batch, cache = stats.delta, stats.batch, stats.cache
         base = module.weight.detach()
         tried: list[dict[str, Any]] = []
@@ -618,6 +624,43 @@ def down_candidates(amap: Any, max_params: int, layers: Sequence[int] | None = N
     return out
 
 
+def key_neurons(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequence[tuple[str, str]],
+                positions: Sequence[int], max_params: int, preserve: Sequence[str], neighbours: Sequence[str],
+                config: SolveConfig = SolveConfig(), memo: dict | None = None,
+                layers: Sequence[int] | None = None) -> list[str]:
+    """Per layer, the down projection's neurons that carry the facts' keys, as a component (``Lk.mlp.down.n…``).
+
+    Why not a contiguous range: neuron order means nothing, so a range of 192 neurons is an arbitrary
+    192. An edit acts through its neurons' inputs, and its cost on preserved text grows with how much
+    those inputs are used there; the neurons to edit are those whose input at the facts' subjects is
+    large against their second moment on preserved text, ``mean_i k_ij² / C_jj`` (the diagonal of the
+    ``kᵀC⁻¹k`` the screen ranks by). On the tuning sets (SmolLM2, 8 country / 8 mixed near misses) the
+    chosen 192 neurons scored 2-7x a range's ``kᵀC⁻¹k`` and moved the selection set's answers half as
+    much (docs/repair.md, "Session 10"). As many neurons as a range would have (:func:`down_candidates`);
+    where a whole projection fits the budget, the whole projections.
+    """
+    from patchkit import arch
+    from patchkit.train import as_targets
+
+    ranges = down_candidates(amap, max_params, layers=[0])  # one layer's ranges: how wide a range is
+    if not ranges or ".n" not in ranges[0]:
+        return down_candidates(amap, max_params, layers)
+    width = amap.d_mlp // len(ranges)
+    if layers is None:
+        layers = range(max(1, amap.num_layers // 10), max(2, amap.num_layers // 3 + 1))
+    tensors = {n: as_targets(amap.resolve(f"L{n}.mlp.down"))[0] for n in layers}
+    moments = _raw_moment(model, tokenizer, [t.tensor for t in tensors.values()], preserve, neighbours, config, memo)
+    prompts = [p for p, _ in facts]
+    out = []
+    for n, t in tensors.items():
+        module, in_dim = _module_of(model, t)
+        whole = SliceTarget(t.tensor, tuple(slice(0, d) for d in module.weight.shape))
+        k = _keys(model, tokenizer, whole, prompts, positions, memo)
+        score = (k * k).mean(0) / _with_ridge(moments[t.tensor], config.ridge).diagonal()
+        out.append(arch.neuron_component(n, score.argsort(descending=True)[:width].tolist()))
+    return out
+
+
 def is_down(component: str) -> bool:
     """True for ``Lk.mlp.down`` and its neuron ranges: the slices the closed form applies to."""
-    return bool(re.fullmatch(r"L\d+\.mlp\.down(\.n\d+:\d+)?", component.strip()))
+    return bool(re.fullmatch(r"L\d+\.mlp\.down(\.n\d+(:\d+)?(,\d+(:\d+)?)*)?", component.strip()))

@@ -38,7 +38,7 @@ from typing import Any
 
 import torch
 
-from patchkit import errors
+from patchkit import arch, errors
 from patchkit.judge import DEFAULT_TOLERANCES  # noqa: F401  (re-exported)
 from patchkit.train import (  # noqa: F401  (the training core's public names, re-exported)
     SliceTarget,
@@ -256,7 +256,7 @@ def surgery(
     Example:
         >>> surgery("smollm2", "capitals.jsonl", "fix/", key="key.pem")   # doctest: +SKIP
     """
-    from patchkit import arch, evals, judge, modelcache, models, search, selection, solve, triage
+    from patchkit import evals, judge, modelcache, models, search, selection, solve, triage
     from patchkit.resolve import resolve_model
 
     say = log or (lambda _m: None)
@@ -347,7 +347,7 @@ def surgery(
         attempts.append((cand, targets, train, edited, minimized_from, comp, kept))
         if cand.passed:
             break
-        say(f"refused {cand.component}: " + "; ".join(cand.reasons))
+        say(f"refused {arch.short_name(cand.component)}: " + "; ".join(cand.reasons))
     tried = [{"component": a[0].component, "regressions": list(a[0].reasons)} for a in attempts]
     passed = attempts[-1][0].passed  # the loop stops at the first candidate that passes
     cand, targets, train, edited, minimized_from, comp, train_facts = attempts[-1] if passed else attempts[0]
@@ -480,7 +480,7 @@ class SurgeryRegression(errors.RegressionError):
         self.result = result
         if len(result.tried) > 1 and all(t["regressions"] for t in result.tried):
             what = "every component tried is refused: " + "; ".join(
-                f"{t['component']}: " + ", ".join(t["regressions"]) for t in result.tried
+                f"{arch.short_name(t['component'])}: " + ", ".join(t["regressions"]) for t in result.tried
             )
         else:
             what = "edit regresses " + "; ".join(result.regressions)
@@ -502,7 +502,7 @@ def _method(component: str, targets: Sequence[SliceTarget], config: SurgeryConfi
         "kind": "slice-masked fine-tuning",
         "component": component,
         "minimized_from": minimized_from,
-        "tensors": [{"tensor": t.tensor, "slices": [[s.start, s.stop] for s in t.slices], "label": t.label}
+        "tensors": [{"tensor": t.tensor, "slices": arch.slices_json(t.slices), "label": t.label}
                     for t in targets],
         "params": n_params,
         "losses": {
@@ -521,7 +521,7 @@ def _method(component: str, targets: Sequence[SliceTarget], config: SurgeryConfi
 
 def _describe(component: str, facts: Sequence[tuple[str, str]], n_params: int, closed_form: bool = False) -> str:
     how = "a closed-form edit of" if closed_form else "training"
-    return f"Repairs {len(facts)} facts by {how} only {component} ({n_params:,} parameters)."
+    return f"Repairs {len(facts)} facts by {how} only {arch.short_name(component)} ({n_params:,} parameters)."
 
 
 def _step_bar(steps: int) -> Callable[[int, dict[str, float]], None]:
@@ -540,13 +540,13 @@ def _step_bar(steps: int) -> Callable[[int, dict[str, float]], None]:
 
 def format_table(result: SurgeryResult) -> str:
     """The before/after table, in the style of the original write-up."""
-    lines = [f"component {result.component}: {result.params:,} parameters "
+    lines = [f"component {arch.short_name(result.component)}: {result.params:,} parameters "
              f"({result.params / max(result.model_params, 1):.3%} of {result.model_params:,})"]
     if result.minimized_from:
         lines[0] += f" (minimized from {result.minimized_from})"
     for t in result.tried:
         if t["regressions"] and t["component"] != result.component:
-            lines.append(f"refused {t['component']}: " + "; ".join(t["regressions"]))
+            lines.append(f"refused {arch.short_name(t['component'])}: " + "; ".join(t["regressions"]))
     lines.append(f"{'panel':<24}{'kind':<14}{'before':>12}{'after':>12}{'changed':>9}")
     for r in result.panels:
         if r["metric"] == "accuracy":

@@ -50,6 +50,49 @@ def test_neuron_ranges_resolve_to_the_down_projections_input_features():
             lam.resolve(bad)
 
 
+def test_chosen_neurons_resolve_to_those_input_features_and_names_round_trip():
+    lam = arch.for_model(tiny_llama().config)
+    (t,) = lam.resolve("L1.mlp.down.n3,8:11,40")
+    assert t.slices == (slice(0, 32), (3, 8, 9, 10, 40)) and t.shape == (32, 5)
+    assert lam.resolve("L1.mlp.down.n8:10,10:12")[0].slices == (slice(0, 32), slice(8, 12))  # contiguous: a range
+    assert arch.neuron_component(1, [40, 3, 9, 8, 10]) == "L1.mlp.down.n3,8:11,40"
+    assert solve.is_down("L1.mlp.down.n3,8:11,40")
+    for bad in ("L1.mlp.down.n8,3", "L1.mlp.down.n3:9,5", "L1.mlp.down.n3,48"):  # not increasing, overlap, d_mlp 48
+        with pytest.raises(errors.ComponentError):
+            lam.resolve(bad)
+
+
+def test_key_neurons_pick_per_layer_the_neurons_the_facts_keys_use_most(tmp_path, keypair):
+    from patchkit import engine
+    from helpers_tiny import save_tiny
+
+    model = _sharp_llama()
+    tok = tiny_tokenizer()
+    amap = arch.for_model(model.config)
+    positions = [len(tok(p).input_ids) - 1 for p, _ in FACTS]
+    budget = 32 * 12  # a range of 12 of the 48 neurons fits
+    names = solve.key_neurons(model, tok, amap, FACTS, positions, budget, PRESERVE, [], layers=[1])
+    (name,) = names
+    (t,) = S.as_targets(amap.resolve(name))
+    picked = list(t.slices[1])
+    assert len(picked) == 12
+    (whole,) = S.as_targets(amap.resolve("L1.mlp.down"))
+    keys = solve.fact_keys(model, tok, whole, [p for p, _ in FACTS], positions)
+    c = solve.second_moment(model, tok, whole, PRESERVE).diagonal()
+    score = (keys * keys).mean(0) / (c + 1e-3 * float(c.mean()))
+    assert min(score[picked]) >= max(score[[j for j in range(48) if j not in picked]])
+    # solved there, only those columns move; the patch stores and counts just them
+    res = solve.solve_slice(model, tok, FACTS, t, templates={}, preserve=PRESERVE)
+    S.check_untouched(dict(model.named_parameters()), res.edited, [t])
+    base = save_tiny(model, tmp_path / "base")
+    patch = engine.create(base, res.edited, tmp_path / "patch", key=keypair[0])
+    (e,) = engine.Patch.load(patch).edits
+    moved = sorted(set((res.edited[t.tensor] != model.model.layers[1].mlp.down_proj.weight).any(0).nonzero()
+                       .flatten().tolist()))
+    assert e["slice"][1] == {"index": moved} and set(moved) <= set(picked) and e["numel"] == 32 * len(moved)
+    assert solve.key_neurons(model, tok, amap, FACTS, positions, 32 * 48, PRESERVE, [], layers=[1]) == ["L1.mlp.down"]
+
+
 def test_subject_position_is_the_subjects_last_token_possessive_excluded():
     tok = tiny_tokenizer()  # one token per byte
     prompts = ["The capital of France is", "France's capital is", "No template here"]
