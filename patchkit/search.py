@@ -218,8 +218,9 @@ def _grads(model: Any, params: dict[str, torch.Tensor], names: Sequence[str], lo
 class Search:
     """The candidates surgery tries, in order, and the edit of each (closed form or training).
 
-    Order (method ``auto``, no component named): (1) the ``solve_tries`` best down-projection
-    neuron ranges by the ``kᵀC⁻¹k`` screen, edited in closed form at the subject — specific to the
+    Order (method ``auto``, no component named): (1) of each layer's down-projection neurons that
+    carry the facts' keys (:func:`patchkit.solve.key_neurons`; "neuron ranges" in names and flags, though
+    no longer contiguous), the ``solve_tries`` best by the ``kᵀC⁻¹k`` screen, edited in closed form at the subject — specific to the
     facts given (more facts than ``solve.RANGE_FACTS``, with the default budget: the ``WIDE_TRIES`` best
     whole down projections instead, each the first of a layer-after-layer edit, :meth:`_edit_wide`);
     (2) triage's override head, in closed form at the last token — a route repair moves

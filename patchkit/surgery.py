@@ -55,7 +55,7 @@ from patchkit.train import (  # noqa: F401  (the training core's public names, r
 from patchkit.train import _preserve_schedule  # noqa: F401  (tests read the schedule)
 
 DEFAULT_CANDIDATES = 3  # trained components tried after the gradient screen when none is named
-DEFAULT_SOLVE_TRIES = 8  # down-projection neuron ranges solved in closed form before any training
+DEFAULT_SOLVE_TRIES = 8  # down-projection neuron sets (solve.key_neurons) solved in closed form before any training
 # a wide edit drops the facts it cannot hold locally; one that holds fewer than this share is not a repair
 # of the facts asked for (on the tuning set, 67-78 of 83 were held)
 MIN_HELD_SHARE = 0.5
