@@ -148,9 +148,11 @@ def main() -> None:
         return
     print(f"\n{'facts':>5} {'baseline s':>10} {'cold s':>7} {'ratio':>6} {'warm s':>7} {'ratio':>6} {'component':>22} "
           f"{'fixed':>7}")
+    from patchkit.arch import short_name
+
     for r in rows:
         print(f"{r['facts']:>5} {r['baseline_s']:>10} {r['surgery_cold_s']:>7} {r['ratio_cold']:>6} {r['surgery_s']:>7} "
-              f"{r['ratio']:>6} {r['component']:>22} {r['fixable_fixed']:>7}")
+              f"{r['ratio']:>6} {short_name(r['component']):>22} {r['fixable_fixed']:>7}")
 
 
 if __name__ == "__main__":

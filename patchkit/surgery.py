@@ -406,7 +406,7 @@ def surgery(
         from patchkit import engine
 
         extra = {judge.panel_file(p): p.path for p in panel_list if p.kind != "paraphrases"}
-        labels = {t.tensor: t.label for t in result.targets if t.label}
+        labels = {t.tensor: arch.short_name(t.label) for t in result.targets if t.label}  # the slice lists neurons
         result.patch = engine.create(
             base_path, result.edited, out, key=key, name=name or Path(out).name,
             description=description or _describe(result.component, train_facts, result.params,
