@@ -315,6 +315,9 @@ def refuse_existing_output(out: Path, force: bool, inputs: list[Path]) -> None:
         if same:
             raise errors.UsageError(f"{out}: output must not be, contain or lie inside an input ({src})")
     if (out.exists() or out.is_symlink()) and not force:
+        # a run killed after publishing OUT but before removing its staging left that behind: a refusal
+        # cleans it too (atomic_output, which cleans otherwise, is never reached)
+        clean_stale_staging(out)
         raise errors.OutputExistsError(f"{out}: exists (pass --force to replace it)")
 
 

@@ -29,6 +29,9 @@ def output(out: str | Path | None, force: bool = False) -> None:
         return
     out = Path(out).expanduser()
     if (out.exists() or out.is_symlink()) and not force:
+        from patchkit.checkpoint import clean_stale_staging
+
+        clean_stale_staging(out)  # a run killed after publishing OUT left its staging: the refusal cleans it
         raise errors.OutputExistsError(f"{out}: exists (pass --force to replace it)")
     parent = out.absolute().parent
     while not parent.exists():

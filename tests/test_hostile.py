@@ -407,6 +407,16 @@ def test_stale_staging_of_a_dead_process_is_removed_by_the_next_run(work):
     assert not leftovers(work.root)
 
 
+def test_a_run_killed_after_publishing_leaves_staging_that_the_refused_rerun_cleans(work):
+    """Killed between the publishing rename and removing its staging: OUT is whole, the staging is garbage."""
+    assert run_cli(*apply_args(work))[0] == 0
+    stale = work.root / f".out.patchkit-tmp-{_dead_pid()}-deadbeef"
+    stale.mkdir()
+    code, _, err = run_cli(*apply_args(work))  # OUT exists: refused (exit 2), and the dead run's staging goes
+    assert code == 2 and "exists" in err
+    assert not stale.exists() and not leftovers(work.root)
+
+
 def test_everything_is_fsynced_before_the_rename(work, monkeypatch):
     events = []
     real_fsync, real_rename = os.fsync, checkpoint.rename_noreplace
