@@ -218,9 +218,9 @@ def _grads(model: Any, params: dict[str, torch.Tensor], names: Sequence[str], lo
 class Search:
     """The candidates surgery tries, in order, and the edit of each (closed form or training).
 
-    Order (method ``auto``, no component named): (1) of each layer's down-projection neurons that
-    carry the facts' keys (:func:`patchkit.solve.key_neurons`; "neuron ranges" in names and flags, though
-    no longer contiguous), the ``solve_tries`` best by the ``kᵀC⁻¹k`` screen, edited in closed form at the subject — specific to the
+    Order (method ``auto``, no component named): (1) the ``solve_tries`` best down-projection
+    neuron ranges (``neurons="keys"``: per layer, the neurons that carry the facts' keys,
+    :func:`patchkit.solve.key_neurons`) by the ``kᵀC⁻¹k`` screen, edited in closed form at the subject — specific to the
     facts given (more facts than ``solve.RANGE_FACTS``, with the default budget: the ``WIDE_TRIES`` best
     whole down projections instead, each the first of a layer-after-layer edit, :meth:`_edit_wide`);
     (2) triage's override head, in closed form at the last token — a route repair moves
@@ -233,7 +233,7 @@ class Search:
                  trained: Sequence[tuple[str, str]], selection_set: Any, texts: Sequence[str], triaged: Sequence[Any],
                  named: Sequence[str], method: str, budget: int, share: float, solve_tries: int, candidates: int,
                  solve_config: Any, train_config: Any, fingerprint: Any, say: Any, widen: bool = False,
-                 solve_variants: bool = False) -> None:
+                 solve_variants: bool = False, neurons: str = "ranges") -> None:
         from patchkit import selection
 
         self.model, self.tokenizer, self.amap = model, tokenizer, amap
@@ -246,6 +246,10 @@ class Search:
         # neuron ranges: each fact's δ and key also from its trained paraphrase (off by default: on the tuning sets
         # paraphrases came out right more often but locality was worse; docs/repair.md, session 8)
         self.solve_variants = solve_variants
+        # the closed-form candidates below a whole projection: contiguous neuron ranges (default) or, per layer, the
+        # neurons that carry the facts' keys (solve.key_neurons; not the default: on the 32-capital speed set every
+        # one was refused by the same neighbour where a range passed; docs/repair.md, session 10)
+        self.neurons = neurons
         self.wide: list[str] = []  # whole projections edited for many facts (solve.WIDE_CONFIG), screen order
         # judge(edited, facts) -> judge.Verdict: the selection set's, set by surgery; a wide edit grows a
         # layer at a time while its reasons stay empty
@@ -282,12 +286,10 @@ class Search:
             self.say(f"search: {len(self.facts)} facts are more than a neuron range holds ({solve.RANGE_FACTS}); "
                      f"whole down projections are searched ({share:.2%} of the parameters each)")
         positions = solve.subject_positions(self.tokenizer, [p for p, _ in self.facts], self.templates)
-        if self.method in ("auto", "solve") and tries > 0 and (
-                pool := solve.key_neurons(self.model, self.tokenizer, self.amap, self.facts, positions, budget,
-                                          self.closed_form_texts(), self.sel.train_neighbours, self.solve_config,
-                                          memo=self.memo)):
+        if self.method in ("auto", "solve") and tries > 0 and (pool := self._down_pool(positions, budget)):
             self.say(f"search: screening {len(pool)} down-projection slices of at most {budget:,} parameters "
-                     f"({share:.2%}): per layer, the neurons that carry the facts' keys")
+                     f"({share:.2%})" + (": per layer, the neurons that carry the facts' keys"
+                                         if self.neurons == "keys" else ""))
             found = [Candidate(c, score) for c, score in
                      solve.screen(self.model, self.tokenizer, self.amap, self.facts, positions, pool,
                                   self.closed_form_texts(), self.sel.train_neighbours, self.solve_config,
@@ -311,6 +313,16 @@ class Search:
                                         "raise --max-share")
         if self.method == "train":
             self.to_try.extend(self._screen_attention())
+
+    def _down_pool(self, positions: list[int], budget: int) -> list[str]:
+        """The down-projection slices screened: neuron ranges, or per layer the facts' key neurons (``neurons``)."""
+        from patchkit import solve
+
+        if self.neurons == "keys":
+            return solve.key_neurons(self.model, self.tokenizer, self.amap, self.facts, positions, budget,
+                                     self.closed_form_texts(), self.sel.train_neighbours, self.solve_config,
+                                     memo=self.memo)
+        return solve.down_candidates(self.amap, budget)
 
     def _screen_attention(self) -> list[Candidate]:
         """The trained candidates: the gradient screen's best ``candidates``, one per layer."""

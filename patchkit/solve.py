@@ -635,9 +635,11 @@ def key_neurons(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
     those inputs are used there; the neurons to edit are those whose input at the facts' subjects is
     large against their second moment on preserved text, ``mean_i k_ij² / C_jj`` (the diagonal of the
     ``kᵀC⁻¹k`` the screen ranks by). On the tuning sets (SmolLM2, 8 country / 8 mixed near misses) the
-    chosen 192 neurons scored 2-7x a range's ``kᵀC⁻¹k`` and moved the selection set's answers half as
-    much (docs/repair.md, "Session 10"). As many neurons as a range would have (:func:`down_candidates`);
-    where a whole projection fits the budget, the whole projections.
+    chosen 192 neurons scored 2-7x a range's ``kᵀC⁻¹k`` and moved the selection set's answers up to half as
+    much; on 12 capitals every layer's set moved the same neighbours, where a contiguous range passed — so
+    this is the search's option (``neurons="keys"``), not its default (docs/repair.md, "Session 10"). As many
+    neurons as a range would have (:func:`down_candidates`); where a whole projection fits the budget, the
+    whole projections.
     """
     from patchkit import arch
     from patchkit.train import as_targets

@@ -55,7 +55,7 @@ from patchkit.train import (  # noqa: F401  (the training core's public names, r
 from patchkit.train import _preserve_schedule  # noqa: F401  (tests read the schedule)
 
 DEFAULT_CANDIDATES = 3  # trained components tried after the gradient screen when none is named
-DEFAULT_SOLVE_TRIES = 8  # down-projection neuron sets (solve.key_neurons) solved in closed form before any training
+DEFAULT_SOLVE_TRIES = 8  # down-projection neuron ranges solved in closed form before any training
 # a wide edit drops the facts it cannot hold locally; one that holds fewer than this share is not a repair
 # of the facts asked for (on the tuning set, 67-78 of 83 were held)
 MIN_HELD_SHARE = 0.5
@@ -204,6 +204,7 @@ def surgery(
     auto_selection: bool = True,
     variants: bool = True,
     solve_variants: bool = False,
+    neurons: str = "ranges",
     max_share: float | None = None,
     method: str = "auto",
     solve_config: Any = None,
@@ -238,6 +239,8 @@ def surgery(
         solve_variants: closed-form neuron ranges also solve for those paraphrases (one target and one
             averaged key per fact, ROME-style); paraphrases generalise better, locality is worse (tuning
             sets, docs/repair.md), so it is off by default.
+        neurons: the closed-form candidates below a whole projection: ``ranges`` (contiguous neuron ranges,
+            the default) or ``keys`` (per layer, the neurons that carry the facts' keys; docs/repair.md, session 10).
         max_share: largest share of the model's parameters a searched component may have
             (whole projections over it are searched head by head, or in neuron ranges with ``solve``);
             default 0.1%, widened for the down projections to a whole one when there are more facts
@@ -271,6 +274,8 @@ def surgery(
     named = [component] if isinstance(component, str) else list(component or [])
     if method not in ("auto", "solve", "train"):
         raise errors.UsageError(f"method {method!r}: expected auto, solve or train")
+    if neurons not in ("ranges", "keys"):
+        raise errors.UsageError(f"neurons {neurons!r}: expected ranges or keys")
     if method == "solve" and not named and solve_tries <= 0:
         raise errors.UsageError("--method solve with --ranges 0 leaves the search nothing to try")
     for c in named:
@@ -308,7 +313,7 @@ def surgery(
                           triaged=report.items, named=named, method=method, budget=int(share * model_params),
                           share=share, solve_tries=solve_tries, candidates=candidates, solve_config=solve_config,
                           train_config=config, fingerprint=base_fingerprint, say=say, widen=max_share is None,
-                          solve_variants=solve_variants and variants)
+                          solve_variants=solve_variants and variants, neurons=neurons)
     passage = judge.selection_passage(m, tok, base_fingerprint()) if auto_selection else None
     found.judge = lambda edited, held: judge.selection_verdict(m, tok, edited, held, sel.judge, passage)
     # (candidate, targets, training, edited tensors, minimized_from, shipped component name, facts it holds)

@@ -233,6 +233,14 @@ def test_the_solve_search_screens_down_slices_and_records_the_screen(tmp_path):
     assert [c.score for c in res.candidates] == sorted((c.score for c in res.candidates), reverse=True)
     assert res.method["search"]["screen"]["closed-form ranges"].startswith("mean k^T C^-1 k")
     assert res.method["kind"].startswith("closed-form")
+    keys = S.surgery(base, facts, None, key=None, method="solve", default_panels=False, include_absent=True,
+                     auto_selection=False, allow_regressions=True, max_share=0.01, neurons="keys")
+    amap = arch.for_model(_sharp_llama().config)  # 0.01 of the model: 12 of layer's 48 neurons, chosen per layer
+    assert keys.candidates and all(solve.is_down(c.component) and amap.resolve(c.component)[0].shape == (32, 12)
+                                   for c in keys.candidates)
+    assert any("," in c.component for c in keys.candidates)
+    with pytest.raises(errors.UsageError, match="neurons 'all'"):
+        S.surgery(base, facts, None, key=None, neurons="all")
     with pytest.raises(errors.UsageError, match="--ranges 0 leaves the search nothing to try"):
         S.surgery(base, facts, None, key=None, method="solve", solve_tries=0, default_panels=False,
                   include_absent=True, auto_selection=False, max_share=0.05)
