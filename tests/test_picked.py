@@ -89,3 +89,18 @@ def test_a_picked_dimension_out_of_order_or_shape_is_refused(picked, tmp_path, b
     report = engine.verify(copy, allow_unsigned=True)
     failed = {c.name for c in report.checks if not c.ok}
     assert failed & {"schema", "slices"}, failed
+
+
+def test_picked_rows_stream_through_apply_and_revert(make_pair, keypair, tmp_path):
+    """The first dimension listed (GPT-2's Conv1D keeps a down projection's neurons in rows): apply reads the
+    bounding rows, writes back only the listed ones."""
+    pair = make_pair("gpt2", "fp32", False)
+    base = load_tensors(pair.base)
+    edited = base[TENSOR].clone()
+    edited[[0, 3, 9], :] += 0.25
+    patch = engine.create(pair.base, {TENSOR: edited}, tmp_path / "rows", key=keypair[0], name="rows")
+    (e,) = manifest.read(patch / "patch.json")["edits"]
+    assert e["slice"] == [{"index": [0, 3, 9]}, [0, edited.shape[1]]]
+    out = engine.apply(patch, pair.base, tmp_path / "out", pubkey=keypair[1])
+    assert torch.equal(load_tensors(out)[TENSOR], edited)
+    assert snapshot(engine.revert(patch, out, tmp_path / "back", pubkey=keypair[1])) == snapshot(pair.base)
