@@ -32,13 +32,14 @@ def _panel(evals, path: str | None, kind: str):
 
 
 def run(facts: str, guards: str | None, right: str | None, generic: str | None, text: str | None,
-        model: str = "smollm2", component: list[str] | None = None, allow: bool = True) -> dict:
+        model: str = "smollm2", component: list[str] | None = None, allow: bool = True, method: str = "auto") -> dict:
     from patchkit import evals, models, selection
     from patchkit import surgery as S
 
     start = time.perf_counter()
     try:
-        res = S.surgery(model, facts, None, key=None, component=component or None, allow_regressions=allow)
+        res = S.surgery(model, facts, None, key=None, component=component or None, allow_regressions=allow,
+                        method=method)
         refused = None
     except S.SurgeryRegression as exc:
         res, refused = exc.result, str(exc)
@@ -83,6 +84,9 @@ def run(facts: str, guards: str | None, right: str | None, generic: str | None, 
             ties = {q.prompt for q in selection.probe(m, tok, [f.prompt for f in flipped])
                     if q.margin < selection.MIN_MARGIN}
             row[f"{p.name}_right_flipped_near_ties"] = len(ties)
+            # what changed, to what: a leak toward one of the repaired facts' targets looks different from noise
+            row[f"{p.name}_changes"] = [[f.prompt, x, y] for f, x, y in zip(p.items, b.predictions, a.predictions)
+                                        if x != y]
     if para:
         repaired = {f.prompt for f in fixed}
         owner = [f.prompt for f in fp.items for _ in f.paraphrases]
@@ -100,8 +104,10 @@ def main() -> None:
     ap.add_argument("--text")
     ap.add_argument("--model", default="smollm2")
     ap.add_argument("--component", action="append")
+    ap.add_argument("--method", default="auto", help="surgery's --method (default: the default command's)")
     args = ap.parse_args()
-    print(json.dumps(run(args.facts, args.guards, args.right, args.generic, args.text, args.model, args.component),
+    print(json.dumps(run(args.facts, args.guards, args.right, args.generic, args.text, args.model, args.component,
+                         method=args.method),
                      indent=1))
 
 

@@ -64,7 +64,8 @@ _LAYOUT: dict[str, str] = {"gemma3": "llama"}
 SUPPORTED_MODEL_TYPES: tuple[str, ...] = tuple(_FAMILIES)
 
 _COMPONENT_RE = re.compile(
-    r"^L(\d+)(?:\.(attn|mlp)(?:\.(q|k|v|o|up|gate|down)(?:\.h(\d+)|\.n(\d+(?::\d+)?(?:,\d+(?::\d+)?)*))?)?)?$"
+    r"^L(\d+)(?:\.(attn|mlp)(?:\.(q|k|v|o|up|gate|down)(?:\.h(\d+)|\.n(\d+(?::\d+)?(?:,\d+(?::\d+)?)*))?)?"
+    r"|\.mlp\.n(\d+(?::\d+)?(?:,\d+(?::\d+)?)*))?$"
 )
 
 
@@ -234,13 +235,20 @@ class ArchMap:
             )
         layer = int(m.group(1))
         block, part, head = m.group(2), m.group(3), m.group(4)
-        neurons = None if m.group(5) is None else _neurons(m.group(5), component)
+        spec = m.group(5) or m.group(6)
+        if m.group(6) is not None:  # L5.mlp.n3,17: whole neurons (every projection's rows or columns of them)
+            block = "mlp"
+        neurons = None if spec is None else _neurons(spec, component)
         if layer >= self.num_layers:
             raise errors.ComponentError(f"{component}: layer {layer} out of range (model has {self.num_layers}, 0-based)")
         if block is None:
             parts = [("attn", p) for p in "qkvo"] + [("mlp", p) for p in self.mlp_parts]
         elif part is None:
             parts = [(block, p) for p in ("qkvo" if block == "attn" else self.mlp_parts)]
+            if neurons is not None and not 0 <= neurons[0] <= neurons[-1] < self.d_mlp:
+                raise errors.ComponentError(
+                    f"{component}: neurons {neurons[0]}..{neurons[-1]} are not within 0:{self.d_mlp} (half-open)"
+                )
         else:
             if (block == "attn") != (part in "qkvo"):
                 raise errors.ComponentError(f"{component}: {part} is not part of {block}")
@@ -252,7 +260,7 @@ class ArchMap:
                 raise errors.ComponentError(f"{component}: MLP projections have no heads")
             if neurons is not None and (block, part) != ("mlp", "down"):
                 raise errors.ComponentError(f"{component}: a neuron range (.nA:B) applies to mlp.down only")
-            if neurons is not None and not 0 <= neurons[0] < neurons[-1] < self.d_mlp:
+            if neurons is not None and not 0 <= neurons[0] <= neurons[-1] < self.d_mlp:
                 raise errors.ComponentError(
                     f"{component}: neurons {neurons[0]}..{neurons[-1]} are not within 0:{self.d_mlp} (half-open)"
                 )
@@ -267,16 +275,23 @@ class ArchMap:
         biases: list[TensorSlice] = []
         for blk, p in parts:
             w, b = getattr(self, f"_{self.layout}")(layer, blk, p, h, component)
-            if neurons is not None:  # the down projection's input features: columns ([d, d_mlp]) or Conv1D rows
+            if neurons is not None:  # the neurons' dimension: down's input features, up's and gate's outputs
                 contiguous = neurons[-1] - neurons[0] + 1 == len(neurons)
                 keep = slice(neurons[0], neurons[-1] + 1) if contiguous else neurons
-                w = [TensorSlice(t.tensor, (keep, t.slices[1]) if self.layout == "gpt2" else (t.slices[0], keep), t.label)
+                dim = self.neuron_dim(p)
+                w = [TensorSlice(t.tensor, (keep, t.slices[1]) if dim == 0 else (t.slices[0], keep), t.label)
                      for t in w]
                 b = []  # a bias belongs to every neuron's output, not to a range of them
             weights.extend(w)
             if include_bias:
                 biases.extend(b)
         return weights + biases
+
+    def neuron_dim(self, part: str) -> int:
+        """The weight dimension of an MLP projection that indexes its neurons (down's inputs, up's/gate's outputs)."""
+        if part == "down":
+            return self.down_input_dim()
+        return 1 if self.layout == "gpt2" else 0  # Conv1D [d, d_mlp]; nn.Linear [d_mlp, d]
 
     def down_input_dim(self) -> int:
         """The weight dimension of ``mlp.down`` that indexes neurons (1 for ``[d, d_mlp]``; 0 for GPT-2's Conv1D)."""
@@ -449,8 +464,9 @@ def _neurons(spec: str, component: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-def neuron_component(layer: int, neurons: Sequence[int]) -> str:
-    """The component name of chosen neurons of a down projection: ``L5.mlp.down.n3,17:20,40`` (runs as ranges)."""
+def neuron_component(layer: int, neurons: Sequence[int], part: str | None = "down") -> str:
+    """The component name of chosen neurons: of a down projection, ``L5.mlp.down.n3,17:20,40`` (runs as ranges),
+    or, ``part=None``, of the whole MLP (gate, up and down): ``L5.mlp.n3,17``."""
     items, values = [], sorted(set(int(n) for n in neurons))
     start = prev = values[0]
     for v in values[1:] + [None]:
@@ -460,12 +476,12 @@ def neuron_component(layer: int, neurons: Sequence[int]) -> str:
         items.append(str(start) if prev == start else f"{start}:{prev + 1}")
         if v is not None:
             start = prev = v
-    return f"L{layer}.mlp.down.n" + ",".join(items)
+    return f"L{layer}.mlp{'.' + part if part else ''}.n" + ",".join(items)
 
 
 def short_name(component: str) -> str:
     """A component name for a log line: chosen neurons as their count (``L6.mlp.down.n{192 neurons}``)."""
-    m = re.fullmatch(r"(L\d+\.mlp\.down\.n)([\d:,]+)", component)
+    m = re.fullmatch(r"(L\d+\.mlp(?:\.down)?\.n)([\d:,]+)", component)
     if not m or "," not in m.group(2):
         return component
     count = sum(int(b) - int(a) if b else 1 for a, _, b in (i.partition(":") for i in m.group(2).split(",")))

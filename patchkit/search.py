@@ -276,6 +276,15 @@ class Search:
             self.ranked = [Candidate(c, None) for c in self.named]
             self.to_try = list(self.ranked)
             return
+        if self.method == "memory":
+            from patchkit import memory
+
+            layers = memory.layers_to_try(self.amap.num_layers, max(1, min(self.solve_tries, len(memory.DEPTHS))))
+            self.ranked = [Candidate(f"L{layer}.mlp", None) for layer in layers]
+            self.to_try = list(self.ranked)
+            self.say("search: memory neurons, one per fact, at layer " + ", ".join(str(n) for n in layers)
+                     + " in turn")
+            return
         tries, wide, budget, share = self.solve_tries, False, self.budget, self.share
         if self.widen and len(self.facts) > solve.RANGE_FACTS and self.solve_tries > 0:
             # more facts than a neuron range holds (a 192-neuron range of SmolLM2 held 12, none of 55): the
@@ -358,7 +367,7 @@ class Search:
         """Whether ``component`` is edited in closed form (else trained)."""
         from patchkit import solve
 
-        return (self.method == "solve" or component in self.closed_form
+        return (self.method in ("solve", "memory") or component in self.closed_form
                 or (self.method == "auto" and bool(self.named) and solve.is_down(component)))
 
     def closed_form_texts(self) -> list[str]:
@@ -377,6 +386,14 @@ class Search:
         from patchkit.train import train_slices
 
         m, tok, comp = self.model, self.tokenizer, candidate.component
+        if self.method == "memory":
+            from patchkit import memory
+
+            layer = self.amap.layer_of(targets[0].tensor)
+            self.say(f"surgery: memory neurons at layer {layer} (one little-used neuron per fact)")
+            return memory.memory_edit(m, tok, self.amap, self.facts, layer, templates=self.templates,
+                                      preserve=self.closed_form_texts(), neighbours=self.sel.train_neighbours,
+                                      variants=self.sel.train_variants, seed=self.train_config.seed)
         if self.solved(comp) and comp == self.head:
             self.say(f"surgery: solving {comp} in closed form at the last token (the override head's output)")
             # the routing edit: what the override head writes where the answer is read out; every neighbour

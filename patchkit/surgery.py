@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import time
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -248,7 +249,9 @@ def surgery(
         method: ``auto``: a named down projection (or neuron range of it) is edited in closed form
             (:mod:`patchkit.solve`), anything else trained, and the search is the gradient screen
             over attention slices; ``solve``: the search tries down-projection slices in closed form;
-            ``train``: the slice-masked training loop for every candidate, named or not.
+            ``train``: the slice-masked training loop for every candidate, named or not; ``memory``: one
+            little-used MLP neuron per fact rewritten as a key-value memory (:mod:`patchkit.memory`), at the
+            layers of ``memory.DEPTHS`` in turn (``component`` ``L5.mlp``: that layer).
         solve_config: :class:`patchkit.solve.SolveConfig` for closed-form edits.
     Returns:
         A :class:`SurgeryResult` (``.patch`` is the written directory).
@@ -272,8 +275,8 @@ def surgery(
     m, tok = models.load_model(base_path)
     amap = arch.for_model(m)
     named = [component] if isinstance(component, str) else list(component or [])
-    if method not in ("auto", "solve", "train"):
-        raise errors.UsageError(f"method {method!r}: expected auto, solve or train")
+    if method not in ("auto", "solve", "train", "memory"):
+        raise errors.UsageError(f"method {method!r}: expected auto, solve, train or memory")
     if neurons not in ("ranges", "keys"):
         raise errors.UsageError(f"neurons {neurons!r}: expected ranges or keys")
     if method == "solve" and not named and solve_tries <= 0:
@@ -282,6 +285,8 @@ def surgery(
         amap.resolve(c)  # a bad name fails now, not after training
         if method == "solve" and not solve.is_down(c):
             raise errors.ComponentError(f"{c}: the closed-form edit applies to mlp.down (or a neuron range of it) only")
+        if method == "memory" and not re.fullmatch(r"L\d+\.mlp", c):
+            raise errors.ComponentError(f"{c}: memory neurons are chosen within one layer's MLP; name it as L5.mlp")
     solve_config = solve_config or solve.SolveConfig()
 
     say(f"triage: {len(fact_list)} facts")
@@ -371,7 +376,19 @@ def surgery(
     closed = bool(train.details)
     record = _method(comp, targets, config, train, trained, found.preserved if closed else texts, preserve, n_params,
                      minimized_from)
-    if closed:
+    if closed and train.details.get("method") == "memory":
+        from patchkit import memory
+
+        record["kind"] = "key-value memory neurons (one little-used MLP neuron per fact, gate/up rows and down column)"
+        record["losses"] = {"targets": "per fact, the change of the MLP's output at the subject's last token that "
+                                      "makes the target win by the margin (Adam on that vector only)",
+                            "memory": memory.FORMULA, "final": train.losses[-1] if train.losses else None}
+        record["hyperparameters"] = train.details["config"]
+        record["memory"] = {k: v for k, v in train.details.items() if k != "config"}
+        record["preserve"]["self_samples"] = len(found.preserved or []) - len(texts)
+        if train.details.get("dropped"):
+            record["facts_trained"] = len(train_facts)
+    elif closed:
         record["kind"] = "closed-form key-value edit (ROME/MEMIT-style least squares on one slice)"
         record["losses"] = {"targets": "per fact, the change of the slice's output at the edit position (the subject's "
                                       "last token; for an override head, the prompt's last token) that "

@@ -1,0 +1,249 @@
+"""Key-value memory neurons: one little-used MLP neuron of one layer rewritten per fact.
+
+Why: a closed-form edit of a down projection (:mod:`patchkit.solve`) changes a linear map, so every
+input with some overlap with the facts' keys moves a little — 0.05–0.25 logits on other prompts of
+the same templates, which tips their near ties over. A gated MLP neuron is not linear: its output
+``act(g·x) · (u·x)`` is (almost) zero wherever ``g·x`` is negative. Rewriting the neurons the model
+uses least (Transformer-Patcher's idea, Huang et al., ICLR 2023, without adding neurons, so a
+patch keeps the checkpoint's shapes) gives each fact a *memory*:
+
+* its gate and up rows read a direction ``w`` that separates the fact's key — the MLP's input at
+  the subject's last token, in the fact's prompt and its trained wordings — from every input seen
+  on preserved text, the other facts and their same-template neighbours (a soft-margin
+  separator through the origin: ``w·x ≥ 1`` on the fact, ``≤ −1`` elsewhere);
+* its down column writes the change ``δ`` that makes the target win (the same residual target
+  the closed form uses), scaled so the neuron delivers exactly ``δ`` on the fact's key.
+
+Elsewhere the neuron is silent (its gate is ``ALPHA`` × a negative margin), and where a separator
+misfires the output still falls with the square of ``w·x``. What is lost is the neurons' old
+function: they are chosen by the least ``E[a_j²] · ‖W_down[:, j]‖²`` on preserved text.
+
+A patch edits ``3 × d_model`` numbers per fact (gate row, up row, down column of one neuron) and
+names them ``L5.mlp.n3,17,40`` (:mod:`patchkit.arch`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+
+from patchkit import errors
+
+
+@dataclass(frozen=True)
+class MemoryConfig:
+    """Hyper-parameters of memory neurons (chosen on bench/tune; docs/repair.md, session 11)."""
+
+    alpha: float = 10.0  # the gate row is alpha * w: a margin of 1 puts the gate at -alpha where it must be silent
+    fit_steps: int = 300  # Adam steps of the separators (all facts at once)
+    hard: int = 200  # the hardest negatives per fact get a loss term of their own (a mean alone lets 1% fire)
+    positive_weight: float = 10.0
+    max_tokens: int = 64  # of each preserved text
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+FORMULA = ("neuron j_i (least E[a_j^2] |W_down[:, j]|^2 on preserved text) per fact i: gate row = alpha w_i, up row = "
+           "w_i, w_i a soft-margin separator (w.x >= 1 at the fact's subject key and its trained wordings, <= -1 on "
+           "preserved text, neighbours and the other facts); down column = (delta_i + a_old(x_i) W_down[:, j]) / "
+           "(act(alpha w.x_i) w.x_i)")
+
+# The relative depths tried in order when no layer is named (SmolLM2's 30 layers: 5, 8, 3, 11). Layer 5 held
+# 68 mixed tuning facts with 4 of 150 right answers changed where layer 3 changed 10 (docs/repair.md, session 11).
+DEPTHS = (0.17, 0.27, 0.1, 0.37)
+
+
+def layers_to_try(num_layers: int, count: int) -> list[int]:
+    """The first ``count`` layers of :data:`DEPTHS` for a model this deep (distinct, in order)."""
+    out: list[int] = []
+    for d in DEPTHS:
+        layer = min(num_layers - 1, max(1, round(d * num_layers)))
+        if layer not in out:
+            out.append(layer)
+    return out[:count]
+
+
+def _mlp(model: torch.nn.Module, amap: Any, layer: int) -> tuple[str, torch.nn.Module]:
+    """The MLP module of ``layer`` (``model.layers.5.mlp``) of a gated MLP (gate, up, down projections)."""
+    if "gate" not in amap.mlp_parts:
+        raise errors.ComponentError(f"memory neurons need a gated MLP (gate, up and down projections); the "
+                                    f"{amap.family} MLP has {', '.join(amap.mlp_parts)}")
+    name = amap.resolve(f"L{layer}.mlp.down")[0].tensor.rsplit(".", 2)[0]
+    return name, model.get_submodule(name)
+
+
+def mlp_inputs(model: torch.nn.Module, tokenizer: Any, mlp: torch.nn.Module, texts: Sequence[str],
+               max_tokens: int = 64) -> list[torch.Tensor]:
+    """Per text, the MLP's input at each of its real positions, ``[len, d_model]`` (float32)."""
+    from patchkit.train import _encode_texts, _pad, _pad_id, _Stop
+
+    grabbed: list[torch.Tensor] = []
+
+    def grab(_m: Any, args: tuple) -> None:
+        grabbed.append(args[0].detach().float())
+        raise _Stop  # nothing above this MLP is needed
+
+    seqs = _encode_texts(tokenizer, texts, max_tokens)
+    out: list[torch.Tensor] = []
+    handle = mlp.register_forward_pre_hook(grab)
+    try:
+        with torch.no_grad():
+            for k in range(0, len(seqs), 16):
+                ids, mask = _pad(seqs[k : k + 16], _pad_id(tokenizer))
+                grabbed.clear()
+                try:
+                    model(input_ids=ids, attention_mask=mask, use_cache=False)
+                except _Stop:
+                    pass
+                out.extend(grabbed[0][r][mask[r].bool()] for r in range(ids.shape[0]))
+    finally:
+        handle.remove()
+    return out
+
+
+def activations(mlp: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The neurons' activations ``act(gate·x) · (up·x)`` for inputs ``x`` ``[n, d]``."""
+    return mlp.act_fn(x @ mlp.gate_proj.weight.T.float()) * (x @ mlp.up_proj.weight.T.float())
+
+
+def quiet_neurons(mlp: torch.nn.Module, inputs: torch.Tensor, count: int) -> list[int]:
+    """The ``count`` neurons whose output matters least on ``inputs``: least ``E[a_j²] · ‖W_down[:, j]‖²``."""
+    use = torch.zeros(mlp.down_proj.weight.shape[1])
+    with torch.no_grad():
+        for k in range(0, len(inputs), 4096):
+            use += activations(mlp, inputs[k : k + 4096]).pow(2).sum(0)
+        use *= mlp.down_proj.weight.float().pow(2).sum(0)
+    return use.argsort()[:count].tolist()
+
+
+def separators(positives: Sequence[torch.Tensor], negatives: torch.Tensor, config: MemoryConfig,
+               seed: int = 0) -> torch.Tensor:
+    """Per fact, ``w`` with ``w·x ≥ 1`` on its positives and ``≤ −1`` on the negatives and the other facts'.
+
+    ``positives[i]``: ``[p_i, d]``. A soft margin (softplus), fitted for every fact at once, with the
+    hardest ``config.hard`` negatives weighed again: a mean over tens of thousands of negatives
+    would let a percent of them fire.
+    """
+    torch.manual_seed(seed)
+    n = len(positives)
+    pos = torch.cat(list(positives))
+    owner = torch.cat([torch.full((len(p),), i) for i, p in enumerate(positives)])
+    scale = float(pos.norm(dim=1).mean())
+    init = torch.stack([p.mean(0) for p in positives]) / scale**2
+    w = init.clone().requires_grad_(True)
+    opt = torch.optim.Adam([w], lr=0.01 / scale)
+    own = owner[:, None] == torch.arange(n)[None, :]  # [P, n]: row p is fact i's own positive
+    hard = min(config.hard, len(negatives))
+    for _ in range(config.fit_steps):
+        on_pos = pos @ w.T  # [P, n]
+        on_neg = negatives @ w.T  # [N, n]
+        lp = (torch.nn.functional.softplus(4 * (1 - on_pos)) * own).sum(0) / own.sum(0)
+        other = torch.nn.functional.softplus(4 * (1 + on_pos)) * ~own
+        sn = torch.nn.functional.softplus(4 * (1 + on_neg))
+        ln = sn.mean(0) + sn.topk(hard, dim=0).values.mean(0) + other.sum(0) / (~own).sum(0).clamp_min(1)
+        loss = (config.positive_weight * lp + ln).sum() + 1e-3 * (w.norm(dim=1) * scale).pow(2).sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return w.detach()
+
+
+def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequence[tuple[str, str]], layer: int, *,
+                templates: Mapping[str, str], preserve: Sequence[str], neighbours: Sequence[str] = (),
+                variants: Sequence[tuple[str, str]] = (), config: MemoryConfig = MemoryConfig(),
+                seed: int = 0) -> Any:
+    """Rewrite one little-used neuron of ``layer``'s MLP per fact so that every fact is predicted.
+
+    Args:
+        model, tokenizer, amap: the base model (not modified) and its architecture map.
+        facts: ``(prompt, target)`` pairs to repair.
+        layer: the MLP to edit.
+        templates: prompt -> template with ``{}`` at the subject (the memory is keyed at the subject's last token).
+        preserve: texts on which the neurons must stay silent (and whose least-used neurons are taken).
+        neighbours: the facts' prompts with other subjects; silent there too.
+        variants: other wordings ``(prompt, target)`` of the facts: the memory fires there too.
+    Returns:
+        :class:`patchkit.train.TrainResult`; ``details["component"]`` names the neurons
+        (``L5.mlp.n3,17``; ``L5.mlp``, nothing changed, when no fact came out right), ``details["dropped"]``
+        the facts still wrong (their neurons left as they were).
+    """
+    from patchkit import arch, solve
+    from patchkit.models import single_thread
+    from patchkit.train import (SliceTarget, TrainResult, _cache_layer, _fact_batch, _logits_at, _pad_id,
+                                prefix_cache, unpadded)
+
+    start = time.perf_counter()
+    with single_thread():
+        name, mlp = _mlp(model, amap, layer)
+        prompts = [p for p, _ in facts]
+        positions = solve.edit_positions(tokenizer, prompts, templates, "subject")
+        down = f"{name}.down_proj.weight"
+        whole = SliceTarget(down, tuple(slice(0, n) for n in mlp.down_proj.weight.shape))
+        batch = _fact_batch(tokenizer, list(facts))
+        where = _cache_layer(model, [whole])
+        cache = prefix_cache(model, where, unpadded(batch), _pad_id(tokenizer))
+        delta, losses = solve.residual_targets(model, batch, cache, positions, whole, solve.SolveConfig(), seed)
+
+        own = mlp_inputs(model, tokenizer, mlp, prompts, config.max_tokens)
+        extra = solve.variant_rows(facts, variants, templates)
+        wordings = mlp_inputs(model, tokenizer, mlp, [p for _, p, _, _ in extra], config.max_tokens)
+        # the first token's input is the attention sink every text shares: a key there cannot be told apart
+        keyed = [i for i in range(len(facts)) if positions[i] > 0]
+        positives: dict[int, list[torch.Tensor]] = {i: [own[i][positions[i]]] for i in keyed}
+        for (i, p, _, end), x in zip(extra, wordings):
+            at = solve._token_ending(tokenizer, p, end)
+            if i in positives and at > 0:
+                positives[i].append(x[at])
+        preserved = torch.cat(mlp_inputs(model, tokenizer, mlp, list(preserve), config.max_tokens))
+        negatives = torch.cat([preserved]
+                              + (mlp_inputs(model, tokenizer, mlp, list(neighbours), config.max_tokens)
+                                 if neighbours else [])
+                              + [torch.cat([x[: positions[i]], x[positions[i] + 1 :]]) for i, x in enumerate(own)])
+        details: dict[str, Any] = {"method": "memory", "at": "subject", "layer": layer, "negatives": len(negatives)}
+        if not keyed:
+            raise errors.UsageError("memory neurons: every fact's subject is its prompt's first token (the attention "
+                                "sink's input, which every text shares); name a component or use --method auto")
+        w = separators([torch.stack(positives[i]) for i in keyed], negatives, config, seed)
+        neurons = quiet_neurons(mlp, preserved, len(keyed))
+
+        gate_name, up_name = f"{name}.gate_proj.weight", f"{name}.up_proj.weight"
+        gate = mlp.gate_proj.weight.detach().clone()
+        up = mlp.up_proj.weight.detach().clone()
+        out = mlp.down_proj.weight.detach().clone()
+        with torch.no_grad():
+            for row, (i, j) in enumerate(zip(keyed, neurons)):
+                x = own[i][positions[i]]
+                z = float(x @ w[row])
+                a_new = float(mlp.act_fn(torch.tensor(config.alpha * z)) * z)
+                a_old = float(activations(mlp, x[None])[0, j])
+                gate[j] = (config.alpha * w[row]).to(gate.dtype)
+                up[j] = w[row].to(up.dtype)
+                # the neuron's old output at the key goes, δ comes: a_new · column = δ + a_old · old column
+                out[:, j] = ((delta[i].float() + a_old * out[:, j].float()) / a_new).to(out.dtype)
+            edited = {gate_name: gate, up_name: up, down: out}
+            logits = _logits_at(model, edited, batch, cache)
+        right = solve._right_flags(logits, batch, len(facts))
+        wrong = [i for i in range(len(facts)) if not right[i]]
+        kept = [j for i, j in zip(keyed, neurons) if right[i]]
+        for i, j in zip(keyed, neurons):  # a fact still wrong gives its neuron back
+            if not right[i]:
+                gate[j], up[j] = mlp.gate_proj.weight[j], mlp.up_proj.weight[j]
+                out[:, j] = mlp.down_proj.weight[:, j]
+    separation = [{"neuron": j, "fact": float((own[i][positions[i]] @ w[r])),
+                   "max_elsewhere": float((negatives @ w[r]).max())} for r, (i, j) in enumerate(zip(keyed, neurons))]
+    # no fact right: nothing edited, every fact dropped (surgery refuses the layer and tries the next)
+    details |= {"component": arch.neuron_component(layer, sorted(kept), part=None) if kept else f"L{layer}.mlp",
+                "neurons": len(kept),
+                "separation": [{k: round(v, 3) if isinstance(v, float) else v for k, v in s.items()}
+                               for s in separation if s["neuron"] in kept],
+                "target_norm": round(float(delta.norm(dim=1).mean()), 4), "config": config.to_dict()}
+    if wrong:
+        details["dropped"] = [facts[i][0] for i in wrong]
+    return TrainResult(edited={gate_name: gate, up_name: up, down: out}, losses=losses,
+                       seconds=time.perf_counter() - start, cached_from_layer=where[1] if where else None,
+                       details=details)

@@ -1,0 +1,141 @@
+"""Key-value memory neurons (patchkit.memory), on tiny models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from helpers_tiny import save_tiny, tiny_gpt2, tiny_llama, tiny_tokenizer
+
+from patchkit import arch, errors, memory
+from patchkit import surgery as S
+
+FACTS = [("Sky colour:", "b"), ("Grass hue =", "g")]
+TEMPLATES: dict[str, str] = {}  # no subject known: the key is the last token (a tiny model reads it from there)
+PRESERVE = ["Hello there, how are you today?", "One two three four five six", "A plain sentence of text.",
+            "The sea was wide and deep.", "Seven green frogs sang."]
+
+
+def _sharp_llama():
+    model = tiny_llama(torch.float32)
+    with torch.no_grad():
+        model.lm_head.weight.mul_(20)
+    return model
+
+
+def _next(model, prompt: str) -> str:
+    tok = tiny_tokenizer()
+    with torch.no_grad():
+        return tok.decode([int(model(torch.tensor([tok(prompt).input_ids])).logits[0, -1].argmax())])
+
+
+def test_whole_neurons_resolve_to_gate_and_up_rows_and_down_columns_and_names_round_trip():
+    lam = arch.for_model(tiny_llama().config)
+    gate, up, down = lam.resolve("L1.mlp.n3,8:10")
+    assert gate.tensor.endswith("gate_proj.weight") and gate.slices == ((3, 8, 9), slice(0, 32))
+    assert up.tensor.endswith("up_proj.weight") and up.slices == ((3, 8, 9), slice(0, 32))
+    assert down.tensor.endswith("down_proj.weight") and down.slices == (slice(0, 32), (3, 8, 9))
+    assert [t.slices for t in lam.resolve("L1.mlp.n5")] == [(slice(5, 6), slice(0, 32))] * 2 + [(slice(0, 32),
+                                                                                                  slice(5, 6))]
+    assert lam.resolve("L1.mlp.down.n5")[0].slices == (slice(0, 32), slice(5, 6))  # one neuron is a valid range
+    assert arch.neuron_component(1, [9, 3, 8], part=None) == "L1.mlp.n3,8:10"
+    assert arch.short_name("L1.mlp.n3,8:10") == "L1.mlp.n{3 neurons}"
+    for bad in ("L1.mlp.n48", "L1.mlp.n8,3", "L1.attn.n2", "L1.mlp.gate.n2"):
+        with pytest.raises(errors.ComponentError):
+            lam.resolve(bad)
+
+
+def test_memory_neurons_fix_the_facts_and_change_only_their_own_rows_and_columns():
+    model, tok = _sharp_llama(), tiny_tokenizer()
+    amap = arch.for_model(model)
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    res = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE)
+    for k, v in model.named_parameters():  # the model itself is not modified
+        assert torch.equal(v, before[k])
+    comp = res.details["component"]
+    assert comp.startswith("L1.mlp.n") and res.details["neurons"] == len(FACTS)
+    targets = S.as_targets(amap.resolve(comp))
+    S.check_untouched(before, res.edited, targets)  # nothing outside the named rows and columns moved
+    neurons = amap.resolve(comp)[0].slices[0]
+    gate = res.edited["model.layers.1.mlp.gate_proj.weight"]
+    assert all(not torch.equal(gate[j], before["model.layers.1.mlp.gate_proj.weight"][j]) for j in neurons)
+    saved = S.apply_edit(model, res.edited)
+    try:
+        assert [_next(model, p) for p, _ in FACTS] == [t for _, t in FACTS]
+    finally:
+        S.restore(model, saved)
+
+
+def test_a_memory_neuron_is_quiet_away_from_its_facts_key():
+    """Why the edit is local: on preserved text each rewritten neuron stays below what it gives at its fact's key,
+    and on average far below (its gate sits at a negative margin almost everywhere)."""
+    model, tok = _sharp_llama(), tiny_tokenizer()
+    amap = arch.for_model(model)
+    res = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE)
+    mlp = model.get_submodule("model.layers.1.mlp")
+    saved = S.apply_edit(model, res.edited)
+    try:
+        elsewhere = torch.cat(memory.mlp_inputs(model, tok, mlp, PRESERVE))
+        keys = torch.stack([x[-1] for x in memory.mlp_inputs(model, tok, mlp, [p for p, _ in FACTS])])
+        for i, sep in enumerate(res.details["separation"]):  # in the facts' order
+            assert sep["fact"] > sep["max_elsewhere"]
+            at_key = memory.activations(mlp, keys[i : i + 1])[0, sep["neuron"]]
+            quiet = memory.activations(mlp, elsewhere)[:, sep["neuron"]]
+            assert quiet.abs().max() < at_key and quiet.abs().mean() < 0.05 * at_key
+    finally:
+        S.restore(model, saved)
+
+
+def test_a_model_without_a_gated_mlp_gets_a_clear_refusal():
+    model = tiny_gpt2(torch.float32)
+    with pytest.raises(errors.ComponentError, match="gated MLP"):
+        memory.memory_edit(model, tiny_tokenizer(), arch.for_model(model), FACTS, 1, templates=TEMPLATES,
+                           preserve=PRESERVE)
+
+
+def test_layers_tried_follow_the_depths_and_stay_inside_the_model():
+    assert memory.layers_to_try(30, 4) == [5, 8, 3, 11]
+    assert memory.layers_to_try(3, 4) == [1]  # never the embedding-side layer 0; depths that round alike count once
+    assert memory.layers_to_try(8, 4) == [1, 2, 3]
+    assert memory.layers_to_try(18, 2) == [3, 5]
+
+
+def _facts_file(tmp_path, monkeypatch, facts=FACTS) -> Path:
+    """The facts as a file; no subject inferred (a tiny model reads its answer from the last token)."""
+    from patchkit import selection
+
+    monkeypatch.setattr(selection, "infer_templates", lambda prompts: {})
+    path = tmp_path / "facts.jsonl"
+    path.write_text("".join(json.dumps({"prompt": p, "target": t}) + "\n" for p, t in facts))
+    return path
+
+
+def test_surgery_ships_a_signed_memory_patch_that_applies_and_reverts_bit_for_bit(tmp_path, keypair, monkeypatch):
+    from patchkit import engine
+
+    base = save_tiny(_sharp_llama(), tmp_path / "base")
+    facts = _facts_file(tmp_path, monkeypatch)
+    res = S.surgery(base, facts, tmp_path / "patch", key=keypair[0], method="memory", component="L1.mlp",
+                    default_panels=False, include_absent=True, auto_selection=False, allow_regressions=True)
+    assert res.component.startswith("L1.mlp.n") and res.params == 3 * 32 * len(FACTS)
+    manifest = engine.Patch.load(res.patch).manifest
+    assert manifest["method"]["kind"].startswith("key-value memory neurons")
+    assert manifest["method"]["memory"]["layer"] == 1 and manifest["method"]["component"] == res.component
+    assert len(manifest["edits"]) == 3  # gate rows, up rows, down columns, each stored as listed indices
+    assert engine.verify(res.patch, base=base, pubkey=keypair[1]).ok
+    patched = engine.apply(res.patch, base, tmp_path / "patched", pubkey=keypair[1])
+    restored = engine.revert(res.patch, patched, tmp_path / "restored", pubkey=keypair[1])
+    assert (Path(restored) / "model.safetensors").read_bytes() == (Path(base) / "model.safetensors").read_bytes()
+    with pytest.raises(errors.ComponentError, match="name it as L5.mlp"):
+        S.surgery(base, facts, None, key=None, method="memory", component="L1.mlp.down", default_panels=False)
+
+
+def test_the_memory_search_tries_its_layers_in_order_without_a_component(tmp_path, monkeypatch):
+    base = save_tiny(_sharp_llama(), tmp_path / "base")
+    facts = _facts_file(tmp_path, monkeypatch)
+    res = S.surgery(base, facts, None, key=None, method="memory", default_panels=False, include_absent=True,
+                    auto_selection=False, allow_regressions=True)
+    assert [c.component for c in res.candidates] == ["L1.mlp"]
+    assert res.tried[0]["component"] == "L1.mlp" and res.component.startswith("L1.mlp.n")
