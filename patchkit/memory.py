@@ -195,14 +195,22 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         # the first token's input is the attention sink every text shares: a key there cannot be told apart
         keyed = [i for i in range(len(facts)) if positions[i] > 0]
         positives: dict[int, list[torch.Tensor]] = {i: [own[i][positions[i]]] for i in keyed}
+        # where the question comes before the subject ("The capital of Poland is"), the subject's key knows it;
+        # where the subject opens the text ("Poland is a country in", "Poland's capital is") it cannot, and a memory
+        # firing there fires on every sentence that opens with the subject: such a wording is no positive, and the
+        # bare subject is a negative — unless the fact's own prompt opens with its subject (nothing else to key on)
+        subjects = [solve.subject_of(p, templates.get(p)) for p in prompts]
+        opens = [bool(sub) and p.startswith(sub) for p, sub in zip(prompts, subjects)]
         for (i, p, _, end), x in zip(extra, wordings):
             at = solve._token_ending(tokenizer, p, end)
-            if i in positives and at > 0:
+            if i in positives and at > 0 and (opens[i] or end > len(subjects[i] or "")):
                 positives[i].append(x[at])
+        bare = sorted({sub for sub, o in zip(subjects, opens) if sub and not o})
         preserved = torch.cat(mlp_inputs(model, tokenizer, mlp, list(preserve), config.max_tokens))
         negatives = torch.cat([preserved]
                               + (mlp_inputs(model, tokenizer, mlp, list(neighbours), config.max_tokens)
                                  if neighbours else [])
+                              + (mlp_inputs(model, tokenizer, mlp, bare, config.max_tokens) if bare else [])
                               + [torch.cat([x[: positions[i]], x[positions[i] + 1 :]]) for i, x in enumerate(own)])
         details: dict[str, Any] = {"method": "memory", "at": "subject", "layer": layer, "negatives": len(negatives)}
         if not keyed:

@@ -40,6 +40,9 @@ from patchkit.train import _encode_texts, _fact_batch, _logits_at, _pad, _pad_id
 
 KINDS = ("attn.v", "attn.o", "mlp.down")
 WIDE_TRIES = 3  # whole down projections solved when the facts are more than a range holds (each ~40 s at 60 facts)
+# memory neurons (patchkit.memory) are tried first, at this many layers, before any closed-form slice: on
+# every tuning set they changed fewer other answers (docs/repair.md, session 11)
+MEMORY_TRIES = 2
 # a wide layer refused for a few moved selection neighbours is solved again with them kept still ("pinned"): at
 # most PIN_MOVED of them at a time, PIN_TRIES times per layer, each counting PIN_WEIGHT times in C
 PIN_MOVED, PIN_TRIES, PIN_WEIGHT = 3, 2, 10
@@ -218,7 +221,9 @@ def _grads(model: Any, params: dict[str, torch.Tensor], names: Sequence[str], lo
 class Search:
     """The candidates surgery tries, in order, and the edit of each (closed form or training).
 
-    Order (method ``auto``, no component named): (1) the ``solve_tries`` best down-projection
+    Order (method ``auto``, no component named): (0) memory neurons (:mod:`patchkit.memory`; gated MLPs
+    only) at the first ``MEMORY_TRIES`` layers of ``memory.DEPTHS`` — one little-used neuron per fact,
+    silent away from its key; (1) the ``solve_tries`` best down-projection
     neuron ranges (``neurons="keys"``: per layer, the neurons that carry the facts' keys,
     :func:`patchkit.solve.key_neurons`) by the ``kᵀC⁻¹k`` screen, edited in closed form at the subject — specific to the
     facts given (more facts than ``solve.RANGE_FACTS``, with the default budget: the ``WIDE_TRIES`` best
@@ -256,6 +261,7 @@ class Search:
         self.judge: Any = None
         self.templates = selection.infer_templates([p for p, _ in facts])  # where closed-form edits act
         self.head: str | None = None  # triage's override head, when tried (in closed form at the last token)
+        self.memory: set[str] = set()  # layers (L5.mlp) edited as memory neurons (patchkit.memory)
         self.closed_form: set[str] = set()  # components edited in closed form (the override head, the ranges)
         self.preserved: list[str] | None = None  # closed-form preservation texts (with the model's own samples)
         self.memo: dict = {}  # a projection's closed-form statistics (screen and solves), shared by its slices
@@ -275,15 +281,25 @@ class Search:
         if self.named:
             self.ranked = [Candidate(c, None) for c in self.named]
             self.to_try = list(self.ranked)
+            if self.method == "memory":
+                self.memory.update(self.named)
             return
-        if self.method == "memory":
+        if self.method in ("auto", "memory") and "gate" in self.amap.mlp_parts:
             from patchkit import memory
 
-            layers = memory.layers_to_try(self.amap.num_layers, max(1, min(self.solve_tries, len(memory.DEPTHS))))
-            self.ranked = [Candidate(f"L{layer}.mlp", None) for layer in layers]
-            self.to_try = list(self.ranked)
-            self.say("search: memory neurons, one per fact, at layer " + ", ".join(str(n) for n in layers)
-                     + " in turn")
+            tries = len(memory.DEPTHS) if self.method == "memory" else min(self.solve_tries, MEMORY_TRIES)
+            layers = memory.layers_to_try(self.amap.num_layers, tries) if tries > 0 else []
+            found = [Candidate(f"L{layer}.mlp", None) for layer in layers]
+            self.ranked.extend(found)
+            self.to_try.extend(found)
+            self.memory.update(c.component for c in found)
+            if layers:
+                self.say("search: memory neurons, one per fact, at layer " + ", ".join(str(n) for n in layers)
+                         + " in turn" + ("" if self.method == "memory" else "; then the closed-form slices"))
+        if self.method == "memory":
+            if not self.to_try:
+                raise errors.ComponentError(f"memory neurons need a gated MLP; the {self.amap.family} MLP has "
+                                            f"{', '.join(self.amap.mlp_parts)}")
             return
         tries, wide, budget, share = self.solve_tries, False, self.budget, self.share
         if self.widen and len(self.facts) > solve.RANGE_FACTS and self.solve_tries > 0:
@@ -367,7 +383,7 @@ class Search:
         """Whether ``component`` is edited in closed form (else trained)."""
         from patchkit import solve
 
-        return (self.method in ("solve", "memory") or component in self.closed_form
+        return (self.method in ("solve", "memory") or component in self.closed_form or component in self.memory
                 or (self.method == "auto" and bool(self.named) and solve.is_down(component)))
 
     def closed_form_texts(self) -> list[str]:
@@ -386,7 +402,7 @@ class Search:
         from patchkit.train import train_slices
 
         m, tok, comp = self.model, self.tokenizer, candidate.component
-        if self.method == "memory":
+        if comp in self.memory:
             from patchkit import memory
 
             layer = self.amap.layer_of(targets[0].tensor)

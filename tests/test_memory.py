@@ -139,3 +139,27 @@ def test_the_memory_search_tries_its_layers_in_order_without_a_component(tmp_pat
                     auto_selection=False, allow_regressions=True)
     assert [c.component for c in res.candidates] == ["L1.mlp"]
     assert res.tried[0]["component"] == "L1.mlp" and res.component.startswith("L1.mlp.n")
+
+
+def test_a_wording_that_opens_with_the_subject_keys_no_memory_unless_the_fact_itself_does(monkeypatch):
+    """The subject's key knows the question only where the question comes first: a memory keyed on a text that
+    opens with the subject would fire on every sentence opening with it ("Poland is a country in")."""
+    model, tok = _sharp_llama(), tiny_tokenizer()
+    seen: dict[str, int] = {}
+    real = memory.separators
+
+    def spy(positives, negatives, config, seed=0):
+        seen["positives"] = sum(len(p) for p in positives)
+        return real(positives, negatives, config, seed)
+
+    monkeypatch.setattr(memory, "separators", spy)
+    asked_first = [("The capital of Poland is", " W")]
+    templates = {"The capital of Poland is": "The capital of {} is"}
+    variants = [("Poland's capital city is", " W"), ("The capital city of Poland is", " W")]
+    memory.memory_edit(model, tok, arch.for_model(model), asked_first, 1, templates=templates, preserve=PRESERVE,
+                       variants=variants)
+    assert seen["positives"] == 2  # the fact and the wording that asks first
+    opens = [("Poland is a country in", " E")]
+    memory.memory_edit(model, tok, arch.for_model(model), opens, 1, templates={opens[0][0]: "{} is a country in"},
+                       preserve=PRESERVE, variants=[("Poland lies in", " E")])
+    assert seen["positives"] == 2  # nothing else to key on: its wordings count

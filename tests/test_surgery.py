@@ -293,21 +293,19 @@ def test_search_without_a_component_screens_tries_and_records(tiny_ckpt, tmp_pat
         assert sum(t.numel() for t in amap.resolve(name)) <= 0.05 * model_params
 
 
-def test_the_default_search_solves_neuron_ranges_first_and_trains_when_none_passes(tiny_ckpt, tmp_path, monkeypatch):
+def test_the_default_search_tries_memory_neurons_then_ranges_and_trains_when_none_passes(tiny_ckpt, tmp_path,
+                                                                                      monkeypatch):
     from patchkit import judge, solve
 
     facts, side, text = _files(tmp_path)
-    first_said: list[str] = []
     res = S.surgery(tiny_ckpt, facts, None, key=None, config=_CFG, panels=[side, text], default_panels=False,
                     include_absent=True, auto_selection=False, allow_regressions=True, candidates=1,
-                    max_share=0.05, solve_tries=2, log=first_said.append)
-    assert solve.is_down(res.tried[0]["component"])  # the ranges go first
-    assert res.method["search"]["candidates"][0]["component"] == res.tried[0]["component"]
-    # the gradient screen runs only once the range was tried and refused (the search is lazy)
-    screened = next(i for i, m in enumerate(first_said) if "components of at most" in m)
-    refused = next(i for i, m in enumerate(first_said) if m.startswith(f"refused {res.tried[0]['component']}"))
-    assert refused < screened
-    # every closed-form range refused by the selection set: the screen's best trained slice is tried next
+                    max_share=0.05, solve_tries=2)
+    order = [c["component"] for c in res.method["search"]["candidates"]]
+    assert order[0] == "L1.mlp" and solve.is_down(order[1])  # memory neurons first, then the neuron ranges
+    assert res.tried[0]["component"] == "L1.mlp"
+    # everything that edits a down projection refused: memory, then the range, then the screen's trained slice;
+    # the gradient screen runs only once all of those were tried and refused (the search is lazy)
     real, said = judge.selection_reasons, []
     monkeypatch.setattr(judge, "selection_reasons", lambda m, t, edited, *a, **k: (
         ["refused for the test"] if any("down_proj" in name for name in edited) else real(m, t, edited, *a, **k)))
@@ -315,9 +313,13 @@ def test_the_default_search_solves_neuron_ranges_first_and_trains_when_none_pass
                     include_absent=True, auto_selection=False, allow_regressions=True, candidates=1,
                     max_share=0.05, solve_tries=2, log=said.append)
     tried = [t["component"] for t in res.tried]
-    assert solve.is_down(tried[0]) and res.tried[0]["regressions"] == ["refused for the test"]
-    assert len(tried) == len(set(tried)) == 2  # the trained try is not a range solved before
-    assert any(m == f"surgery: training {tried[1]}" for m in said)
+    assert tried[0] == "L1.mlp" and solve.is_down(tried[1]) and len(tried) == 3
+    assert res.tried[0]["regressions"] and res.tried[1]["regressions"] == ["refused for the test"]
+    assert len(set(tried)) == 3  # the trained try is not a range solved before
+    assert any(m == f"surgery: training {tried[2]}" for m in said)
+    screened = next(i for i, m in enumerate(said) if "components of at most" in m)
+    refused = next(i for i, m in enumerate(said) if m.startswith(f"refused {tried[1]}"))
+    assert refused < screened
 
 
 def test_cli_surgery_takes_repeated_components(tiny_ckpt, tmp_path):
