@@ -68,11 +68,16 @@ def layers_to_try(num_layers: int, count: int) -> list[int]:
     return out[:count]
 
 
-def _mlp(model: torch.nn.Module, amap: Any, layer: int) -> tuple[str, torch.nn.Module]:
-    """The MLP module of ``layer`` (``model.layers.5.mlp``) of a gated MLP (gate, up, down projections)."""
+def require_gated(amap: Any) -> None:
+    """Refuse a model whose MLP has no gate (GPT-2, GPT-NeoX): a memory neuron is silent only behind one."""
     if "gate" not in amap.mlp_parts:
         raise errors.ComponentError(f"memory neurons need a gated MLP (gate, up and down projections); the "
                                     f"{amap.family} MLP has {', '.join(amap.mlp_parts)}")
+
+
+def _mlp(model: torch.nn.Module, amap: Any, layer: int) -> tuple[str, torch.nn.Module]:
+    """The MLP module of ``layer`` (``model.layers.5.mlp``) of a gated MLP (gate, up, down projections)."""
+    require_gated(amap)
     name = amap.resolve(f"L{layer}.mlp.down")[0].tensor.rsplit(".", 2)[0]
     return name, model.get_submodule(name)
 

@@ -276,7 +276,7 @@ class Search:
     # -- order ------------------------------------------------------------------------------------
 
     def _plan(self) -> None:
-        from patchkit import solve
+        from patchkit import memory, solve
 
         if self.named:
             self.ranked = [Candidate(c, None) for c in self.named]
@@ -284,9 +284,9 @@ class Search:
             if self.method == "memory":
                 self.memory.update(self.named)
             return
+        if self.method == "memory":
+            memory.require_gated(self.amap)
         if self.method in ("auto", "memory") and "gate" in self.amap.mlp_parts:
-            from patchkit import memory
-
             tries = len(memory.DEPTHS) if self.method == "memory" else min(self.solve_tries, MEMORY_TRIES)
             layers = memory.layers_to_try(self.amap.num_layers, tries) if tries > 0 else []
             found = [Candidate(f"L{layer}.mlp", None) for layer in layers]
@@ -297,9 +297,6 @@ class Search:
                 self.say("search: memory neurons, one per fact, at layer " + ", ".join(str(n) for n in layers)
                          + " in turn" + ("" if self.method == "memory" else "; then the closed-form slices"))
         if self.method == "memory":
-            if not self.to_try:
-                raise errors.ComponentError(f"memory neurons need a gated MLP; the {self.amap.family} MLP has "
-                                            f"{', '.join(self.amap.mlp_parts)}")
             return
         tries, wide, budget, share = self.solve_tries, False, self.budget, self.share
         if self.widen and len(self.facts) > solve.RANGE_FACTS and self.solve_tries > 0:

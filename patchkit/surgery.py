@@ -30,8 +30,8 @@ The order of work, and why:
 from __future__ import annotations
 
 import functools
-import time
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -385,9 +385,6 @@ def surgery(
                             "memory": memory.FORMULA, "final": train.losses[-1] if train.losses else None}
         record["hyperparameters"] = train.details["config"]
         record["memory"] = {k: v for k, v in train.details.items() if k != "config"}
-        record["preserve"]["self_samples"] = len(found.preserved or []) - len(texts)
-        if train.details.get("dropped"):
-            record["facts_trained"] = len(train_facts)
     elif closed:
         record["kind"] = "closed-form key-value edit (ROME/MEMIT-style least squares on one slice)"
         record["losses"] = {"targets": "per fact, the change of the slice's output at the edit position (the subject's "
@@ -397,9 +394,10 @@ def surgery(
                             "final": train.losses[-1] if train.losses else None}
         record["hyperparameters"] = train.details.get("config", solve_config.to_dict())
         record["solve"] = {k: v for k, v in train.details.items() if k != "config"}
+    if closed:
         record["preserve"]["self_samples"] = len(found.preserved or []) - len(texts)
         if train.details.get("dropped"):
-            record["facts_trained"] = len(train_facts)  # the facts the edit holds; solve.dropped lists the rest
+            record["facts_trained"] = len(train_facts)  # the facts the edit holds; "dropped" lists the rest
     record["search"] = {
         "named": bool(named),
         "share": share,

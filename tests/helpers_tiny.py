@@ -130,3 +130,18 @@ def tiny_llama_family(model_type: str, dtype: torch.dtype = torch.float64, seed:
         bos_token_id=256, eos_token_id=256,
     )
     return _finish(AutoModelForCausalLM.from_config(cfg), dtype, seed + 1)
+
+
+def sharp_llama() -> LlamaForCausalLM:
+    """A tiny float32 Llama whose output head is scaled up 20x: its answers lead by clear margins."""
+    model = tiny_llama(torch.float32)
+    with torch.no_grad():
+        model.lm_head.weight.mul_(20)
+    return model
+
+
+def next_token(model: torch.nn.Module, prompt: str) -> str:
+    """The model's top next token after ``prompt`` (the tiny tokenizer's)."""
+    tok = tiny_tokenizer()
+    with torch.no_grad():
+        return tok.decode([int(model(torch.tensor([tok(prompt).input_ids])).logits[0, -1].argmax())])

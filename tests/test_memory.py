@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers_tiny import save_tiny, tiny_gpt2, tiny_llama, tiny_tokenizer
+from helpers_tiny import next_token, save_tiny, sharp_llama, tiny_gpt2, tiny_llama, tiny_tokenizer
 
 from patchkit import arch, errors, memory
 from patchkit import surgery as S
@@ -16,19 +16,6 @@ FACTS = [("Sky colour:", "b"), ("Grass hue =", "g")]
 TEMPLATES: dict[str, str] = {}  # no subject known: the key is the last token (a tiny model reads it from there)
 PRESERVE = ["Hello there, how are you today?", "One two three four five six", "A plain sentence of text.",
             "The sea was wide and deep.", "Seven green frogs sang."]
-
-
-def _sharp_llama():
-    model = tiny_llama(torch.float32)
-    with torch.no_grad():
-        model.lm_head.weight.mul_(20)
-    return model
-
-
-def _next(model, prompt: str) -> str:
-    tok = tiny_tokenizer()
-    with torch.no_grad():
-        return tok.decode([int(model(torch.tensor([tok(prompt).input_ids])).logits[0, -1].argmax())])
 
 
 def test_whole_neurons_resolve_to_gate_and_up_rows_and_down_columns_and_names_round_trip():
@@ -48,7 +35,7 @@ def test_whole_neurons_resolve_to_gate_and_up_rows_and_down_columns_and_names_ro
 
 
 def test_memory_neurons_fix_the_facts_and_change_only_their_own_rows_and_columns():
-    model, tok = _sharp_llama(), tiny_tokenizer()
+    model, tok = sharp_llama(), tiny_tokenizer()
     amap = arch.for_model(model)
     before = {k: v.detach().clone() for k, v in model.named_parameters()}
     res = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE)
@@ -63,7 +50,7 @@ def test_memory_neurons_fix_the_facts_and_change_only_their_own_rows_and_columns
     assert all(not torch.equal(gate[j], before["model.layers.1.mlp.gate_proj.weight"][j]) for j in neurons)
     saved = S.apply_edit(model, res.edited)
     try:
-        assert [_next(model, p) for p, _ in FACTS] == [t for _, t in FACTS]
+        assert [next_token(model, p) for p, _ in FACTS] == [t for _, t in FACTS]
     finally:
         S.restore(model, saved)
 
@@ -71,7 +58,7 @@ def test_memory_neurons_fix_the_facts_and_change_only_their_own_rows_and_columns
 def test_a_memory_neuron_is_quiet_away_from_its_facts_key():
     """Why the edit is local: on preserved text each rewritten neuron stays below what it gives at its fact's key,
     and on average far below (its gate sits at a negative margin almost everywhere)."""
-    model, tok = _sharp_llama(), tiny_tokenizer()
+    model, tok = sharp_llama(), tiny_tokenizer()
     amap = arch.for_model(model)
     res = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE)
     mlp = model.get_submodule("model.layers.1.mlp")
@@ -115,7 +102,7 @@ def _facts_file(tmp_path, monkeypatch, facts=FACTS) -> Path:
 def test_surgery_ships_a_signed_memory_patch_that_applies_and_reverts_bit_for_bit(tmp_path, keypair, monkeypatch):
     from patchkit import engine
 
-    base = save_tiny(_sharp_llama(), tmp_path / "base")
+    base = save_tiny(sharp_llama(), tmp_path / "base")
     facts = _facts_file(tmp_path, monkeypatch)
     res = S.surgery(base, facts, tmp_path / "patch", key=keypair[0], method="memory", component="L1.mlp",
                     default_panels=False, include_absent=True, auto_selection=False, allow_regressions=True)
@@ -133,7 +120,7 @@ def test_surgery_ships_a_signed_memory_patch_that_applies_and_reverts_bit_for_bi
 
 
 def test_the_memory_search_tries_its_layers_in_order_without_a_component(tmp_path, monkeypatch):
-    base = save_tiny(_sharp_llama(), tmp_path / "base")
+    base = save_tiny(sharp_llama(), tmp_path / "base")
     facts = _facts_file(tmp_path, monkeypatch)
     res = S.surgery(base, facts, None, key=None, method="memory", default_panels=False, include_absent=True,
                     auto_selection=False, allow_regressions=True)
@@ -144,7 +131,7 @@ def test_the_memory_search_tries_its_layers_in_order_without_a_component(tmp_pat
 def test_a_wording_that_opens_with_the_subject_keys_no_memory_unless_the_fact_itself_does(monkeypatch):
     """The subject's key knows the question only where the question comes first: a memory keyed on a text that
     opens with the subject would fire on every sentence opening with it ("Poland is a country in")."""
-    model, tok = _sharp_llama(), tiny_tokenizer()
+    model, tok = sharp_llama(), tiny_tokenizer()
     seen: dict[str, int] = {}
     real = memory.separators
 

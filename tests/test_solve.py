@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers_tiny import tiny_gpt2, tiny_llama, tiny_tokenizer
+from helpers_tiny import next_token, sharp_llama, tiny_gpt2, tiny_llama, tiny_tokenizer
 
 from patchkit import arch, errors, solve
 from patchkit import surgery as S
@@ -16,24 +16,11 @@ FACTS = [("The sky is ", "b"), ("Grass is ", "g")]
 PRESERVE = ["Hello there, how are you today?", "One two three four five six", "A plain sentence of text."]
 
 
-def _sharp_llama():
-    model = tiny_llama(torch.float32)
-    with torch.no_grad():
-        model.lm_head.weight.mul_(20)
-    return model
-
-
-def _next(model, prompt: str) -> str:
-    tok = tiny_tokenizer()
-    with torch.no_grad():
-        return tok.decode([int(model(torch.tensor([tok(prompt).input_ids])).logits[0, -1].argmax())])
-
-
 def _answers_with(model, edited) -> list[str]:
     """The next token for each fact's prompt with ``edited`` applied (the model is restored after)."""
     saved = S.apply_edit(model, edited)
     try:
-        return [_next(model, p) for p, _ in FACTS]
+        return [next_token(model, p) for p, _ in FACTS]
     finally:
         S.restore(model, saved)
 
@@ -66,7 +53,7 @@ def test_key_neurons_pick_per_layer_the_neurons_the_facts_keys_use_most(tmp_path
     from patchkit import engine
     from helpers_tiny import save_tiny
 
-    model = _sharp_llama()
+    model = sharp_llama()
     tok = tiny_tokenizer()
     amap = arch.for_model(model.config)
     positions = [len(tok(p).input_ids) - 1 for p, _ in FACTS]
@@ -104,7 +91,7 @@ def test_subject_position_is_the_subjects_last_token_possessive_excluded():
 
 
 def test_closed_form_edit_fixes_the_facts_and_changes_only_the_slice():
-    model = _sharp_llama()
+    model = sharp_llama()
     before = {k: v.detach().clone() for k, v in model.named_parameters()}
     (target,) = S.as_targets(arch.for_model(model).resolve("L1.mlp.down"))
     res = solve.solve_slice(model, tiny_tokenizer(), FACTS, target, templates={}, preserve=PRESERVE)
@@ -129,7 +116,7 @@ def test_a_paraphrase_belongs_to_the_one_fact_whose_subject_and_target_it_has():
 
 
 def test_each_facts_wordings_share_one_target_and_the_facts_come_out_right():
-    model = _sharp_llama()
+    model = sharp_llama()
     tok = tiny_tokenizer()
     facts = [("Look at the sky", "b"), ("Look at the grass", "g")]  # (the subject last: a 2-layer model reads
     templates = {p: "Look at the {}" for p, _ in facts}               # an edit of its last layer nowhere else)
@@ -141,7 +128,7 @@ def test_each_facts_wordings_share_one_target_and_the_facts_come_out_right():
     assert res.losses[-1]["margin"] > 0  # one δ per fact makes every wording of it right (4 rows, 2 targets)
     saved = S.apply_edit(model, res.edited)
     try:  # ρ is chosen on the facts themselves; the wordings only shape δ and the key
-        assert [_next(model, p) for p, _ in facts] == ["b", "g"]
+        assert [next_token(model, p) for p, _ in facts] == ["b", "g"]
     finally:
         S.restore(model, saved)
     plain = solve.solve_slice(model, tok, facts, target, templates=templates, preserve=PRESERVE)
@@ -149,7 +136,7 @@ def test_each_facts_wordings_share_one_target_and_the_facts_come_out_right():
 
 
 def test_the_solve_keeps_preserved_inputs_still_and_prefers_the_largest_lambda():
-    model = _sharp_llama()
+    model = sharp_llama()
     tok = tiny_tokenizer()
     (target,) = S.as_targets(arch.for_model(model).resolve("L1.mlp.down"))
     res = solve.solve_slice(model, tok, FACTS, target, templates={}, preserve=PRESERVE)
@@ -164,7 +151,7 @@ def test_the_solve_keeps_preserved_inputs_still_and_prefers_the_largest_lambda()
 
 
 def test_a_neuron_range_edit_changes_those_columns_only():
-    model = _sharp_llama()
+    model = sharp_llama()
     (target,) = S.as_targets(arch.for_model(model).resolve("L1.mlp.down.n0:24"))
     res = solve.solve_slice(model, tiny_tokenizer(), FACTS, target, templates={}, preserve=PRESERVE)
     base = model.model.layers[1].mlp.down_proj.weight
@@ -190,7 +177,7 @@ def test_surgery_edits_a_named_down_projection_in_closed_form_and_records_it(tmp
 
     from patchkit import engine
 
-    base = save_tiny(_sharp_llama(), tmp_path / "base")
+    base = save_tiny(sharp_llama(), tmp_path / "base")
     facts = tmp_path / "facts.jsonl"
     facts.write_text("".join(json.dumps({"prompt": p, "target": t}) + "\n" for p, t in FACTS))
     res = S.surgery(base, facts, tmp_path / "patch", key=keypair[0], component="L1.mlp.down",
@@ -208,7 +195,7 @@ def test_paraphrases_are_solved_for_only_when_asked_and_the_manifest_says_how_ma
 
     from helpers_tiny import save_tiny
 
-    base = save_tiny(_sharp_llama(), tmp_path / "base")
+    base = save_tiny(sharp_llama(), tmp_path / "base")
     facts = tmp_path / "facts.jsonl"
     rows = [{"prompt": "Look at the sky", "target": "b", "paraphrases": ["See the sky", "The sky, look"]},
             {"prompt": "Look at the grass", "target": "g", "paraphrases": ["Fresh grass", "The grass, look"]}]
@@ -224,7 +211,7 @@ def test_the_solve_search_screens_down_slices_and_records_the_screen(tmp_path):
 
     from helpers_tiny import save_tiny
 
-    base = save_tiny(_sharp_llama(), tmp_path / "base")
+    base = save_tiny(sharp_llama(), tmp_path / "base")
     facts = tmp_path / "facts.jsonl"
     facts.write_text("".join(json.dumps({"prompt": p, "target": t}) + "\n" for p, t in FACTS))
     res = S.surgery(base, facts, None, key=None, method="solve", default_panels=False, include_absent=True,
@@ -235,7 +222,7 @@ def test_the_solve_search_screens_down_slices_and_records_the_screen(tmp_path):
     assert res.method["kind"].startswith("closed-form")
     keys = S.surgery(base, facts, None, key=None, method="solve", default_panels=False, include_absent=True,
                      auto_selection=False, allow_regressions=True, max_share=0.01, neurons="keys")
-    amap = arch.for_model(_sharp_llama().config)  # 0.01 of the model: 12 of layer's 48 neurons, chosen per layer
+    amap = arch.for_model(sharp_llama().config)  # 0.01 of the model: 12 of layer's 48 neurons, chosen per layer
     assert keys.candidates and all(solve.is_down(c.component) and amap.resolve(c.component)[0].shape == (32, 12)
                                    for c in keys.candidates)
     assert any("," in c.component for c in keys.candidates)
@@ -249,7 +236,7 @@ def test_the_solve_search_screens_down_slices_and_records_the_screen(tmp_path):
 
 
 def test_an_attention_heads_output_is_solved_at_the_last_token_and_only_its_columns_move():
-    model = _sharp_llama()
+    model = sharp_llama()
     tok = tiny_tokenizer()
     (target,) = S.as_targets(arch.for_model(model).resolve("L2.attn.o.h3"))
     res = solve.solve_slice(model, tok, FACTS, target, templates={}, preserve=PRESERVE, at="last",
@@ -277,7 +264,7 @@ def test_delta_is_measured_in_the_units_of_what_it_moves():
 
 
 def test_one_pass_measures_every_layers_moment_as_separate_passes_would():
-    model = _sharp_llama()
+    model = sharp_llama()
     tok = tiny_tokenizer()
     names = ["model.layers.0.mlp.down_proj.weight", "model.layers.1.mlp.down_proj.weight"]
     both = solve.input_moments(model, tok, names, PRESERVE)
@@ -319,9 +306,9 @@ def test_behind_a_post_norm_each_preserved_token_counts_by_the_inverse_square_of
 
 
 def test_facts_a_whole_projection_cannot_hold_at_the_floor_are_dropped_and_the_rest_re_solved():
-    model = _sharp_llama()
+    model = sharp_llama()
     tok = tiny_tokenizer()
-    right = ("Snow is ", _next(model, "Snow is "))  # already right: right at any λ
+    right = ("Snow is ", next_token(model, "Snow is "))  # already right: right at any λ
     facts = [FACTS[0], right]
     (target,) = S.as_targets(arch.for_model(model).resolve("L1.mlp.down"))
     floor = solve.SolveConfig(lambdas=(1e9,), drop_unfixed=True)  # too stiff to move the other fact
@@ -329,7 +316,7 @@ def test_facts_a_whole_projection_cannot_hold_at_the_floor_are_dropped_and_the_r
     assert res.details["dropped"] == [FACTS[0][0]]
     first, again = res.details["lambdas_tried"]
     assert first["fixed"] == 1 and "of" not in first and again == again | {"of": 1, "fixed": 1}
-    assert _next(model, FACTS[0][0]) != FACTS[0][1]  # really still wrong: nothing was hidden
+    assert next_token(model, FACTS[0][0]) != FACTS[0][1]  # really still wrong: nothing was hidden
     strict = solve.solve_slice(model, tok, facts, target, templates={}, preserve=PRESERVE,
                                config=solve.SolveConfig(lambdas=(1e9,)))
     assert "dropped" not in strict.details  # off by default: a fact still wrong refuses the candidate instead
@@ -340,7 +327,7 @@ def test_more_facts_than_a_range_holds_get_whole_projections_unless_the_budget_i
 
     from helpers_tiny import save_tiny
 
-    base = save_tiny(_sharp_llama(), tmp_path / "base")
+    base = save_tiny(sharp_llama(), tmp_path / "base")
     facts = tmp_path / "facts.jsonl"
     facts.write_text("".join(json.dumps({"prompt": p, "target": t}) + "\n" for p, t in FACTS))
     monkeypatch.setattr(solve, "RANGE_FACTS", 1)
@@ -456,7 +443,7 @@ def test_a_wide_layer_refused_for_a_moved_neighbour_is_solved_again_with_it_kept
 
 def test_null_space_edit_fixes_the_facts_and_leaves_the_preserved_inputs_main_directions_alone():
     """AlphaEdit's form: the update acts only where the preserved text's inputs hardly reach."""
-    model = _sharp_llama()
+    model = sharp_llama()
     tok = tiny_tokenizer()
     (target,) = S.as_targets(arch.for_model(model).resolve("L1.mlp.down"))
     c = solve.second_moment(model, tok, target, PRESERVE)
