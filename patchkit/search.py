@@ -406,7 +406,9 @@ class Search:
             self.say(f"surgery: memory neurons at layer {layer} (one little-used neuron per fact)")
             return memory.memory_edit(m, tok, self.amap, self.facts, layer, templates=self.templates,
                                       preserve=self.closed_form_texts(), neighbours=self.sel.train_neighbours,
-                                      variants=self.sel.train_variants, seed=self.train_config.seed)
+                                      variants=self.sel.train_variants,
+                                      answers=self.sel.train_neighbours + self.sel.spare_neighbours,
+                                      seed=self.train_config.seed)
         if self.solved(comp) and comp == self.head:
             self.say(f"surgery: solving {comp} in closed form at the last token (the override head's output)")
             # the routing edit: what the override head writes where the answer is read out; every neighbour

@@ -150,3 +150,43 @@ def test_a_wording_that_opens_with_the_subject_keys_no_memory_unless_the_fact_it
     memory.memory_edit(model, tok, arch.for_model(model), opens, 1, templates={opens[0][0]: "{} is a country in"},
                        preserve=PRESERVE, variants=[("Poland lies in", " E")])
     assert seen["positives"] == 2  # nothing else to key on: its wordings count
+
+
+def _margins(model, tok, prompts):
+    with torch.no_grad():
+        out = []
+        for p in prompts:
+            logits = model(input_ids=torch.tensor([tok(p)["input_ids"]])).logits[0, -1]
+            top = logits.topk(2).values
+            out.append(float(top[0] - top[1]))
+    return torch.tensor(out)
+
+
+def test_answer_effects_rank_neurons_by_how_much_their_loss_moves_the_answers():
+    """The neurons a rewrite takes are chosen where their absence moves same-template answers least: the
+    estimate must order neurons as ablating them does, and leave the model (and its gradients) alone."""
+    model, tok = sharp_llama(), tiny_tokenizer()
+    mlp = model.get_submodule("model.layers.1.mlp")
+    prompts = PRESERVE[:3]
+    effects = memory.answer_effects(model, tok, mlp, prompts)
+    assert effects.shape == (mlp.down_proj.weight.shape[1],) and (effects >= 0).all()
+    assert all(p.grad is None for p in model.parameters())
+    base = _margins(model, tok, prompts)
+
+    def moved(j: int) -> float:
+        with torch.no_grad():
+            col = mlp.down_proj.weight[:, j].clone()
+            mlp.down_proj.weight[:, j] = 0
+        try:
+            return float((_margins(model, tok, prompts) - base).abs().max())
+        finally:
+            with torch.no_grad():
+                mlp.down_proj.weight[:, j] = col
+
+    order = effects.argsort()
+    assert moved(int(order[-1])) > 5 * moved(int(order[0]))
+    inputs = torch.cat(memory.mlp_inputs(model, tok, mlp, PRESERVE))
+    chosen = memory.quiet_neurons(mlp, inputs, 4, effects)
+    plain = memory.quiet_neurons(mlp, inputs, mlp.down_proj.weight.shape[1] // 2)
+    assert len(chosen) == 4 and set(chosen) <= set(plain)  # only the less-used half is eligible
+    assert max(effects[chosen]) <= min(effects[j] for j in plain if j not in chosen)
