@@ -241,11 +241,6 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         positions = solve.edit_positions(tokenizer, prompts, templates, "subject")
         down = f"{name}.down_proj.weight"
         whole = SliceTarget(down, tuple(slice(0, n) for n in mlp.down_proj.weight.shape))
-        batch = _fact_batch(tokenizer, list(facts))
-        where = _cache_layer(model, [whole])
-        cache = prefix_cache(model, where, unpadded(batch), _pad_id(tokenizer))
-        delta, losses = solve.residual_targets(model, batch, cache, positions, whole, solve.SolveConfig(), seed)
-
         own = mlp_inputs(model, tokenizer, mlp, prompts, config.max_tokens)
         extra = solve.variant_rows(facts, variants, templates)
         wordings = mlp_inputs(model, tokenizer, mlp, [p for _, p, _, _ in extra], config.max_tokens)
@@ -258,10 +253,22 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         # bare subject is a negative — unless the fact's own prompt opens with its subject (nothing else to key on)
         subjects = [solve.subject_of(p, templates.get(p)) for p in prompts]
         opens = [bool(sub) and p.startswith(sub) for p, sub in zip(prompts, subjects)]
-        for (i, p, _, end), x in zip(extra, wordings):
+        keyed_wordings: list[tuple[int, str, str, int]] = []  # (fact, wording, target, key position)
+        for (i, p, t, end), x in zip(extra, wordings):
             at = solve._token_ending(tokenizer, p, end)
             if i in positives and at > 0 and (opens[i] or end > len(subjects[i] or "")):
                 positives[i].append(x[at])
+                keyed_wordings.append((i, p, t, at))
+        # one δ per fact, the change that makes its target win in the fact and in each wording its memory keys on
+        # (the memory fires there too): δ that only just fixes the fact's own prompt generalised worse
+        batch = _fact_batch(tokenizer, list(facts))
+        rows = list(facts) + [(p, t) for _, p, t, _ in keyed_wordings]
+        worded = _fact_batch(tokenizer, rows)
+        where = _cache_layer(model, [whole])
+        cache = prefix_cache(model, where, unpadded(worded), _pad_id(tokenizer))
+        delta, losses = solve.residual_targets(model, worded, cache, positions + [at for *_, at in keyed_wordings],
+                                               whole, solve.SolveConfig(), seed,
+                                               groups=list(range(len(facts))) + [i for i, *_ in keyed_wordings])
         bare = sorted({sub for sub, o in zip(subjects, opens) if sub and not o})
         preserved = torch.cat(mlp_inputs(model, tokenizer, mlp, list(preserve), config.max_tokens))
         negatives = torch.cat([preserved]

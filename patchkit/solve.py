@@ -409,28 +409,66 @@ def residual_targets(model: torch.nn.Module, batch: _Batch, cache: _PrefixCache 
     scale = float(grabbed[0][rows, cols].pow(2).mean().sqrt())
     unit = torch.zeros(n_facts, grabbed[0].shape[-1], requires_grad=True)  # δ = scale · unit
 
+    at = {"rows": rows, "cols": cols, "group": group}  # this step's sequences: where δ is added, and whose δ
+
     def add(_m: Any, _a: Any, out: torch.Tensor) -> torch.Tensor:
         extra = torch.zeros_like(out)
-        extra[rows, cols] = unit[group] * scale
+        extra[at["rows"], at["cols"]] = unit[at["group"]] * scale
         return out + extra
 
     opt = torch.optim.Adam([unit], lr=config.lr)
     losses: list[dict[str, float]] = []
+    active = torch.ones(n_facts, dtype=torch.bool)  # facts whose target does not lead by config.margin yet
+    step_batch, step_rows = batch, rows
     handle = module.register_forward_hook(add)
     try:
         for step in range(config.steps):
-            logits = _logits_at(model, {}, batch, cache)
-            margin = _margin(logits, batch.labels)
-            loss = torch.nn.functional.cross_entropy(logits, batch.labels)
-            losses.append({"step": step + 1, "loss": float(loss.detach()), "margin": margin})
-            if margin >= config.margin:
+            logits = _logits_at(model, {}, step_batch, cache)
+            lead = _leads(logits, step_batch.labels)
+            margin = float(lead.min())
+            loss = torch.nn.functional.cross_entropy(logits, step_batch.labels)
+            losses.append({"step": step + 1, "loss": float(loss.detach()), "margin": margin,
+                           "facts": int(active.sum())})
+            # a fact whose target leads by the margin is done: its δ stays as it is and its rows leave the batch
+            # (68 facts: 41 % of the rows a full batch would run, the same δ for the facts that lag)
+            lagging = torch.full((n_facts,), float("inf")).scatter_reduce(
+                0, group[step_rows[step_batch.rows]], lead, "amin") < config.margin
+            done_now = active & ~lagging
+            if not lagging.any():
                 break
+            frozen = unit.detach().clone()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            with torch.no_grad():
+                unit[~active | done_now] = frozen[~active | done_now]
+            if done_now.any():
+                active &= lagging
+                step_batch, step_rows = _sub_batch(batch, active[group])
+                at.update(rows=torch.arange(len(step_rows)), cols=cols[step_rows], group=group[step_rows])
     finally:
         handle.remove()
     return (unit.detach() * scale).double(), losses
+
+
+def _leads(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Per scored position, the target's lead over the best other token."""
+    with torch.no_grad():
+        target = logits.gather(1, labels[:, None])[:, 0]
+        other = logits.scatter(1, labels[:, None], float("-inf")).max(dim=1).values
+        return target - other
+
+
+def _sub_batch(batch: _Batch, keep: torch.Tensor) -> tuple[_Batch, torch.Tensor]:
+    """The sequences ``keep`` marks (and their scored positions), trimmed to their width; and their old indices."""
+    index = keep.nonzero()[:, 0]
+    renumber = torch.full((len(keep),), -1, dtype=torch.long)
+    renumber[index] = torch.arange(len(index))
+    scored = keep[batch.rows]
+    width = int(batch.attention_mask[index].sum(1).max())
+    sub = type(batch)(batch.input_ids[index, :width], batch.attention_mask[index, :width], renumber[batch.rows[scored]],
+                      batch.cols[scored], batch.labels[scored])
+    return sub, index
 
 
 def _step_unit_module(model: torch.nn.Module, target: SliceTarget) -> torch.nn.Module:
