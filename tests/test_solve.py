@@ -487,3 +487,24 @@ def test_what_a_layer_left_out_pinned_goes_back_to_judging(tmp_path, monkeypatch
     assert any("moved 1 selection neighbour" in m for m in said) and any("not added (refused" in m for m in said)
     assert False in moon_judges and moon_judges[-1]  # pinned for the retry, judging again once the layer was left out
     assert "pinned" not in res.method["solve"] and len(res.candidates) == 2
+
+
+def test_a_fact_that_leads_by_the_margin_leaves_the_batch_with_its_target_frozen():
+    """The residual targets stop per fact: a fact done early costs no more passes and its δ stays where it got
+    there while the facts that lag go on (stopping the whole run at that step gives the same δ for it)."""
+    from patchkit.train import _fact_batch, _pad_id, prefix_cache, unpadded
+
+    model, tok = sharp_llama(), tiny_tokenizer()
+    facts = [("The sky is ", "b"), ("Grass is ", "g"), ("Snow is ", "w")]
+    (t,) = S.as_targets(arch.for_model(model).resolve("L1.mlp.down"))
+    batch = _fact_batch(tok, facts)
+    cache = prefix_cache(model, ("model.layers", 1), unpadded(batch), _pad_id(tok))
+    positions = [len(tok(p)["input_ids"]) - 1 for p, _ in facts]
+    config = solve.SolveConfig(margin=4.0, steps=200, lr=0.2)
+    full, losses = solve.residual_targets(model, batch, cache, positions, t, config)
+    counts = [step["facts"] for step in losses]
+    assert counts == sorted(counts, reverse=True) and counts[0] == 3 and losses[-1]["margin"] >= config.margin
+    first_done = next(k for k in range(1, len(counts)) if counts[k] < counts[k - 1])  # entries are 0-based
+    cut, _ = solve.residual_targets(model, batch, cache, positions, t, dataclasses.replace(config, steps=first_done))
+    same = [torch.equal(full[i], cut[i]) for i in range(3)]
+    assert sum(same) == 3 - counts[first_done]  # the facts done at that step kept their δ; the others went on
