@@ -267,7 +267,7 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         where = _cache_layer(model, [whole])
         cache = prefix_cache(model, where, unpadded(worded), _pad_id(tokenizer))
         delta, losses = solve.residual_targets(model, worded, cache, positions + [at for *_, at in keyed_wordings],
-                                               whole, solve.SolveConfig(), seed,
+                                               whole, solve.SolveConfig(stop_each=True), seed,
                                                groups=list(range(len(facts))) + [i for i, *_ in keyed_wordings])
         bare = sorted({sub for sub, o in zip(subjects, opens) if sub and not o})
         preserved = torch.cat(mlp_inputs(model, tokenizer, mlp, list(preserve), config.max_tokens))

@@ -500,7 +500,7 @@ def test_a_fact_that_leads_by_the_margin_leaves_the_batch_with_its_target_frozen
     batch = _fact_batch(tok, facts)
     cache = prefix_cache(model, ("model.layers", 1), unpadded(batch), _pad_id(tok))
     positions = [len(tok(p)["input_ids"]) - 1 for p, _ in facts]
-    config = solve.SolveConfig(margin=4.0, steps=200, lr=0.2)
+    config = solve.SolveConfig(margin=4.0, steps=200, lr=0.2, stop_each=True)
     full, losses = solve.residual_targets(model, batch, cache, positions, t, config)
     counts = [step["facts"] for step in losses]
     assert counts == sorted(counts, reverse=True) and counts[0] == 3 and losses[-1]["margin"] >= config.margin
@@ -508,3 +508,5 @@ def test_a_fact_that_leads_by_the_margin_leaves_the_batch_with_its_target_frozen
     cut, _ = solve.residual_targets(model, batch, cache, positions, t, dataclasses.replace(config, steps=first_done))
     same = [torch.equal(full[i], cut[i]) for i in range(3)]
     assert sum(same) == 3 - counts[first_done]  # the facts done at that step kept their δ; the others went on
+    whole, losses = solve.residual_targets(model, batch, cache, positions, t, dataclasses.replace(config, stop_each=False))
+    assert {step["facts"] for step in losses} == {3} and not torch.equal(whole, full)  # closed forms: every fact to the end
