@@ -16,7 +16,10 @@ patch keeps the checkpoint's shapes) gives each fact a *memory*:
 
 Elsewhere the neuron is silent (its gate is ``ALPHA`` × a negative margin), and where a separator
 misfires the output still falls with the square of ``w·x``. What is lost is the neurons' old
-function: they are chosen by the least ``E[a_j²] · ‖W_down[:, j]‖²`` on preserved text.
+function — on the tuning sets every answer a memory edit moved was moved by that loss, none by a memory
+firing (docs/repair.md, session 12) — so they are chosen, of the half least used on preserved text
+(``E[a_j²] · ‖W_down[:, j]‖²``), as those whose absence moves same-template answers least
+(:func:`answer_effects`).
 
 A patch edits ``3 × d_model`` numbers per fact (gate row, up row, down column of one neuron) and
 names them ``L5.mlp.n3,17,40`` (:mod:`patchkit.arch`).
@@ -48,10 +51,12 @@ class MemoryConfig:
         return asdict(self)
 
 
-FORMULA = ("neuron j_i (least E[a_j^2] |W_down[:, j]|^2 on preserved text) per fact i: gate row = alpha w_i, up row = "
+FORMULA = ("neuron j_i per fact i (of the half least used on preserved text, E[a_j^2] |W_down[:, j]|^2, those whose "
+           "absence moves the selection neighbours' answer margins least, max |sum_pos a_j dmargin/da_j|): gate row = "
+           "alpha w_i, up row = "
            "w_i, w_i a soft-margin separator (w.x >= 1 at the fact's subject key and its trained wordings, <= -1 on "
            "preserved text, neighbours and the other facts); down column = (delta_i + a_old(x_i) W_down[:, j]) / "
-           "(act(alpha w.x_i) w.x_i)")
+           "(act(alpha w.x_i) w.x_i), delta_i solved over the fact and its keyed wordings")
 
 # The relative depths tried in order when no layer is named (SmolLM2's 30 layers: 5, 8, 3, 11). Layer 5 held
 # 68 mixed tuning facts with 4 of 150 right answers changed where layer 3 changed 10 (docs/repair.md, session 11).
