@@ -43,7 +43,7 @@ import torch
 
 from patchkit import errors
 from patchkit.train import (SliceTarget, TrainResult, _Batch, _cache_layer, _encode_texts, _fact_batch, _logits_at,
-                            _margin, _pad, _pad_id, _PrefixCache, _Stop, prefix_cache, unpadded)
+                            _leads, _pad, _pad_id, _PrefixCache, _Stop, prefix_cache, unpadded)
 
 
 @dataclass(frozen=True)
@@ -433,36 +433,28 @@ def residual_targets(model: torch.nn.Module, batch: _Batch, cache: _PrefixCache 
             loss = torch.nn.functional.cross_entropy(logits, step_batch.labels)
             losses.append({"step": step + 1, "loss": float(loss.detach()), "margin": margin,
                            "facts": int(active.sum())})
-            # with config.stop_each, a fact whose target leads by the margin is done: its δ stays as it is and its
-            # rows leave the batch (68 facts: 41 % of the rows a full batch would run, the same δ for those that lag)
+            # facts not in this step's batch count as leading: the lagging ones are always among the active
             lagging = torch.full((n_facts,), float("inf")).scatter_reduce(
                 0, group[step_rows[step_batch.rows]], lead, "amin") < config.margin
-            done_now = active & ~lagging
             if not lagging.any():
                 break
-            frozen = unit.detach().clone()
+            # with config.stop_each, a fact whose target leads by the margin is done: its δ stays as it is and its
+            # rows leave the batch (68 facts: 41 % of the rows a full batch would run, the same δ for those that lag)
+            frozen = unit.detach().clone() if config.stop_each else None
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            if not config.stop_each:
+            if frozen is None:
                 continue
             with torch.no_grad():
-                unit[~active | done_now] = frozen[~active | done_now]
-            if done_now.any():
-                active &= lagging
+                unit[~lagging] = frozen[~lagging]  # Adam's momentum would move them with a zero gradient
+            if not torch.equal(lagging, active):
+                active = lagging
                 step_batch, step_rows = _sub_batch(batch, active[group])
                 at.update(rows=torch.arange(len(step_rows)), cols=cols[step_rows], group=group[step_rows])
     finally:
         handle.remove()
     return (unit.detach() * scale).double(), losses
-
-
-def _leads(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Per scored position, the target's lead over the best other token."""
-    with torch.no_grad():
-        target = logits.gather(1, labels[:, None])[:, 0]
-        other = logits.scatter(1, labels[:, None], float("-inf")).max(dim=1).values
-        return target - other
 
 
 def _sub_batch(batch: _Batch, keep: torch.Tensor) -> tuple[_Batch, torch.Tensor]:

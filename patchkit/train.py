@@ -547,12 +547,17 @@ def _preserve_schedule(n: int, config: SurgeryConfig, batch: int | None = None) 
     return [flat[i * k : (i + 1) * k] for i in range(config.steps)]
 
 
-def _margin(logits: torch.Tensor, labels: torch.Tensor) -> float:
-    """Smallest lead of the target token over the best other token, across all target positions."""
+def _leads(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Per scored position, the target token's lead over the best other token."""
     with torch.no_grad():
         target = logits.gather(1, labels[:, None])[:, 0]
         other = logits.scatter(1, labels[:, None], float("-inf")).max(dim=1).values
-        return float((target - other).min())
+        return target - other
+
+
+def _margin(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """Smallest lead of the target token over the best other token, across all target positions."""
+    return float(_leads(logits, labels).min())
 
 
 def check_untouched(
