@@ -111,13 +111,28 @@ def infer_templates(prompts: Sequence[str]) -> dict[str, str]:
         for t in {t for _, t in found}:
             support[t] = support.get(t, 0) + 1
     for p in prompts:
-        # the template most prompts share, then the most shared words: "{} is a landmark in" over the
-        # "{} Castle is a landmark in" that two castles alone share
-        best = max(pairs[p], key=lambda st: (support[st[1]], st[0]), default=None)
-        t = best[1] if best is not None else _pool_template(p) or _capitalised_template(p)
+        # a template whose subject reads as a name first ("Bilbao is a city in the country of" with "Frederic
+        # Chopin was born in the country of" share "{} in the country of", whose "subject" "Bilbao is a city" asks
+        # nonsense of the neighbours); then the one most prompts share, then the most shared words ("{} is a
+        # landmark in" over the "{} Castle is a landmark in" that two castles alone share)
+        named = [st for st in pairs[p] if _name_like(p, st[1])]
+        best = max(named, key=lambda st: (support[st[1]], st[0]), default=None)
+        fallback = max(pairs[p], key=lambda st: (support[st[1]], st[0]), default=(0, None))[1]
+        t = best[1] if best is not None else _pool_template(p) or _named(p, _capitalised_template(p)) or fallback
         if t is not None:
             out[p] = _article_to_subject(p, t)
     return out
+
+
+def _name_like(prompt: str, template: str) -> bool:
+    """Whether ``prompt`` fills ``template`` with a name: capitalised words (or digits), joined by connectors."""
+    m = subject_match(template, prompt)
+    words = m.group(1).split(" ") if m else []
+    return bool(words) and all(w[:1].isupper() or w[:1].isdigit() or w in _CONNECTORS for w in words)
+
+
+def _named(prompt: str, template: str | None) -> str | None:
+    return template if template is not None and _name_like(prompt, template) else None
 
 
 def subject_match(template: str, prompt: str) -> re.Match | None:

@@ -420,3 +420,22 @@ def test_the_template_most_facts_share_wins_over_one_two_facts_share():
     prompts = ["Edinburgh Castle is a landmark in the city of", "Prague Castle is a landmark in the city of",
                "Red Square is a landmark in the city of", "Big Ben is a landmark in the city of"]
     assert set(selection.infer_templates(prompts).values()) == {"{} is a landmark in the city of"}
+
+
+def test_a_template_keeps_its_relation_when_two_relations_share_a_tail():
+    """"Lyon is a city in the country of" and "Albert Camus was born in the country of" share "{} in the country of";
+    its "subject" "Lyon is a city" is no name, and the selection set would ask "Paris in the country of"."""
+    from patchkit import selection
+
+    prompts = ["Lyon is a city in the country of", "Osaka is a city in the country of",
+               "Albert Camus was born in the country of", "Pablo Neruda was born in the country of",
+               "Accra is a city in the country of"]
+    templates = selection.infer_templates(prompts)
+    assert {templates[p] for p in prompts if "city" in p} == {"{} is a city in the country of"}
+    assert {templates[p] for p in prompts if "born" in p} == {"{} was born in the country of"}
+    # one fact of a relation alone still gets its own template (from its capitalised name), not the shared tail
+    alone = selection.infer_templates(prompts[2:])
+    assert alone["Accra is a city in the country of"] == "{} is a city in the country of"
+    # subjects that are not names keep the shared-words template
+    assert selection.infer_templates(["The plural of mouse is", "The plural of goose is"]) == {
+        "The plural of mouse is": "The plural of {} is", "The plural of goose is": "The plural of {} is"}
