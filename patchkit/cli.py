@@ -445,7 +445,7 @@ def eval_(model: str, facts_spec: str | None, panel_specs: tuple[str, ...], patc
 @click.option("--max-share", type=float, default=None, help="Largest share of the model's parameters a searched component may have. Default 0.001 (0.1%), widened to one whole down projection when there are more fixable facts than a neuron range holds (24); a value given is a hard cap.")
 @click.option("--guard", "guards", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Prompts whose answers no candidate may change (facts .jsonl or one prompt a line); they choose, they are not reported.")
 @click.option("--no-neighbours", is_flag=True, help="Do not build the selection set from the facts' templates and generic prompts (only --guard and the facts judge).")
-@click.option("--no-variants", is_flag=True, help="Do not train the facts' context variants ('Fact: ...').")
+@click.option("--no-variants", is_flag=True, help="Do not train each fact's first paraphrase (facts with two or more; the trained one is never reported).")
 @click.option("--solve-paraphrases", is_flag=True, help="Closed-form neuron ranges: solve each fact together with its trained paraphrase (one target, averaged key). More paraphrases come out right; locality was worse on the tuning sets (docs/repair.md).")
 @click.option("--stop-margin", type=float, default=1.0, show_default=True, help="Stop training once every target leads by this many logits (negative: never stop early).")
 @click.option("--null-space", type=float, default=None, help="Project updates onto input directions whose preserved-text eigenvalue is at most this share of the largest (AlphaEdit-style; off by default).")
