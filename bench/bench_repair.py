@@ -14,8 +14,9 @@ asks for, on files the tool never sees:
   answer changed — the target is 0;
 * right flipped: facts the model had right that are wrong after;
 * generic changed; |delta perplexity| on a text not used in training;
-* paraphrases: of the repaired facts, the share of their paraphrases right after (the facts file's
-  own paraphrases — never trained on: surgery trains only its own "Fact: ..." context variants);
+* paraphrases: of the repaired facts, the share of their *untrained* paraphrases right after (surgery
+  trains each fact's first paraphrase when it has two or more, so those are counted apart, as
+  ``trained_paraphrases_right``; until session 13 this bench counted both together);
 * parameters changed as a share of the model; wall time of the whole call.
 """
 
@@ -67,6 +68,8 @@ def run(facts: str, guards: str | None, right: str | None, generic: str | None, 
         "tried": res.tried, "triage": res.triage_counts, "selection": res.selection,
         "seconds": round(total, 1), "train_seconds": round(res.train.seconds, 1),
         "steps": len(res.train.losses), "refused": refused, "regressions": res.regressions,
+        "swapped": res.train.details.get("swapped", []),  # memory neurons given back for moving a selection answer
+        "swap_rounds": res.train.details.get("swap_rounds", []),
     }
     names = {"side_effects": [], "general": []}
     for p, b, a in zip(panels[1:], before[1:], after[1:]):
@@ -89,9 +92,13 @@ def run(facts: str, guards: str | None, right: str | None, generic: str | None, 
                                         if x != y]
     if para:
         repaired = {f.prompt for f in fixed}
+        untrained = {(f.prompt, q) for f in fp.items for q in evals.reported_paraphrases(f, skip_trained=True)}
         owner = [f.prompt for f in fp.items for _ in f.paraphrases]
-        mine = [y == item.target for o, item, y in zip(owner, para.items, para_a.predictions) if o in repaired]
-        row["paraphrases_right"] = f"{sum(mine)}/{len(mine)}"
+        mine = [(y == item.target, (o, item.prompt) in untrained)
+                for o, item, y in zip(owner, para.items, para_a.predictions) if o in repaired]
+        for key, want in (("paraphrases_right", True), ("trained_paraphrases_right", False)):
+            got = [ok for ok, u in mine if u == want]
+            row[key] = f"{sum(got)}/{len(got)}"
     return row
 
 
