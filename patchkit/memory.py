@@ -19,7 +19,9 @@ misfires the output still falls with the square of ``w·x``. What is lost is the
 function — on the tuning sets every answer a memory edit moved was moved by that loss, none by a memory
 firing (docs/repair.md, session 12) — so they are chosen, of the half least used on preserved text
 (``E[a_j²] · ‖W_down[:, j]‖²``), as those whose absence moves same-template answers least
-(:func:`answer_effects`).
+(:func:`answer_effects`). When the selection set still finds an answer the edit moved, the neuron whose old
+function, given back alone, restores it most is swapped for the next quiet one (:func:`_culprits`, at most
+``MemoryConfig.swaps`` rounds).
 
 A patch edits ``3 × d_model`` numbers per fact (gate row, up row, down column of one neuron) and
 names them ``L5.mlp.n3,17,40`` (:mod:`patchkit.arch`).
@@ -28,7 +30,7 @@ names them ``L5.mlp.n3,17,40`` (:mod:`patchkit.arch`).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -46,6 +48,7 @@ class MemoryConfig:
     hard: int = 200  # the hardest negatives per fact get a loss term of their own (a mean alone lets 1% fire)
     positive_weight: float = 10.0
     max_tokens: int = 64  # of each preserved text
+    swaps: int = 2  # rounds of swapping the neurons whose absence moved a selection answer (with ``moved``)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -213,10 +216,73 @@ def separators(positives: Sequence[torch.Tensor], negatives: torch.Tensor, confi
     return w.detach()
 
 
+def _rewrite(model: torch.nn.Module, mlp: torch.nn.Module, name: str, keyed: Sequence[int], neurons: Sequence[int],
+             w: torch.Tensor, delta: torch.Tensor, own: Sequence[torch.Tensor], positions: Sequence[int],
+             config: MemoryConfig, batch: Any, cache: Any) -> tuple[dict[str, torch.Tensor], list[bool]]:
+    """Fact ``keyed[r]``'s memory written into neuron ``neurons[r]``; the edit (facts still wrong give their
+    neuron back) and which facts come out right."""
+    from patchkit import solve
+    from patchkit.train import _logits_at
+
+    gate = mlp.gate_proj.weight.detach().clone()
+    up = mlp.up_proj.weight.detach().clone()
+    out = mlp.down_proj.weight.detach().clone()
+    names = (f"{name}.gate_proj.weight", f"{name}.up_proj.weight", f"{name}.down_proj.weight")
+    with torch.no_grad():
+        for row, (i, j) in enumerate(zip(keyed, neurons)):
+            x = own[i][positions[i]]
+            z = float(x @ w[row])
+            a_new = float(mlp.act_fn(torch.tensor(config.alpha * z)) * z)
+            a_old = float(activations(mlp, x[None])[0, j])
+            gate[j] = (config.alpha * w[row]).to(gate.dtype)
+            up[j] = w[row].to(up.dtype)
+            # the neuron's old output at the key goes, δ comes: a_new · column = δ + a_old · old column
+            out[:, j] = ((delta[i].float() + a_old * out[:, j].float()) / a_new).to(out.dtype)
+        logits = _logits_at(model, dict(zip(names, (gate, up, out))), batch, cache)
+    right = solve._right_flags(logits, batch, len(own))
+    for i, j in zip(keyed, neurons):  # a fact still wrong gives its neuron back
+        if not right[i]:
+            gate[j], up[j] = mlp.gate_proj.weight[j], mlp.up_proj.weight[j]
+            out[:, j] = mlp.down_proj.weight[:, j]
+    return dict(zip(names, (gate, up, out))), right
+
+
+def _culprits(model: torch.nn.Module, tokenizer: Any, mlp: torch.nn.Module, name: str,
+              edited: Mapping[str, torch.Tensor], neurons: Sequence[int], changed: Sequence[Any]) -> set[int]:
+    """Per changed probe, the neuron whose old function, given back alone, restores its answer's lead most.
+
+    Why: on the tuning sets every answer a memory edit moved was moved by a rewritten neuron's absence
+    (docs/repair.md, session 12), usually one neuron's; one forward pass of the changed prompts per neuron.
+    """
+    from patchkit.train import _last_batch, _logits_at, _pad_id
+
+    batch = _last_batch([tokenizer(p.prompt)["input_ids"] for p in changed], _pad_id(tokenizer))
+    token = torch.tensor([p.token for p in changed])
+    parts = ("gate_proj", "up_proj", "down_proj")
+    best = torch.full((len(changed),), -float("inf"))
+    who = [-1] * len(changed)
+    with torch.no_grad():
+        for j in neurons:
+            trial = {}
+            for part in parts:
+                t, old = edited[f"{name}.{part}.weight"].clone(), getattr(mlp, part).weight
+                if part == "down_proj":
+                    t[:, j] = old[:, j]
+                else:
+                    t[j] = old[j]
+                trial[f"{name}.{part}.weight"] = t
+            logits = _logits_at(model, trial, batch).float()
+            lead = logits.gather(1, token[:, None])[:, 0] - logits.scatter(1, token[:, None], -float("inf")).max(1).values
+            for k in range(len(changed)):
+                if lead[k] > best[k]:
+                    best[k], who[k] = lead[k], j
+    return {j for j in who if j >= 0}
+
+
 def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequence[tuple[str, str]], layer: int, *,
                 templates: Mapping[str, str], preserve: Sequence[str], neighbours: Sequence[str] = (),
                 variants: Sequence[tuple[str, str]] = (), answers: Sequence[str] = (), config: MemoryConfig = MemoryConfig(),
-                seed: int = 0) -> Any:
+                seed: int = 0, moved: Callable[[Mapping[str, torch.Tensor]], Sequence[Any]] | None = None) -> Any:
     """Rewrite one little-used neuron of ``layer``'s MLP per fact so that every fact is predicted.
 
     Args:
@@ -229,6 +295,9 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         variants: other wordings ``(prompt, target)`` of the facts: the memory fires there too.
         answers: prompts whose answers the rewritten neurons' old outputs must not be taken from (the facts'
             templates with other subjects): the neurons are chosen by :func:`answer_effects` there too.
+        moved: the selection set's judge — given edited tensors, the probes (:class:`patchkit.selection.Probe`)
+            whose answer they change. Each such answer's culprit neuron (the one whose old function, given back,
+            restores it most) is swapped for the next quiet neuron, up to ``config.swaps`` rounds.
     Returns:
         :class:`patchkit.train.TrainResult`; ``details["component"]`` names the neurons
         (``L5.mlp.n3,17``; ``L5.mlp``, nothing changed, when no fact came out right), ``details["dropped"]``
@@ -236,7 +305,7 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
     """
     from patchkit import arch, solve
     from patchkit.models import single_thread
-    from patchkit.train import (SliceTarget, TrainResult, _cache_layer, _fact_batch, _logits_at, _pad_id,
+    from patchkit.train import (SliceTarget, TrainResult, _cache_layer, _fact_batch, _pad_id,
                                 prefix_cache, unpadded)
 
     start = time.perf_counter()
@@ -287,31 +356,28 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                                 "sink's input, which every text shares); name a component or use --method auto")
         w = separators([torch.stack(positives[i]) for i in keyed], negatives, config, seed)
         effects = answer_effects(model, tokenizer, mlp, list(answers), config.max_tokens) if answers else None
-        neurons = quiet_neurons(mlp, preserved, len(keyed), effects)
-
+        # the quietest neurons in order: the first one per fact, the rest in reserve for swaps
+        ranked = quiet_neurons(mlp, preserved, len(keyed) + config.swaps * len(keyed), effects)
+        neurons, reserve = ranked[: len(keyed)], ranked[len(keyed) :]
+        swapped: list[int] = []
+        rounds: list[list[str]] = []  # per swap round, the selection prompts the edit moved
+        for round_ in range(config.swaps + 1):
+            edited, right = _rewrite(model, mlp, name, keyed, neurons, w, delta, own, positions, config, batch, cache)
+            kept = [j for i, j in zip(keyed, neurons) if right[i]]
+            if moved is None or not kept or round_ == config.swaps or not reserve:
+                break
+            changed = moved(edited)
+            rounds.append([p.prompt for p in changed])
+            culprits = _culprits(model, tokenizer, mlp, name, edited, kept, changed) if changed else set()
+            if not culprits:
+                break
+            for r, j in enumerate(neurons):
+                if j in culprits and reserve:
+                    neurons[r] = reserve.pop(0)
+                    swapped.append(j)
         gate_name, up_name = f"{name}.gate_proj.weight", f"{name}.up_proj.weight"
-        gate = mlp.gate_proj.weight.detach().clone()
-        up = mlp.up_proj.weight.detach().clone()
-        out = mlp.down_proj.weight.detach().clone()
-        with torch.no_grad():
-            for row, (i, j) in enumerate(zip(keyed, neurons)):
-                x = own[i][positions[i]]
-                z = float(x @ w[row])
-                a_new = float(mlp.act_fn(torch.tensor(config.alpha * z)) * z)
-                a_old = float(activations(mlp, x[None])[0, j])
-                gate[j] = (config.alpha * w[row]).to(gate.dtype)
-                up[j] = w[row].to(up.dtype)
-                # the neuron's old output at the key goes, δ comes: a_new · column = δ + a_old · old column
-                out[:, j] = ((delta[i].float() + a_old * out[:, j].float()) / a_new).to(out.dtype)
-            edited = {gate_name: gate, up_name: up, down: out}
-            logits = _logits_at(model, edited, batch, cache)
-        right = solve._right_flags(logits, batch, len(facts))
+        gate, up, out = edited[gate_name], edited[up_name], edited[down]
         wrong = [i for i in range(len(facts)) if not right[i]]
-        kept = [j for i, j in zip(keyed, neurons) if right[i]]
-        for i, j in zip(keyed, neurons):  # a fact still wrong gives its neuron back
-            if not right[i]:
-                gate[j], up[j] = mlp.gate_proj.weight[j], mlp.up_proj.weight[j]
-                out[:, j] = mlp.down_proj.weight[:, j]
     separation = [{"neuron": j, "fact": float((own[i][positions[i]] @ w[r])),
                    "max_elsewhere": float((negatives @ w[r]).max())} for r, (i, j) in enumerate(zip(keyed, neurons))]
     # no fact right: nothing edited, every fact dropped (surgery refuses the layer and tries the next)
@@ -322,6 +388,9 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                 "target_norm": round(float(delta.norm(dim=1).mean()), 4), "config": config.to_dict()}
     if wrong:
         details["dropped"] = [facts[i][0] for i in wrong]
+    if swapped:
+        details["swapped"] = swapped  # neurons whose absence moved a selection answer, given back
+        details["swap_rounds"] = rounds
     return TrainResult(edited={gate_name: gate, up_name: up, down: out}, losses=losses,
                        seconds=time.perf_counter() - start, cached_from_layer=where[1] if where else None,
                        details=details)

@@ -29,7 +29,7 @@ others are recorded with the reason they were refused.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -408,7 +408,7 @@ class Search:
                                       preserve=self.closed_form_texts(), neighbours=self.sel.train_neighbours,
                                       variants=self.sel.train_variants,
                                       answers=self.sel.train_neighbours + self.sel.spare_neighbours,
-                                      seed=self.train_config.seed)
+                                      seed=self.train_config.seed, moved=self._moved)
         if self.solved(comp) and comp == self.head:
             self.say(f"surgery: solving {comp} in closed form at the last token (the override head's output)")
             # the routing edit: what the override head writes where the answer is read out; every neighbour
@@ -428,6 +428,14 @@ class Search:
         self.say(f"surgery: training {arch.short_name(comp)}")
         return train_slices(m, tok, self.trained, list(targets), preserve=self.texts, config=self.train_config,
                             progress=step_bar, neighbours=self.sel.train_neighbours, stop_on=len(self.facts))
+
+    def _moved(self, edited: Mapping[str, torch.Tensor]) -> list[Any]:
+        """The selection probes whose answer ``edited`` changes (memory neurons swap the culprits' neurons)."""
+        from patchkit import selection
+        from patchkit.train import edit_applied
+
+        with edit_applied(self.model, edited):
+            return selection.changed(self.model, self.tokenizer, self.sel.judge)
 
     def _edit_wide(self, first: str) -> Any:
         """Whole down projections, one after another, each solved for the facts still wrong after the ones before.

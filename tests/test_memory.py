@@ -190,3 +190,62 @@ def test_answer_effects_rank_neurons_by_how_much_their_loss_moves_the_answers():
     plain = memory.quiet_neurons(mlp, inputs, mlp.down_proj.weight.shape[1] // 2)
     assert len(chosen) == 4 and set(chosen) <= set(plain)  # only the less-used half is eligible
     assert max(effects[chosen]) <= min(effects[j] for j in plain if j not in chosen)
+
+
+def test_the_culprit_is_the_neuron_whose_old_function_restores_the_moved_answer():
+    """A selection answer moved by an edit is pinned on the rewritten neuron whose absence moved it."""
+    from patchkit import selection
+
+    model, tok = sharp_llama(), tiny_tokenizer()
+    mlp = model.get_submodule("model.layers.1.mlp")
+    prompt = PRESERVE[0]
+    probe = selection.probe(model, tok, [prompt])[0]
+    base = float(_margins(model, tok, [prompt])[0])
+
+    def drop(j: int) -> float:  # how far the answer's lead falls without neuron j (ablation)
+        with torch.no_grad():
+            col = mlp.down_proj.weight[:, j].clone()
+            mlp.down_proj.weight[:, j] = 0
+        try:
+            return base - float(_margins(model, tok, [prompt])[0])
+        finally:
+            with torch.no_grad():
+                mlp.down_proj.weight[:, j] = col
+
+    drops = torch.tensor([drop(j) for j in range(mlp.down_proj.weight.shape[1])])
+    big, small = int(drops.argmax()), [int(j) for j in drops.abs().argsort()[:3]]
+    name = "model.layers.1.mlp"
+    edited = {f"{name}.{part}.weight": getattr(mlp, part).weight.detach().clone()
+              for part in ("gate_proj", "up_proj", "down_proj")}
+    for j in [big] + small:  # four neurons "rewritten": their old output gone
+        edited[f"{name}.down_proj.weight"][:, j] = 0
+    assert memory._culprits(model, tok, mlp, name, edited, [big] + small, [probe]) == {big}
+    assert memory._culprits(model, tok, mlp, name, edited, small, [probe]) <= set(small)
+
+
+def test_a_neuron_whose_absence_moves_a_selection_answer_is_swapped_for_the_next_quiet_one():
+    model, tok = sharp_llama(), tiny_tokenizer()
+    amap = arch.for_model(model)
+    from patchkit import selection
+
+    probe = selection.probe(model, tok, [PRESERVE[0]])[0]
+    calls: list[str] = []
+
+    def moved(edited):  # the first edit moves an answer, the second none
+        calls.append("called")
+        return [probe] if len(calls) == 1 else []
+
+    plain = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE)
+    res = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE, moved=moved)
+    assert len(calls) == 2 and len(res.details["swapped"]) == 1
+    first = {s["neuron"] for s in plain.details["separation"]}
+    now = {s["neuron"] for s in res.details["separation"]}
+    assert res.details["swapped"][0] in first and res.details["swapped"][0] not in now and len(now) == len(FACTS)
+    saved = S.apply_edit(model, res.edited)
+    try:
+        assert [next_token(model, p) for p, _ in FACTS] == [t for _, t in FACTS]
+    finally:
+        S.restore(model, saved)
+    # a judge that finds nothing swaps nothing: the same edit as without one
+    same = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE, moved=lambda e: [])
+    assert all(torch.equal(same.edited[k], plain.edited[k]) for k in plain.edited) and "swapped" not in same.details
