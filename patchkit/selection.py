@@ -117,8 +117,8 @@ def infer_templates(prompts: Sequence[str]) -> dict[str, str]:
         # landmark in" over the "{} Castle is a landmark in" that two castles alone share)
         named = [st for st in pairs[p] if _name_like(p, st[1])]
         best = max(named, key=lambda st: (support[st[1]], st[0]), default=None)
-        fallback = max(pairs[p], key=lambda st: (support[st[1]], st[0]), default=(0, None))[1]
-        t = best[1] if best is not None else _pool_template(p) or _named(p, _capitalised_template(p)) or fallback
+        shared = max(pairs[p], key=lambda st: (support[st[1]], st[0]), default=(0, None))[1]
+        t = best[1] if best is not None else _pool_template(p) or _within(p, _capitalised_template(p), shared)
         if t is not None:
             out[p] = _article_to_subject(p, t)
     return out
@@ -131,8 +131,16 @@ def _name_like(prompt: str, template: str) -> bool:
     return bool(words) and all(w[:1].isupper() or w[:1].isdigit() or w in _CONNECTORS for w in words)
 
 
-def _named(prompt: str, template: str | None) -> str | None:
-    return template if template is not None and _name_like(prompt, template) else None
+def _within(prompt: str, name: str | None, shared: str | None) -> str | None:
+    """The capitalised-name template ``name`` where it names a part of the ``shared`` template's subject
+    ("Accra" of "Accra is a city"), else ``shared`` ("Look at the {}" over "{} at the sky"), else ``name``."""
+    if shared is None:
+        return name
+    if name is None or not _name_like(prompt, name):
+        return shared
+    part, whole = subject_match(name, prompt), subject_match(shared, prompt)
+    inside = part is not None and whole is not None and whole.start(1) <= part.start(1) and part.end(1) <= whole.end(1)
+    return name if inside else shared
 
 
 def subject_match(template: str, prompt: str) -> re.Match | None:

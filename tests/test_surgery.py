@@ -439,3 +439,5 @@ def test_a_template_keeps_its_relation_when_two_relations_share_a_tail():
     # subjects that are not names keep the shared-words template
     assert selection.infer_templates(["The plural of mouse is", "The plural of goose is"]) == {
         "The plural of mouse is": "The plural of {} is", "The plural of goose is": "The plural of {} is"}
+    # nor does a capitalised first word that is no part of the shared template's subject ("Look", not "sky")
+    assert set(selection.infer_templates(["Look at the sky", "Look at the grass"]).values()) == {"Look at the {}"}
