@@ -441,3 +441,21 @@ def test_a_template_keeps_its_relation_when_two_relations_share_a_tail():
         "The plural of mouse is": "The plural of {} is", "The plural of goose is": "The plural of {} is"}
     # nor does a capitalised first word that is no part of the shared template's subject ("Look", not "sky")
     assert set(selection.infer_templates(["Look at the sky", "Look at the grass"]).values()) == {"Look at the {}"}
+
+
+@pytest.mark.parametrize("template, kind", [
+    ("{} is a city in the country of", "city"), ("The city of {} is on the continent of", "city"),
+    ("{} is a landmark in the city of", "landmark"), ("{} is a famous sight in the city of", "landmark"),
+    ("{} is a company headquartered in the country of", "company"), ("The company {} is based in", "company"),
+    ("{} was born in the country of", "person"), ("{} was famous for playing the", "person"),
+    ("The books of {} were originally written in", "person"), ("{} is a country in the continent of", "country"),
+    ("The capital of {} is", None), ("The river {} flows through the country of", None),
+])
+def test_a_template_says_what_kind_of_subject_it_takes_never_the_answers_kind(template, kind):
+    """Neighbours are the template filled with subjects of the facts' kind; the words that describe the subject
+    choose it ("a city in the country of" takes cities, not countries)."""
+    from patchkit import selection
+
+    assert selection.template_kind(template) == kind
+    if kind is not None:
+        assert kind in selection.subject_pool()
