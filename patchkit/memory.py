@@ -254,29 +254,23 @@ def _culprits(model: torch.nn.Module, tokenizer: Any, mlp: torch.nn.Module, name
     Why: on the tuning sets every answer a memory edit moved was moved by a rewritten neuron's absence
     (docs/repair.md, session 12), usually one neuron's; one forward pass of the changed prompts per neuron.
     """
-    from patchkit.train import _last_batch, _logits_at, _pad_id
+    from patchkit.train import _last_batch, _leads, _logits_at, _pad_id
 
     batch = _last_batch([tokenizer(p.prompt)["input_ids"] for p in changed], _pad_id(tokenizer))
     token = torch.tensor([p.token for p in changed])
-    parts = ("gate_proj", "up_proj", "down_proj")
-    best = torch.full((len(changed),), -float("inf"))
-    who = [-1] * len(changed)
+    leads = []  # [neuron, probe]: the base answer's lead with that neuron's old function back
     with torch.no_grad():
         for j in neurons:
             trial = {}
-            for part in parts:
+            for part in ("gate_proj", "up_proj", "down_proj"):
                 t, old = edited[f"{name}.{part}.weight"].clone(), getattr(mlp, part).weight
                 if part == "down_proj":
                     t[:, j] = old[:, j]
                 else:
                     t[j] = old[j]
                 trial[f"{name}.{part}.weight"] = t
-            logits = _logits_at(model, trial, batch).float()
-            lead = logits.gather(1, token[:, None])[:, 0] - logits.scatter(1, token[:, None], -float("inf")).max(1).values
-            for k in range(len(changed)):
-                if lead[k] > best[k]:
-                    best[k], who[k] = lead[k], j
-    return {j for j in who if j >= 0}
+            leads.append(_leads(_logits_at(model, trial, batch).float(), token))
+    return {neurons[k] for k in torch.stack(leads).argmax(0).tolist()}
 
 
 def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequence[tuple[str, str]], layer: int, *,
