@@ -249,3 +249,27 @@ def test_a_neuron_whose_absence_moves_a_selection_answer_is_swapped_for_the_next
     # a judge that finds nothing swaps nothing: the same edit as without one
     same = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE, moved=lambda e: [])
     assert all(torch.equal(same.edited[k], plain.edited[k]) for k in plain.edited) and "swapped" not in same.details
+
+
+def test_facts_with_one_answer_share_a_neuron_and_each_comes_out_right():
+    """Why: every rewritten neuron loses its old function, so facts that need the same change share one."""
+    model, tok = sharp_llama(), tiny_tokenizer()
+    amap = arch.for_model(model)
+    facts = [("Sky colour:", "b"), ("Grass hue =", "b"), ("Sea tone -", "g")]
+    shared = memory.memory_edit(model, tok, amap, facts, 1, templates=TEMPLATES, preserve=PRESERVE)
+    assert shared.details["neurons"] == 2 and sorted(s["facts"] for s in shared.details["separation"]) == [1, 2]
+    saved = S.apply_edit(model, shared.edited)
+    try:
+        assert [next_token(model, p) for p, _ in facts] == [t for _, t in facts]
+    finally:
+        S.restore(model, saved)
+    alone = memory.memory_edit(model, tok, amap, facts, 1, templates=TEMPLATES, preserve=PRESERVE,
+                               config=memory.MemoryConfig(share=1))
+    assert alone.details["neurons"] == 3
+
+
+def test_answer_groups_keep_the_facts_order_and_the_cap():
+    facts = [("a", " X"), ("b", " Y"), ("c", " X"), ("d", " X"), ("e", " Y")]
+    assert memory._share(facts, [0, 1, 2, 3, 4], 2) == [[0, 2], [1, 4], [3]]
+    assert memory._share(facts, [1, 2, 3], 1) == [[1], [2], [3]]
+    assert memory._share(facts, [0, 2, 3], 5) == [[0, 2, 3]]
