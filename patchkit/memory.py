@@ -1,4 +1,4 @@
-"""Key-value memory neurons: one little-used MLP neuron of one layer rewritten per fact (or per answer shared by a few).
+"""Key-value memory neurons: one little-used MLP neuron of one layer rewritten per fact.
 
 Why: a closed-form edit of a down projection (:mod:`patchkit.solve`) changes a linear map, so every
 input with some overlap with the facts' keys moves a little — 0.05–0.25 logits on other prompts of
@@ -23,8 +23,8 @@ firing (docs/repair.md, session 12) — so they are chosen, of the half least us
 function, given back alone, restores it most is swapped for the next quiet one (:func:`_culprits`, at most
 ``MemoryConfig.swaps`` rounds).
 
-Facts with one answer share a neuron (up to ``MemoryConfig.share``): they need the same change, and
-every neuron rewritten is one more old function lost. A patch edits ``3 × d_model`` numbers per neuron
+Facts with one answer can share a neuron (``MemoryConfig.share``, off by default): they need the same
+change, and every neuron rewritten is one more old function lost. A patch edits ``3 × d_model`` numbers per neuron
 (gate row, up row, down column) and names them ``L5.mlp.n3,17,40`` (:mod:`patchkit.arch`).
 """
 
@@ -51,14 +51,16 @@ class MemoryConfig:
     max_tokens: int = 64  # of each preserved text
     swaps: int = 2  # rounds of swapping the neurons whose absence moved a selection answer (with ``moved``)
     # facts with one answer share a neuron, up to this many: fewer neurons lose their old function (Gemma 3 270M,
-    # 59 tuning facts, 25 answers: perplexity +2.46% -> +1.53%); larger groups generalise to other subjects
-    share: int = 3
+    # 59 tuning facts at L3, 25 answers: perplexity +2.46% -> +1.97% with 3). Off (1) by default: a shared
+    # separator can fire on another subject of its template (held-out 61: both memory layers were refused for it,
+    # where one neuron per fact had shipped; docs/repair.md, session 14)
+    share: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-FORMULA = ("neuron j_i per answer i (up to `share` facts with that answer; of the half least used on preserved text, "
+FORMULA = ("neuron j_i per fact i (or per answer, up to `share` facts with it; of the half least used on preserved text, "
            "E[a_j^2] |W_down[:, j]|^2, those whose "
            "absence moves the selection neighbours' answer margins least, max |sum_pos a_j dmargin/da_j|): gate row = "
            "alpha w_i, up row = "
@@ -302,7 +304,7 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                 seed: int = 0, moved: Callable[[Mapping[str, torch.Tensor]], Sequence[Any]] | None = None) -> Any:
     """Rewrite one little-used neuron of ``layer``'s MLP per fact so that every fact is predicted.
 
-    Facts with one answer share a neuron, up to ``config.share`` of them (:func:`_share`).
+    With ``config.share`` > 1, facts with one answer share a neuron, that many at most (:func:`_share`).
 
     Args:
         model, tokenizer, amap: the base model (not modified) and its architecture map.

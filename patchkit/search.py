@@ -403,7 +403,7 @@ class Search:
             from patchkit import memory
 
             layer = self.amap.layer_of(targets[0].tensor)
-            self.say(f"surgery: memory neurons at layer {layer} (one little-used neuron per fact; facts with one answer share one)")
+            self.say(f"surgery: memory neurons at layer {layer} (one little-used neuron per fact)")
             return memory.memory_edit(m, tok, self.amap, self.facts, layer, templates=self.templates,
                                       preserve=self.closed_form_texts(), neighbours=self.sel.train_neighbours,
                                       variants=self.sel.train_variants,

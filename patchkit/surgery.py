@@ -379,7 +379,7 @@ def surgery(
     if closed and train.details.get("method") == "memory":
         from patchkit import memory
 
-        record["kind"] = "key-value memory neurons (one little-used MLP neuron per fact or shared answer, gate/up rows and down column)"
+        record["kind"] = "key-value memory neurons (one little-used MLP neuron per fact, gate/up rows and down column)"
         record["losses"] = {"targets": "per fact, the change of the MLP's output at the subject's last token that "
                                       "makes the target win by the margin (Adam on that vector only)",
                             "memory": memory.FORMULA, "final": train.losses[-1] if train.losses else None}

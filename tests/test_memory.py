@@ -256,15 +256,15 @@ def test_facts_with_one_answer_share_a_neuron_and_each_comes_out_right():
     model, tok = sharp_llama(), tiny_tokenizer()
     amap = arch.for_model(model)
     facts = [("Sky colour:", "b"), ("Grass hue =", "b"), ("Sea tone -", "g")]
-    shared = memory.memory_edit(model, tok, amap, facts, 1, templates=TEMPLATES, preserve=PRESERVE)
+    shared = memory.memory_edit(model, tok, amap, facts, 1, templates=TEMPLATES, preserve=PRESERVE,
+                                config=memory.MemoryConfig(share=3))
     assert shared.details["neurons"] == 2 and sorted(s["facts"] for s in shared.details["separation"]) == [1, 2]
     saved = S.apply_edit(model, shared.edited)
     try:
         assert [next_token(model, p) for p, _ in facts] == [t for _, t in facts]
     finally:
         S.restore(model, saved)
-    alone = memory.memory_edit(model, tok, amap, facts, 1, templates=TEMPLATES, preserve=PRESERVE,
-                               config=memory.MemoryConfig(share=1))
+    alone = memory.memory_edit(model, tok, amap, facts, 1, templates=TEMPLATES, preserve=PRESERVE)  # the default
     assert alone.details["neurons"] == 3
 
 
