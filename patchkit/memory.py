@@ -240,11 +240,11 @@ def _rewrite(model: torch.nn.Module, mlp: torch.nn.Module, name: str, keyed: Seq
     with torch.no_grad():
         for row, (group, j) in enumerate(zip(keyed, neurons)):
             # a shared neuron's column is set at the key it fires on least: every fact of it gets at least δ
-            keys = torch.stack([own[i][positions[i]] for i in group])
-            z = keys @ w[row]
-            fires = mlp.act_fn(config.alpha * z) * z
-            x = keys[int(fires.argmin())]
-            a_new = float(fires.min())
+            keys = [own[i][positions[i]] for i in group]
+            zs = [float(x @ w[row]) for x in keys]
+            fires = [float(mlp.act_fn(torch.tensor(config.alpha * z)) * z) for z in zs]
+            x = keys[fires.index(min(fires))]
+            a_new = min(fires)
             a_old = float(activations(mlp, x[None])[0, j])
             gate[j] = (config.alpha * w[row]).to(gate.dtype)
             up[j] = w[row].to(up.dtype)
