@@ -227,9 +227,9 @@ def separators(positives: Sequence[torch.Tensor], negatives: torch.Tensor, confi
 def _rewrite(model: torch.nn.Module, mlp: torch.nn.Module, name: str, keyed: Sequence[Sequence[int]],
              neurons: Sequence[int], w: torch.Tensor, delta: torch.Tensor, own: Sequence[torch.Tensor],
              positions: Sequence[int], config: MemoryConfig, batch: Any, cache: Any
-             ) -> tuple[dict[str, torch.Tensor], list[bool]]:
+             ) -> tuple[dict[str, torch.Tensor], list[bool], list[int]]:
     """The memory of facts ``keyed[r]`` (one answer) written into neuron ``neurons[r]``; the edit (a neuron none of
-    whose facts came out right is given back) and which facts come out right."""
+    whose facts came out right is given back), which facts come out right, and the neurons kept."""
     from patchkit import solve
     from patchkit.train import _logits_at
 
@@ -252,11 +252,14 @@ def _rewrite(model: torch.nn.Module, mlp: torch.nn.Module, name: str, keyed: Seq
             out[:, j] = ((delta[row].float() + a_old * out[:, j].float()) / a_new).to(out.dtype)
         logits = _logits_at(model, dict(zip(names, (gate, up, out))), batch, cache)
     right = solve._right_flags(logits, batch, len(own))
+    kept = []
     for group, j in zip(keyed, neurons):  # a neuron none of whose facts came out right goes back
-        if not any(right[i] for i in group):
+        if any(right[i] for i in group):
+            kept.append(j)
+        else:
             gate[j], up[j] = mlp.gate_proj.weight[j], mlp.up_proj.weight[j]
             out[:, j] = mlp.down_proj.weight[:, j]
-    return dict(zip(names, (gate, up, out))), right
+    return dict(zip(names, (gate, up, out))), right, kept
 
 
 def _culprits(model: torch.nn.Module, tokenizer: Any, mlp: torch.nn.Module, name: str,
@@ -294,7 +297,8 @@ def _share(facts: Sequence[tuple[str, str]], keyed: Sequence[int], share: int) -
     by_answer: dict[str, list[int]] = {}
     for i in keyed:
         by_answer.setdefault(facts[i][1], []).append(i)
-    groups = [g[k : k + max(1, share)] for g in by_answer.values() for k in range(0, len(g), max(1, share))]
+    size = max(1, share)
+    groups = [g[k : k + size] for g in by_answer.values() for k in range(0, len(g), size)]
     return sorted(groups, key=lambda g: g[0])
 
 
@@ -343,8 +347,8 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         keyed_facts = [i for i in range(len(facts)) if positions[i] > 0]
         keyed = _share(facts, keyed_facts, config.share)  # per neuron, the facts it holds
         group_of = {i: g for g, group in enumerate(keyed) for i in group}
-        for i in (i for i in range(len(facts)) if i not in group_of):  # no key: a δ of its own, no neuron
-            group_of[i] = len(keyed) + sum(1 for k in range(i) if k not in keyed_facts)
+        unkeyed = [i for i in range(len(facts)) if i not in group_of]  # no key: a δ of its own, no neuron
+        group_of |= {i: len(keyed) + n for n, i in enumerate(unkeyed)}
         positives: dict[int, list[torch.Tensor]] = {i: [own[i][positions[i]]] for i in keyed_facts}
         # where the question comes before the subject ("The capital of Poland is"), the subject's key knows it;
         # where the subject opens the text ("Poland is a country in", "Poland's capital is") it cannot, and a memory
@@ -390,8 +394,8 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         swapped: list[int] = []
         rounds: list[list[str]] = []  # per swap round, the selection prompts the edit moved
         for round_ in range(config.swaps + 1):
-            edited, right = _rewrite(model, mlp, name, keyed, neurons, w, delta, own, positions, config, batch, cache)
-            kept = [j for group, j in zip(keyed, neurons) if any(right[i] for i in group)]
+            edited, right, kept = _rewrite(model, mlp, name, keyed, neurons, w, delta, own, positions, config, batch,
+                                           cache)
             if moved is None or not kept or round_ == config.swaps or not reserve:
                 break
             changed = moved(edited)
