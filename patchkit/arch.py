@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -286,6 +287,18 @@ class ArchMap:
             if include_bias:
                 biases.extend(b)
         return weights + biases
+
+    def widened(self, d_mlp: int) -> "ArchMap":
+        """This map with ``d_mlp`` neurons per MLP: the names of neurons a widening patch adds resolve."""
+        return dataclasses.replace(self, d_mlp=d_mlp)
+
+    def grow_spec(self, d_mlp: int) -> Any:
+        """The :class:`patchkit.grow.GrowSpec` that widens every layer's MLP to ``d_mlp`` neurons."""
+        from patchkit import grow
+
+        tensors = {t.tensor: self.neuron_dim(part) for layer in range(self.num_layers)
+                   for part in self.mlp_parts for t in self.resolve(f"L{layer}.mlp.{part}", include_bias=False)}
+        return grow.GrowSpec("intermediate_size", self.d_mlp, d_mlp, tensors)
 
     def neuron_dim(self, part: str) -> int:
         """The weight dimension of an MLP projection that indexes its neurons (down's inputs, up's/gate's outputs)."""

@@ -438,9 +438,10 @@ def eval_(model: str, facts_spec: str | None, panel_specs: tuple[str, ...], patc
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Patch directory to write.  [required unless --dry-run]")
 @click.option("--key", type=click.Path(dir_okay=False, path_type=Path), help="Private key to sign with.  [required unless --dry-run]")
 @click.option("--component", multiple=True, help="Component to edit, e.g. L5.mlp.down, L5.mlp.down.n0:192 (neurons 0-191), L5.mlp.down.n3,17:20 (neurons 3, 17, 18, 19), L15.attn.v or L15.attn.v.h2 (default: search: --ranges down-projection neuron ranges in closed form, then triage's override head in closed form, then the best --candidates attention/MLP slices trained). Repeat it to try several in order: the first that passes the selection set ships.")
-@click.option("--method", type=click.Choice(["auto", "solve", "train", "memory"]), default="auto", show_default=True, help="auto: a named mlp.down (or neuron range, L5.mlp.down.n0:192) is edited in closed form (ROME/MEMIT-style), anything else named is trained; the search solves --ranges neuron ranges and triage's override head in closed form, then trains --candidates slices; solve: only the closed-form ranges; train: train every candidate; memory: one little-used MLP neuron per fact becomes a key-value memory, layer after layer (--component L5.mlp: that layer).")
+@click.option("--method", type=click.Choice(["auto", "solve", "train", "memory"]), default="auto", show_default=True, help="auto: a named mlp.down (or neuron range, L5.mlp.down.n0:192) is edited in closed form (ROME/MEMIT-style), anything else named is trained; the search solves --ranges neuron ranges and triage's override head in closed form, then trains --candidates slices; solve: only the closed-form ranges; train: train every candidate; memory: one MLP neuron per fact (added; --keep-shape: a little-used one rewritten) becomes a key-value memory, layer after layer (--component L5.mlp: that layer).")
 @click.option("--candidates", default=3, show_default=True, help="Screened components to train when no --component is given and nothing solved in closed form passed.")
 @click.option("--ranges", "solve_tries", default=8, show_default=True, help="Down-projection neuron ranges (or --neurons keys sets) the search edits in closed form before training anything (0: none).")
+@click.option("--keep-shape", is_flag=True, help="Memory neurons rewrite the model's least-used neurons instead of adding new ones, so the patched checkpoint keeps the base's shapes. By default each fact's memory is a neuron added to one layer's MLP and every layer's MLP is widened by as many zero neurons (config.json's intermediate_size grows; revert restores it): nothing old is lost, and on the tuning sets fewer other answers moved (docs/repair.md, session 15).")
 @click.option("--neurons", type=click.Choice(["ranges", "keys"]), default="ranges", show_default=True, help="The search's closed-form candidates below a whole projection: contiguous neuron ranges, or per layer the neurons that carry the facts' keys (a patch of them lists its columns). keys: fewer answers moved on the 8-fact tuning sets, every candidate refused on a 32-capital set (docs/repair.md, session 10).")
 @click.option("--max-share", type=float, default=None, help="Largest share of the model's parameters a searched component may have. Default 0.001 (0.1%), widened to one whole down projection when there are more fixable facts than a neuron range holds (24); a value given is a hard cap.")
 @click.option("--guard", "guards", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Prompts whose answers no candidate may change (facts .jsonl or one prompt a line); they choose, they are not reported.")
@@ -471,7 +472,7 @@ def surgery(model: str, facts: str, out: Path | None, key: Path | None, componen
             allow_regressions: bool, dry_run: bool, name: str | None, description: str | None, force: bool,
             as_json: bool, candidates: int, max_share: float | None, guards: tuple[Path, ...], no_neighbours: bool,
             no_variants: bool, stop_margin: float | None, null_space: float | None, method: str,
-            solve_tries: int, solve_paraphrases: bool, neurons: str) -> None:
+            solve_tries: int, solve_paraphrases: bool, neurons: str, keep_shape: bool) -> None:
     """Repair MODEL's wrong-but-known facts in FACTS by editing one small slice; write a signed patch."""
     from patchkit import resolve, validate
 
@@ -494,7 +495,7 @@ def surgery(model: str, facts: str, out: Path | None, key: Path | None, componen
                               progress=not as_json and progress.is_terminal(), log=log, candidates=candidates,
                               max_share=max_share, guards=guards, auto_selection=not no_neighbours,
                               variants=not no_variants, method=method, solve_tries=solve_tries,
-                              solve_variants=solve_paraphrases, neurons=neurons)
+                              solve_variants=solve_paraphrases, neurons=neurons, keep_shape=keep_shape)
     except surg.SurgeryRegression as exc:
         click.echo(json.dumps(exc.result.to_dict(), indent=2) if as_json else surg.format_table(exc.result))
         raise

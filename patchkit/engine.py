@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
-from patchkit import __version__, checkpoint, delta, errors, manifest, safeio, settings, signing
+from patchkit import __version__, checkpoint, delta, errors, grow, manifest, safeio, settings, signing
 from patchkit.checkpoint import Checkpoint, TensorInfo
 
 if TYPE_CHECKING:
@@ -127,6 +127,13 @@ class Patch:
         tensors = [e["tensor"] for e in data["edits"]]
         if len(set(tensors)) != len(tensors):
             raise errors.SchemaError(f"{source}: edits: a tensor is listed twice")
+        if "grow" in data:
+            widened = [t["tensor"] for t in data["grow"]["tensors"]]
+            if len(set(widened)) != len(widened):
+                raise errors.SchemaError(f"{source}: grow: a tensor is listed twice")
+            if not data["grow"]["from"] < data["grow"]["to"] <= data["grow"]["from"] + grow.MAX_GROWTH:
+                raise errors.SchemaError(f"{source}: grow: from {data['grow']['from']} to {data['grow']['to']} is not a "
+                                         f"growth of 1 to {grow.MAX_GROWTH}")
         return cls(path, data, raw)
 
     @property
@@ -136,6 +143,12 @@ class Patch:
     @property
     def name(self) -> str:
         return self.manifest["name"]
+
+    @property
+    def grow(self) -> grow.GrowSpec | None:
+        """The MLP widening this patch makes before its edits (added zero neurons), or None."""
+        data = self.manifest.get("grow")
+        return grow.GrowSpec.from_json(data) if data else None
 
     @property
     def signer_fingerprint(self) -> str | None:
@@ -268,6 +281,12 @@ class Patch:
 
         self.check_integrity()
         state = model.state_dict()
+        spec = self.grow
+        if spec is not None and forward:  # widened copies first: nothing changes in the model until every check passed
+            grow.check_spec(spec, {n: tuple(t.shape) for n, t in state.items()}, "model")
+            state = dict(state) | {n: _pad_torch(state[n], a, spec.new) for n, a in spec.tensors.items()}
+        elif spec is not None:
+            state = dict(state) | {n: state[n].clone() for n in spec.tensors if n in state}
         updates = []
         for e in self.edits:
             t = state.get(e["tensor"])
@@ -277,9 +296,16 @@ class Patch:
             idx = tuple(torch.from_numpy(i) if isinstance(i, np.ndarray) else i for i in delta.index(_slice(e)))
             part, dtype = checkpoint.from_torch(t[idx])
             updates.append((t, idx, checkpoint.to_torch(self._transform(e, part, forward, "model"), dtype)))
+        copies = {id(state[n]) for n in (spec.tensors if spec is not None else ()) if n in state}
         with torch.no_grad():
+            for t, idx, new in updates:  # the widened (or to-be-narrowed) copies first: their checks precede any change
+                if id(t) in copies:
+                    t[idx] = new.to(t.device)
+            if spec is not None:
+                _resize_module(model, spec, state, forward)
             for t, idx, new in updates:
-                t[idx] = new.to(t.device)  # assignment, not copy_: a picked dimension's t[idx] is a copy
+                if id(t) not in copies:
+                    t[idx] = new.to(t.device)  # assignment, not copy_: a picked dimension's t[idx] is a copy
 
     def _transform(self, e: Mapping[str, Any], part: np.ndarray, forward: bool, where: str) -> np.ndarray:
         """Check ``part`` is the expected side, move it across with the delta, check the other side."""
@@ -336,6 +362,7 @@ class Patch:
             "method": m.get("method"),
             "evals": m.get("evals"),
             "repairs": repairs(m.get("evals")),
+            "grow": m.get("grow"),
         }
 
 
@@ -376,6 +403,7 @@ def create(
     labels: Mapping[str, str] | None = None,
     base_repo_id: str | None = None,
     base_revision: str | None = None,
+    grow_spec: grow.GrowSpec | None = None,
     force: bool = False,
 ) -> Path:
     """Write the minimal signed patch that turns ``base`` into ``edited``.
@@ -385,6 +413,8 @@ def create(
         edited: a checkpoint path, or a mapping of full edited tensors (absent names are unchanged).
         out: the patch directory to write.
         key: EC P-256 private key (``patchkit keygen``); None writes an unsigned patch.
+        grow_spec: widen the MLPs first (zero neurons, ``config.json`` updated; :mod:`patchkit.grow`): the
+            edited tensors it lists then have the widened shape. ``base`` must be a checkpoint directory.
     Returns:
         ``out``.
     Example:
@@ -397,10 +427,16 @@ def create(
     checkpoint.refuse_existing_output(out, force, inputs=inputs + ([Path(key)] if key is not None else []))
     labels = dict(labels or {})
     public_pem = signing.public_pem_of_private(Path(key)) if key is not None else None  # fail before hashing
+    if grow_spec is not None:
+        _check_growable(base_ckpt, grow_spec)
     files, hashes = base_ckpt.hash_all()
     patched_hashes = dict(hashes)
+    patched_shapes = {n: grow_spec.shape(n, t.shape) if grow_spec else t.shape for n, t in base_ckpt.tensors.items()}
+    if grow_spec is not None:  # a widened tensor no edit touches still hashes as its zero-padded self
+        for n, axis in grow_spec.tensors.items():
+            patched_hashes[n] = checkpoint.sha256_array(grow.pad(base_ckpt.read_tensor(n), axis, grow_spec.new))
     edits, deltas = [], {}
-    for tensor, base_t, edited_t in _changed_tensors(base_ckpt, edited):
+    for tensor, base_t, edited_t in _changed_tensors(base_ckpt, edited, grow_spec):
         box = delta.changed_box(base_t, edited_t)
         if box is None:
             continue
@@ -415,7 +451,7 @@ def create(
         edit = {
             "tensor": tensor,
             "dtype": info.dtype,
-            "shape": list(info.shape),
+            "shape": list(patched_shapes[tensor]),
             "slice": delta.slice_json(box),
             "delta_key": tensor,
             "delta_dtype": "F32" if d.dtype == np.float32 else "F64",
@@ -448,10 +484,13 @@ def create(
             "num_parameters": base_ckpt.num_parameters,
             "num_tensors": len(base_ckpt.tensors),
         },
-        "patched": {"fingerprint": _fingerprint(base_ckpt, patched_hashes)},
+        "patched": {"fingerprint": checkpoint.fingerprint(
+            {n: (t.dtype, patched_shapes[n], patched_hashes[n]) for n, t in base_ckpt.tensors.items()})},
         "edits": edits,
         "delta": {"file": DELTA_NAME, "sha256": hashlib.sha256(delta_bytes).hexdigest(), "size": len(delta_bytes)},
     }
+    if grow_spec is not None:
+        data["grow"] = grow_spec.to_json()
     if method is not None:
         data["method"] = manifest.plain(dict(method), "method")
     if evals is not None:
@@ -479,10 +518,25 @@ def _save_deltas(deltas: Mapping[str, np.ndarray]) -> bytes:
     return safetensors.numpy.save(dict(deltas), metadata=_DELTA_METADATA)
 
 
+def _check_growable(base: Checkpoint, spec: grow.GrowSpec) -> None:
+    """Refuse a widening the base cannot take and give back byte for byte (a bare file has no config)."""
+    if base.is_file:
+        raise errors.UsageError(f"{base.path}: widening the MLP needs a checkpoint directory with {grow.CONFIG_NAME}")
+    grow.check_spec(spec, {n: t.shape for n, t in base.tensors.items()}, str(base.path))
+    config = checkpoint.member(base.root, grow.CONFIG_NAME, where=str(base.path))
+    raw = safeio.read_regular(config, errors.CheckpointError, limit=safeio.MAX_JSON_FILE, follow=True)
+    if grow.config_bytes(grow.config_bytes(raw, spec, True, str(base.path)), spec, False, str(base.path)) != raw:
+        raise errors.CheckpointError(f"{config}: {spec.config_key} cannot be changed and changed back byte for byte")
+    for rel in sorted({base.tensors[n].file for n in spec.tensors}):
+        grow.check_reversible(base.root / rel, spec)
+
+
 def _changed_tensors(
-    base: Checkpoint, edited: str | Path | Mapping[str, "torch.Tensor"]
+    base: Checkpoint, edited: str | Path | Mapping[str, "torch.Tensor"], spec: grow.GrowSpec | None = None
 ) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
-    """Yield (name, base array, edited array) for tensors whose bytes differ, one at a time (raw dtypes)."""
+    """Yield (name, base array, edited array) for tensors whose bytes differ, one at a time (raw dtypes).
+
+    With ``spec``, the tensors it widens are compared with their zero-padded base."""
     if isinstance(edited, Mapping):
         for name in sorted(edited):
             info = base.tensors.get(name)
@@ -490,14 +544,19 @@ def _changed_tensors(
                 raise errors.IncompatibleModelsError(f"edited tensor {name} is not in {base.path}")
             t, dtype = checkpoint.from_torch(edited[name])
             found = (dtype, tuple(t.shape))
-            if found != (info.dtype, info.shape):
+            want = spec.shape(name, info.shape) if spec is not None else info.shape
+            if found != (info.dtype, want):
                 raise errors.IncompatibleModelsError(
-                    f"{name}: edited is {found[0]}{list(found[1])}, {base.path} has {info.dtype}{list(info.shape)}"
+                    f"{name}: edited is {found[0]}{list(found[1])}, {base.path} has {info.dtype}{list(want)}"
                 )
             base_t = base.read_tensor(name)
+            if spec is not None and name in spec.tensors:
+                base_t = grow.pad(base_t, spec.tensors[name], spec.new)
             if not delta.bits_equal(base_t, t):
                 yield name, base_t, t
         return
+    if spec is not None:
+        raise errors.UsageError("widening the MLP needs the edited tensors, not an edited checkpoint")
     other = Checkpoint.open(edited)
     missing, extra = sorted(set(base.tensors) - set(other.tensors)), sorted(set(other.tensors) - set(base.tensors))
     if missing or extra:
@@ -579,8 +638,22 @@ def _move(patch, source, out, *, forward: bool, pubkey, allow_unsigned: bool, fo
     plan = _plan(p, ckpt, forward)
     record = _updated_record(p, ckpt, forward)
     touched = {info.file for info, _, _ in plan}
+    spec = p.grow
+    if spec is not None:
+        if ckpt.is_file:
+            raise errors.UsageError(f"{ckpt.path}: patch {p.name} widens the MLP: give the checkpoint directory "
+                                    f"(with its {grow.CONFIG_NAME}), not the weight file")
+        touched |= {ckpt.tensors[n].file for n in spec.tensors}
+        config = checkpoint.member(ckpt.root, grow.CONFIG_NAME, where=str(ckpt.path))
+        config_out = grow.config_bytes(safeio.read_regular(config, errors.CheckpointError, limit=safeio.MAX_JSON_FILE,
+                                                           follow=True), spec, forward, str(ckpt.path))
 
     def write(tmp: Path) -> None:
+        if spec is not None:
+            _write_widened(tmp, ckpt, plan, spec, forward, config_out)
+            if record["applied"]:
+                (tmp / APPLIED_RECORD).write_bytes(_record_bytes(record))
+            return
         if ckpt.is_file:
             checkpoint.clone_file(ckpt.path, tmp)
             checkpoint.write_rows(tmp, [(i, r, rows) for i, r, rows in plan])
@@ -597,23 +670,71 @@ def _move(patch, source, out, *, forward: bool, pubkey, allow_unsigned: bool, fo
     return checkpoint.atomic_output(out, force, write, sidecars=sidecars)
 
 
+def _write_widened(tmp: Path, ckpt: Checkpoint, plan: list[tuple[TensorInfo, int, np.ndarray]], spec: grow.GrowSpec,
+                   forward: bool, config_out: bytes) -> None:
+    """Write a widening patch's OUT into ``tmp``: widen then edit (apply), or unedit then narrow (revert)."""
+    files = {ckpt.tensors[n].file for n in spec.tensors}
+    edited = {i.file for i, _, _ in plan}
+    tmp.mkdir()
+    checkpoint.copy_checkpoint_dir(ckpt.root, tmp, weights=set(ckpt.files), touched=edited - files,
+                                   skip={APPLIED_RECORD, grow.CONFIG_NAME, *STALE_FILES, *files,
+                                         *(() if forward else edited)})
+    (tmp / grow.CONFIG_NAME).write_bytes(config_out)
+    if forward:
+        for rel in files:
+            grow.write_resized(ckpt.root / rel, tmp / rel, spec, forward=True)
+        infos = {i.name: i for rel in files for i in checkpoint.read_header(tmp / rel, rel)}
+        plan = [(infos.get(i.name, i), r0, rows) for i, r0, rows in plan]
+        for rel in {i.file for i, _, _ in plan}:
+            checkpoint.write_rows(tmp / rel, [(i, r, rows) for i, r, rows in plan if i.file == rel])
+        return
+    for rel in edited | files:
+        staged = tmp / (rel + ".unedited")
+        checkpoint.clone_file(checkpoint.member(ckpt.root, rel).resolve(), staged)
+        checkpoint.write_rows(staged, [(i, r, rows) for i, r, rows in plan if i.file == rel])
+        if rel in files:
+            grow.write_resized(staged, tmp / rel, spec, forward=False)
+            staged.unlink()
+        else:
+            staged.rename(tmp / rel)
+
+
 def _plan(p: Patch, ckpt: Checkpoint, forward: bool) -> list[tuple[TensorInfo, int, np.ndarray]]:
-    """For every edit: (tensor, first row, the new whole rows), after checking hashes both sides."""
+    """For every edit: (tensor, first row, the new whole rows), after checking hashes both sides.
+
+    A widening patch applied to its base reads the base as if widened already (zeros beyond it)."""
+    spec = p.grow if forward else None
+    if spec is not None:
+        grow.check_spec(spec, {n: t.shape for n, t in ckpt.tensors.items()}, str(ckpt.path))
     plan = []
     for e in p.edits:
         info = ckpt.tensors.get(e["tensor"])
         if info is None:
             raise errors.BaseMismatchError(f"{ckpt.path}: has no tensor {e['tensor']} (the patch edits it)")
-        _check_tensor_matches(e, info.dtype, info.shape, str(ckpt.path))
+        shape = spec.shape(e["tensor"], info.shape) if spec is not None else info.shape
+        _check_tensor_matches(e, info.dtype, shape, str(ckpt.path))
         slc = _slice(e)
         first = slc[0] if slc else (0, 1)
         r0, r1 = (first.values[0], first.values[-1] + 1) if isinstance(first, delta.Picked) else first
-        rows = ckpt.read_rows(e["tensor"], r0, r1) if slc else ckpt.read_tensor(e["tensor"])
+        if spec is not None and e["tensor"] in spec.tensors:
+            rows = _widened_rows(ckpt, e["tensor"], r0, r1, spec)
+        else:
+            rows = ckpt.read_rows(e["tensor"], r0, r1) if slc else ckpt.read_tensor(e["tensor"])
         lead = np.array(first.values) - r0 if isinstance(first, delta.Picked) else slice(0, r1 - r0)
         sub = (lead, *delta.index(slc[1:])) if slc else ()
         rows[sub] = p._transform(e, np.array(rows[sub], order="C"), forward, str(ckpt.path))
         plan.append((info, r0, rows))
     return plan
+
+
+def _widened_rows(ckpt: Checkpoint, name: str, r0: int, r1: int, spec: grow.GrowSpec) -> np.ndarray:
+    """Rows ``r0:r1`` of base tensor ``name`` as the widening makes it: zero rows or columns appended."""
+    info = ckpt.tensors[name]
+    axis = spec.tensors[name]
+    if axis == 0:
+        have = ckpt.read_rows(name, min(r0, info.shape[0]), min(r1, info.shape[0]))
+        return grow.pad(have, 0, r1 - r0) if have.shape[0] < r1 - r0 else have
+    return grow.pad(ckpt.read_rows(name, r0, r1), axis, spec.new)
 
 
 def _check_tensor_matches(e: Mapping[str, Any], dtype: str, shape: tuple[int, ...], where: str) -> None:
@@ -779,11 +900,12 @@ def _check_base(p: Patch, base: Path, deep: bool) -> str:
     ckpt = Checkpoint.open(base)
     ckpt.check_files()
     files, hashes = ckpt.hash_all()
+    spec = p.grow
     for e in p.edits:
         info = ckpt.tensors.get(e["tensor"])
         if info is None:
             raise errors.BaseMismatchError(f"{base}: has no tensor {e['tensor']} (the patch edits it)")
-        _check_tensor_matches(e, info.dtype, info.shape, str(base))
+        _check_tensor_matches(e, info.dtype, spec.shape(e["tensor"], info.shape) if spec else info.shape, str(base))
     fp = _fingerprint(ckpt, hashes)
     if fp != p.manifest["base"]["fingerprint"]:
         if fp == p.manifest["patched"]["fingerprint"]:
@@ -823,3 +945,38 @@ def _fingerprint(ckpt: Checkpoint, hashes: Mapping[str, str]) -> str:
     return checkpoint.fingerprint({n: (t.dtype, t.shape, hashes[n]) for n, t in ckpt.tensors.items()})
 
 
+
+
+def _pad_torch(t: "torch.Tensor", axis: int, new: int) -> "torch.Tensor":
+    """``t`` with zeros appended along ``axis`` up to ``new`` (a copy)."""
+    import torch
+
+    shape = list(t.shape)
+    shape[axis] = new - shape[axis]
+    return torch.cat([t.detach(), t.new_zeros(shape)], dim=axis)
+
+
+def _resize_module(model: "torch.nn.Module", spec: grow.GrowSpec, state: Mapping[str, "torch.Tensor"], forward: bool) -> None:
+    """Put ``state``'s widened tensors into ``model`` (``forward``), or narrow them back after checking the
+    added neurons are zero again; ``model.config`` follows."""
+    import torch
+
+    new = {}
+    for name, axis in spec.tensors.items():
+        t = state[name]
+        if not forward:
+            extra = t.narrow(axis, spec.old, t.shape[axis] - spec.old)
+            if bool(extra.ne(0).any()) or bool(torch.signbit(extra).any()):
+                raise errors.BaseMismatchError(f"model: tensor {name} has non-zero values beyond index {spec.old} of "
+                                               f"axis {axis}: not widened by this patch")
+            t = t.narrow(axis, 0, spec.old).clone()
+        new[name] = t
+    for name, t in new.items():
+        owner, attr = name.rsplit(".", 1)
+        module = model.get_submodule(owner)
+        getattr(module, attr).data = t
+        if isinstance(module, torch.nn.Linear):
+            module.out_features, module.in_features = module.weight.shape
+    config = getattr(model, "config", None)
+    if config is not None and hasattr(config, spec.config_key):
+        setattr(config, spec.config_key, spec.new if forward else spec.old)

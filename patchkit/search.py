@@ -238,7 +238,7 @@ class Search:
                  trained: Sequence[tuple[str, str]], selection_set: Any, texts: Sequence[str], triaged: Sequence[Any],
                  named: Sequence[str], method: str, budget: int, share: float, solve_tries: int, candidates: int,
                  solve_config: Any, train_config: Any, fingerprint: Any, say: Any, widen: bool = False,
-                 solve_variants: bool = False, neurons: str = "ranges") -> None:
+                 solve_variants: bool = False, neurons: str = "ranges", keep_shape: bool = False) -> None:
         from patchkit import selection
 
         self.model, self.tokenizer, self.amap = model, tokenizer, amap
@@ -255,6 +255,7 @@ class Search:
         # neurons that carry the facts' keys (solve.key_neurons; not the default: on the 32-capital speed set every
         # one was refused by the same neighbour where a range passed; docs/repair.md, session 10)
         self.neurons = neurons
+        self.keep_shape = keep_shape  # memory neurons rewrite existing neurons instead of adding new ones
         self.wide: list[str] = []  # whole projections edited for many facts (solve.WIDE_CONFIG), screen order
         # judge(edited, facts) -> judge.Verdict: the selection set's, set by surgery; a wide edit grows a
         # layer at a time while its reasons stay empty
@@ -403,11 +404,13 @@ class Search:
             from patchkit import memory
 
             layer = self.amap.layer_of(targets[0].tensor)
-            self.say(f"surgery: memory neurons at layer {layer} (one little-used neuron per fact)")
+            self.say(f"surgery: memory neurons at layer {layer} (one "
+                     f"{'little-used' if self.keep_shape else 'added'} neuron per fact)")
             return memory.memory_edit(m, tok, self.amap, self.facts, layer, templates=self.templates,
                                       preserve=self.closed_form_texts(), neighbours=self.sel.train_neighbours,
                                       variants=self.sel.train_variants,
                                       answers=self.sel.train_neighbours + self.sel.spare_neighbours,
+                                      config=memory.MemoryConfig(grow=not self.keep_shape),
                                       seed=self.train_config.seed, moved=self._moved)
         if self.solved(comp) and comp == self.head:
             self.say(f"surgery: solving {comp} in closed form at the last token (the override head's output)")

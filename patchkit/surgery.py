@@ -206,6 +206,7 @@ def surgery(
     variants: bool = True,
     solve_variants: bool = False,
     neurons: str = "ranges",
+    keep_shape: bool = False,
     max_share: float | None = None,
     method: str = "auto",
     solve_config: Any = None,
@@ -250,8 +251,10 @@ def surgery(
             (:mod:`patchkit.solve`), anything else trained, and the search is the gradient screen
             over attention slices; ``solve``: the search tries down-projection slices in closed form;
             ``train``: the slice-masked training loop for every candidate, named or not; ``memory``: one
-            little-used MLP neuron per fact rewritten as a key-value memory (:mod:`patchkit.memory`), at the
+            MLP neuron per fact added as a key-value memory (:mod:`patchkit.memory`), at the
             layers of ``memory.DEPTHS`` in turn (``component`` ``L5.mlp``: that layer).
+        keep_shape: memory neurons rewrite the least-used existing neurons instead of adding new ones, so the
+            patched checkpoint keeps the base's shapes (and its answers move more: docs/repair.md, session 15).
         solve_config: :class:`patchkit.solve.SolveConfig` for closed-form edits.
     Returns:
         A :class:`SurgeryResult` (``.patch`` is the written directory).
@@ -318,7 +321,7 @@ def surgery(
                           triaged=report.items, named=named, method=method, budget=int(share * model_params),
                           share=share, solve_tries=solve_tries, candidates=candidates, solve_config=solve_config,
                           train_config=config, fingerprint=base_fingerprint, say=say, widen=max_share is None,
-                          solve_variants=solve_variants and variants, neurons=neurons)
+                          solve_variants=solve_variants and variants, neurons=neurons, keep_shape=keep_shape)
     passage = judge.selection_passage(m, tok, base_fingerprint()) if auto_selection else None
     found.judge = lambda edited, held: judge.selection_verdict(m, tok, edited, held, sel.judge, passage)
     # (candidate, targets, training, edited tensors, minimized_from, shipped component name, facts it holds)
@@ -329,8 +332,8 @@ def surgery(
         targets = as_targets(amap.resolve(cand.component))
         train = found.edit(cand, targets, _step_bar(config.steps) if progress else None)
         comp = train.details.get("component") or cand.component  # a wide edit names the layers it used
-        if comp != cand.component:
-            targets = as_targets(amap.resolve(comp))
+        if comp != cand.component:  # added neurons (memory's grow) have numbers only the widened MLP has
+            targets = as_targets(_widened(amap, train).resolve(comp))
         check_untouched({k: v.detach() for k, v in m.named_parameters()}, train.edited, targets)
         edited, minimized_from = train.edited, None
         cand.tried = True
@@ -372,14 +375,16 @@ def surgery(
     regressions = judge.regressions(rows, tol)
     if not passed:
         regressions = [f"selection: no candidate passed ({len(tried)} tried)"] + regressions
-    n_params = slice_params(m, targets)
+    n_params = slice_params(m, targets, {k: v.shape for k, v in edited.items()})
     closed = bool(train.details)
     record = _method(comp, targets, config, train, trained, found.preserved if closed else texts, preserve, n_params,
                      minimized_from)
     if closed and train.details.get("method") == "memory":
         from patchkit import memory
 
-        record["kind"] = "key-value memory neurons (one little-used MLP neuron per fact, gate/up rows and down column)"
+        record["kind"] = ("key-value memory neurons (one MLP neuron added per fact, gate/up rows and down column; every "
+                          "layer's MLP widened by as many zero neurons)" if train.details.get("grow") else
+                          "key-value memory neurons (one little-used MLP neuron per fact, gate/up rows and down column)")
         record["losses"] = {"targets": "per fact, the change of the MLP's output at the subject's last token that "
                                       "makes the target win by the margin (Adam on that vector only)",
                             "memory": memory.FORMULA, "final": train.losses[-1] if train.losses else None}
@@ -432,10 +437,22 @@ def surgery(
             description=description or _describe(result.component, train_facts, result.params,
                                                   result.closed_form),
             method=result.method, evals={"panels": [dict(r) for r in result.panels]}, extra_files=extra,
-            labels=labels, force=force,
+            labels=labels, force=force, grow_spec=_grow_spec(amap, train),
         )
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _widened(amap: Any, train: TrainResult) -> Any:
+    """``amap`` with the MLP width a memory edit's added neurons give (``amap`` itself when it added none)."""
+    grown = train.details.get("grow")
+    return amap.widened(grown["to"]) if grown else amap
+
+
+def _grow_spec(amap: Any, train: TrainResult) -> Any:
+    """How the patch widens the checkpoint's MLPs for the neurons a memory edit added, or None."""
+    grown = train.details.get("grow")
+    return amap.grow_spec(grown["to"]) if grown else None
 
 
 def _load_guards(paths: Sequence[str | Path]) -> list[str]:

@@ -84,14 +84,17 @@ def as_targets(items: Iterable[Any]) -> list[SliceTarget]:
     return [SliceTarget(i.tensor, tuple(i.slices), getattr(i, "label", "") or "") for i in items]
 
 
-def slice_params(model: torch.nn.Module, targets: Sequence[SliceTarget]) -> int:
-    """Number of distinct parameters covered by ``targets`` (overlaps counted once)."""
+def slice_params(model: torch.nn.Module, targets: Sequence[SliceTarget],
+                 shapes: Mapping[str, Sequence[int]] | None = None) -> int:
+    """Number of distinct parameters covered by ``targets`` (overlaps counted once); ``shapes`` overrides the
+    model's (a widened tensor's)."""
     sd = dict(model.named_parameters())
     masks: dict[str, torch.Tensor] = {}
     for t in targets:
         if t.tensor not in sd:
             raise errors.ComponentError(f"{t.tensor}: no such tensor in the model")
-        m = masks.setdefault(t.tensor, torch.zeros(sd[t.tensor].shape, dtype=torch.bool))
+        shape = (shapes or {}).get(t.tensor, sd[t.tensor].shape)
+        m = masks.setdefault(t.tensor, torch.zeros(tuple(shape), dtype=torch.bool))
         m[t.slices] = True
     return int(sum(int(m.sum()) for m in masks.values()))
 
@@ -570,6 +573,9 @@ def check_untouched(
     """
     for name, w in edited.items():
         b = base[name]
+        if w.shape != b.shape and w.dtype == b.dtype and w.dim() == b.dim() and all(x >= y for x, y in zip(w.shape, b.shape)):
+            # a widened tensor (added neurons): its added part must be zero wherever no target reaches
+            b = torch.nn.functional.pad(b, [p for x, y in zip(reversed(w.shape), reversed(b.shape)) for p in (0, x - y)])
         if w.shape != b.shape or w.dtype != b.dtype:
             raise errors.IntegrityError(f"{name}: edited tensor is {w.dtype}{list(w.shape)}, base {b.dtype}{list(b.shape)}")
         outside = torch.ones(b.shape, dtype=torch.bool)
@@ -592,7 +598,10 @@ def apply_edit(model: torch.nn.Module, edited: Mapping[str, torch.Tensor]) -> di
     with torch.no_grad():
         for name, w in edited.items():
             saved[name] = params[name].detach().clone()
-            params[name].copy_(w)
+            if params[name].shape == w.shape:
+                params[name].copy_(w)
+            else:  # a widened tensor (added neurons), or one narrowed back by restore
+                params[name].data = w.detach().clone().to(params[name].dtype)
     return saved
 
 

@@ -34,20 +34,29 @@ def test_whole_neurons_resolve_to_gate_and_up_rows_and_down_columns_and_names_ro
             lam.resolve(bad)
 
 
-def test_memory_neurons_fix_the_facts_and_change_only_their_own_rows_and_columns():
+@pytest.mark.parametrize("grow", [True, False], ids=["added", "rewritten"])
+def test_memory_neurons_fix_the_facts_and_change_only_their_own_rows_and_columns(grow):
     model, tok = sharp_llama(), tiny_tokenizer()
     amap = arch.for_model(model)
     before = {k: v.detach().clone() for k, v in model.named_parameters()}
-    res = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE)
+    res = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE,
+                             config=memory.MemoryConfig(grow=grow))
     for k, v in model.named_parameters():  # the model itself is not modified
         assert torch.equal(v, before[k])
     comp = res.details["component"]
     assert comp.startswith("L1.mlp.n") and res.details["neurons"] == len(FACTS)
-    targets = S.as_targets(amap.resolve(comp))
-    S.check_untouched(before, res.edited, targets)  # nothing outside the named rows and columns moved
-    neurons = amap.resolve(comp)[0].slices[0]
+    width = amap.d_mlp + (len(FACTS) if grow else 0)
+    assert res.details.get("grow") == ({"config_key": "intermediate_size", "from": amap.d_mlp, "to": width}
+                                       if grow else None)
     gate = res.edited["model.layers.1.mlp.gate_proj.weight"]
-    assert all(not torch.equal(gate[j], before["model.layers.1.mlp.gate_proj.weight"][j]) for j in neurons)
+    assert gate.shape[0] == width and res.edited["model.layers.1.mlp.down_proj.weight"].shape[1] == width
+    targets = S.as_targets(amap.widened(width).resolve(comp))
+    S.check_untouched(before, res.edited, targets)  # nothing outside the named rows and columns moved
+    neurons = amap.widened(width).resolve(comp)[0].slices[0]
+    if grow:  # the added neurons come after the model's own, which are all left as they were
+        assert list(range(*neurons.indices(width))) == list(range(amap.d_mlp, width))
+    old = torch.nn.functional.pad(before["model.layers.1.mlp.gate_proj.weight"], (0, 0, 0, width - amap.d_mlp))
+    assert all(not torch.equal(gate[j], old[j]) for j in (range(*neurons.indices(width)) if grow else neurons))
     saved = S.apply_edit(model, res.edited)
     try:
         assert [next_token(model, p) for p, _ in FACTS] == [t for _, t in FACTS]
@@ -55,12 +64,14 @@ def test_memory_neurons_fix_the_facts_and_change_only_their_own_rows_and_columns
         S.restore(model, saved)
 
 
-def test_a_memory_neuron_is_quiet_away_from_its_facts_key():
-    """Why the edit is local: on preserved text each rewritten neuron stays below what it gives at its fact's key,
+@pytest.mark.parametrize("grow", [True, False], ids=["added", "rewritten"])
+def test_a_memory_neuron_is_quiet_away_from_its_facts_key(grow):
+    """Why the edit is local: on preserved text each memory neuron stays below what it gives at its fact's key,
     and on average far below (its gate sits at a negative margin almost everywhere)."""
     model, tok = sharp_llama(), tiny_tokenizer()
     amap = arch.for_model(model)
-    res = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE)
+    res = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE,
+                             config=memory.MemoryConfig(grow=grow))
     mlp = model.get_submodule("model.layers.1.mlp")
     saved = S.apply_edit(model, res.edited)
     try:
@@ -106,15 +117,26 @@ def test_surgery_ships_a_signed_memory_patch_that_applies_and_reverts_bit_for_bi
     facts = _facts_file(tmp_path, monkeypatch)
     res = S.surgery(base, facts, tmp_path / "patch", key=keypair[0], method="memory", component="L1.mlp",
                     default_panels=False, include_absent=True, auto_selection=False, allow_regressions=True)
-    assert res.component.startswith("L1.mlp.n") and res.params == 3 * 32 * len(FACTS)
+    assert res.component == "L1.mlp.n48:50" and res.params == 3 * 32 * len(FACTS)  # two neurons added after 48
     manifest = engine.Patch.load(res.patch).manifest
     assert manifest["method"]["kind"].startswith("key-value memory neurons")
     assert manifest["method"]["memory"]["layer"] == 1 and manifest["method"]["component"] == res.component
-    assert len(manifest["edits"]) == 3  # gate rows, up rows, down columns, each stored as listed indices
+    assert len(manifest["edits"]) == 3  # gate rows, up rows, down columns of the added neurons
+    assert manifest["grow"]["from"] == 48 and manifest["grow"]["to"] == 50 and len(manifest["grow"]["tensors"]) == 3 * 3  # 3 layers
     assert engine.verify(res.patch, base=base, pubkey=keypair[1]).ok
     patched = engine.apply(res.patch, base, tmp_path / "patched", pubkey=keypair[1])
+    import transformers
+
+    model = transformers.AutoModelForCausalLM.from_pretrained(patched)  # the widened checkpoint loads as it is
+    assert model.config.intermediate_size == 50
+    assert [next_token(model, p) for p, _ in FACTS] == [t for _, t in FACTS]
     restored = engine.revert(res.patch, patched, tmp_path / "restored", pubkey=keypair[1])
-    assert (Path(restored) / "model.safetensors").read_bytes() == (Path(base) / "model.safetensors").read_bytes()
+    for name in ("model.safetensors", "config.json"):  # the base's bytes come back, config included
+        assert (Path(restored) / name).read_bytes() == (Path(base) / name).read_bytes()
+    kept = S.surgery(base, facts, tmp_path / "kept", key=keypair[0], method="memory", component="L1.mlp",
+                     default_panels=False, include_absent=True, auto_selection=False, allow_regressions=True,
+                     keep_shape=True)  # rewritten neurons: the base's shapes, no widening
+    assert "grow" not in engine.Patch.load(kept.patch).manifest and kept.params == 3 * 32 * len(FACTS)
     with pytest.raises(errors.ComponentError, match="name it as L5.mlp"):
         S.surgery(base, facts, None, key=None, method="memory", component="L1.mlp.down", default_panels=False)
 
@@ -235,8 +257,10 @@ def test_a_neuron_whose_absence_moves_a_selection_answer_is_swapped_for_the_next
         calls.append("called")
         return [probe] if len(calls) == 1 else []
 
-    plain = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE)
-    res = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE, moved=moved)
+    rewrite = memory.MemoryConfig(grow=False)  # an added neuron has no old function to give back
+    plain = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE, config=rewrite)
+    res = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE, moved=moved,
+                             config=rewrite)
     assert len(calls) == 2 and len(res.details["swapped"]) == 1
     first = {s["neuron"] for s in plain.details["separation"]}
     now = {s["neuron"] for s in res.details["separation"]}
@@ -247,7 +271,8 @@ def test_a_neuron_whose_absence_moves_a_selection_answer_is_swapped_for_the_next
     finally:
         S.restore(model, saved)
     # a judge that finds nothing swaps nothing: the same edit as without one
-    same = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE, moved=lambda e: [])
+    same = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE, moved=lambda e: [],
+                              config=rewrite)
     assert all(torch.equal(same.edited[k], plain.edited[k]) for k in plain.edited) and "swapped" not in same.details
 
 
