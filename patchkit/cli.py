@@ -253,6 +253,10 @@ def _echo_summary(s: dict) -> None:
     click.echo(f"base    {origin}, {base['num_parameters']:,} parameters, fingerprint {base['fingerprint'][:16]}…")
     click.echo(f"signer  {s['signer'] or 'UNSIGNED'}")
     click.echo(f"edits   {len(s['edits'])} tensor(s), {s['numel']:,} parameters ({s['share']:.4%} of the model)")
+    if s.get("grow"):
+        g = s["grow"]
+        click.echo(f"widens  {g['config_key']} {g['from']:,} -> {g['to']:,} in {len(g['tensors'])} tensors (zero neurons "
+                   f"added; the edits fill some of them; revert removes them)")
     for e in s["edits"]:
         label = f"  ({e['label']})" if e.get("label") else ""
         click.echo(f"  {e['tensor']}{e['slice']}{label}")

@@ -15,7 +15,13 @@ patch keeps the checkpoint's shapes) gives each fact a *memory*:
   the closed form uses), scaled so the neuron delivers exactly ``δ`` on the fact's key.
 
 Elsewhere the neuron is silent (its gate is ``ALPHA`` × a negative margin), and where a separator
-misfires the output still falls with the square of ``w·x``. What is lost is the neurons' old
+misfires the output still falls with the square of ``w·x``.
+
+By default (``MemoryConfig.grow``) each memory is a neuron *added* to the MLP: the patch widens every
+layer's MLP by zero neurons (:mod:`patchkit.grow`; a zero neuron outputs exactly 0), so no old function
+is lost — on the tuning sets that loss had moved every answer the memories moved (sessions 12–14), and with
+added neurons none moved (session 15). With ``grow`` off (``--keep-shape``), existing neurons are rewritten
+and the checkpoint keeps its shapes. What a rewrite loses is the neurons' old
 function — on the tuning sets every answer a memory edit moved was moved by that loss, none by a memory
 firing (docs/repair.md, session 12) — so they are chosen, of the half least used on preserved text
 (``E[a_j²] · ‖W_down[:, j]‖²``), as those whose absence moves same-template answers least
@@ -30,6 +36,7 @@ change, and every neuron rewritten is one more old function lost. A patch edits 
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -59,20 +66,21 @@ class MemoryConfig:
     # rewriting existing ones: nothing loses its old function (SmolLM2, 68 tuning facts at L5: right answers moved
     # 2 -> 0 of 150, perplexity panel -0.94% -> +0.01%; docs/repair.md, session 15)
     grow: bool = True
+    # negatives that share the subject's last word but not its head ("Paris Palace" for "Schonbrunn Palace"): the key
+    # sits on the last token, which other subjects ending in that word share (session 15)
+    tail_negatives: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-FORMULA = ("neuron j_i per fact i (or per answer, up to `share` facts with it): added to the MLP (a zero neuron before; "
-           "the default), or, with grow off, of the half least used on preserved text, "
-           "E[a_j^2] |W_down[:, j]|^2, those whose "
-           "absence moves the selection neighbours' answer margins least, max |sum_pos a_j dmargin/da_j|): gate row = "
-           "alpha w_i, up row = "
-           "w_i, w_i a soft-margin separator (w.x >= 1 at its facts' subject keys and its trained wordings, <= -1 on "
-           "preserved text, neighbours and the other facts); down column = (delta_i + a_old(x_i) W_down[:, j]) / "
-           "(act(alpha w.x_i) w.x_i) at the key it fires on least, delta_i solved over its facts and their keyed "
-           "wordings")
+FORMULA = ("neuron j_i per fact i (or per answer, up to `share` facts with it): by default added to the MLP (a zero "
+           "neuron before, a_old = 0); with grow off, of the half least used on preserved text (E[a_j^2] "
+           "|W_down[:, j]|^2) those whose absence moves the selection neighbours' answer margins least "
+           "(max |sum_pos a_j dmargin/da_j|). Gate row = alpha w_i, up row = w_i, w_i a soft-margin separator "
+           "(w.x >= 1 at its facts' subject keys and its trained wordings, <= -1 on preserved text, neighbours and "
+           "the other facts); down column = (delta_i + a_old(x_i) W_down[:, j]) / (act(alpha w.x_i) w.x_i) at the "
+           "key it fires on least, delta_i solved over its facts and their keyed wordings")
 
 # The relative depths tried in order when no layer is named (SmolLM2's 30 layers: 5, 8, 3, 11). Layer 5 held
 # 68 mixed tuning facts with 4 of 150 right answers changed where layer 3 changed 10 (docs/repair.md, session 11).
@@ -301,6 +309,30 @@ def _culprits(model: torch.nn.Module, tokenizer: Any, mlp: torch.nn.Module, name
     return {neurons[k] for k in torch.stack(leads).argmax(0).tolist()}
 
 
+def _tail_texts(prompts: Sequence[str], subjects: Sequence[str | None], templates: Mapping[str, str],
+                count: int) -> list[str]:
+    """Per fact whose subject has several words, its template filled with ``count`` other heads before the
+    subject's last word ("Paris Palace is a famous landmark in …" for "Schonbrunn Palace"), heads taken in turn
+    from the shipped subject pool's first words.
+
+    Why: the memory's key is the MLP's input at the subject's last token, and other subjects that end in the same
+    word ("Buckingham Palace", "Levski Sofia") have a key near it; the separator must learn the head from the key.
+    """
+    from patchkit.selection import _fill, subject_pool
+
+    groups = [[n.split()[0] for n in names if n.split()[0][:1].isupper()] for names in subject_pool().values()]
+    heads = list(dict.fromkeys(h for row in itertools.zip_longest(*groups) for h in row if h))  # kinds in turn
+    texts: list[str] = []
+    for prompt, subject in zip(prompts, subjects):
+        template = templates.get(prompt)
+        words = (subject or "").split()
+        if template is None or len(words) < 2:
+            continue
+        own = {w.lower() for w in words}
+        texts += [_fill(template, f"{h} {words[-1]}") for h in [h for h in heads if h.lower() not in own][:count]]
+    return texts
+
+
 def _share(facts: Sequence[tuple[str, str]], keyed: Sequence[int], share: int) -> list[list[int]]:
     """Facts ``keyed`` grouped by answer, at most ``share`` a group, in the order of their first fact.
 
@@ -388,9 +420,11 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                                                + [group_of[i] for i, *_ in keyed_wordings])
         bare = sorted({sub for sub, o in zip(subjects, opens) if sub and not o})
         preserved = torch.cat(mlp_inputs(model, tokenizer, mlp, list(preserve), config.max_tokens))
+        tails = _tail_texts(prompts, subjects, templates, config.tail_negatives) if config.tail_negatives else []
         negatives = torch.cat([preserved]
                               + (mlp_inputs(model, tokenizer, mlp, list(neighbours), config.max_tokens)
                                  if neighbours else [])
+                              + (mlp_inputs(model, tokenizer, mlp, tails, config.max_tokens) if tails else [])
                               + (mlp_inputs(model, tokenizer, mlp, bare, config.max_tokens) if bare else [])
                               + [torch.cat([x[: positions[i]], x[positions[i] + 1 :]]) for i, x in enumerate(own)])
         details: dict[str, Any] = {"method": "memory", "at": "subject", "layer": layer, "negatives": len(negatives)}
