@@ -109,6 +109,12 @@ def _body(manifest: dict[str, Any], repo_id: str | None) -> str:
         "| tensor | component | slice | elements | share of model | ΔL2 | max \\|Δ\\| |",
         "|---|---|---|---:|---:|---:|---:|",
     ]
+    grow = manifest.get("grow")
+    if grow:  # the patched model is larger than the base: say so before the table
+        added = int(grow["to"]) - int(grow["from"])
+        lines[-3:-3] = ["", f"It first widens every layer's MLP by {added:,} zero neurons (`{grow['config_key']}` "
+                            f"{int(grow['from']):,} → {int(grow['to']):,} in `config.json`, {len(grow['tensors'])} "
+                            "tensors); the edits fill the added neurons of one layer, and revert removes them all."]
     for e in edits:
         lines.append(
             f"| `{e['tensor']}` | {e.get('label') or '—'} | `{_slice(e['slice'], e['shape'])}` | {int(e['numel']):,} "

@@ -1,4 +1,4 @@
-"""Key-value memory neurons: one little-used MLP neuron of one layer rewritten per fact.
+"""Key-value memory neurons: one MLP neuron per fact added to one layer (or a little-used one rewritten).
 
 Why: a closed-form edit of a down projection (:mod:`patchkit.solve`) changes a linear map, so every
 input with some overlap with the facts' keys moves a little — 0.05–0.25 logits on other prompts of
@@ -353,7 +353,8 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                 templates: Mapping[str, str], preserve: Sequence[str], neighbours: Sequence[str] = (),
                 variants: Sequence[tuple[str, str]] = (), answers: Sequence[str] = (), config: MemoryConfig = MemoryConfig(),
                 seed: int = 0, moved: Callable[[Mapping[str, torch.Tensor]], Sequence[Any]] | None = None) -> Any:
-    """Rewrite one little-used neuron of ``layer``'s MLP per fact so that every fact is predicted.
+    """Add one neuron to ``layer``'s MLP per fact (``config.grow``; else rewrite a little-used one) so that every fact is
+    predicted.
 
     With ``config.share`` > 1, facts with one answer share a neuron, that many at most (:func:`_share`).
 

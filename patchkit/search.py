@@ -222,7 +222,7 @@ class Search:
     """The candidates surgery tries, in order, and the edit of each (closed form or training).
 
     Order (method ``auto``, no component named): (0) memory neurons (:mod:`patchkit.memory`; gated MLPs
-    only) at the first ``MEMORY_TRIES`` layers of ``memory.DEPTHS`` — one little-used neuron per fact,
+    only) at the first ``MEMORY_TRIES`` layers of ``memory.DEPTHS`` — one added neuron per fact,
     silent away from its key; (1) the ``solve_tries`` best down-projection
     neuron ranges (``neurons="keys"``: per layer, the neurons that carry the facts' keys,
     :func:`patchkit.solve.key_neurons`) by the ``kᵀC⁻¹k`` screen, edited in closed form at the subject — specific to the

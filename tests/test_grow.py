@@ -46,6 +46,9 @@ def test_a_widening_patch_applies_loads_and_reverts_to_the_very_bytes(widened, t
     assert p.grow == _spec() and len(p.edits) == 3
     assert all(e["numel"] == ADDED * 32 for e in p.edits)  # only the added neurons are stored
     assert engine.verify(patch, base=base, pubkey=keypair[1]).ok
+    from patchkit import card
+
+    assert "widens every layer's MLP by 3 zero neurons" in card.render(p.manifest)  # the Hub card says it grows
     patched = engine.apply(patch, base, tmp_path / "patched", pubkey=keypair[1])
     assert json.loads((patched / "config.json").read_text())["intermediate_size"] == WIDTH + ADDED
     loaded = transformers.AutoModelForCausalLM.from_pretrained(patched).eval()

@@ -298,3 +298,15 @@ def test_answer_groups_keep_the_facts_order_and_the_cap():
     assert memory._share(facts, [0, 1, 2, 3, 4], 2) == [[0, 2], [1, 4], [3]]
     assert memory._share(facts, [1, 2, 3], 1) == [[1], [2], [3]]
     assert memory._share(facts, [0, 2, 3], 5) == [[0, 2, 3]]
+
+
+def test_tail_negatives_put_other_heads_before_a_several_word_subjects_last_word():
+    """Why: the key is the subject's last token, which "Buckingham Palace" shares with "Schonbrunn Palace"."""
+    prompts = ["Schonbrunn Palace is a famous landmark in the country of", "The capital of Poland is"]
+    templates = {prompts[0]: "{} is a famous landmark in the country of", prompts[1]: "The capital of {} is"}
+    texts = memory._tail_texts(prompts, ["Schonbrunn Palace", "Poland"], templates, 4)
+    assert len(texts) == 4  # a one-word subject gets none
+    assert all(t.endswith(" Palace is a famous landmark in the country of") and not t.startswith("Schonbrunn")
+               for t in texts)
+    assert len({t.split()[0] for t in texts}) == 4  # four different heads, from different kinds of subject
+    assert memory._tail_texts(prompts, ["Schonbrunn Palace", "Poland"], {}, 4) == []  # no template, no negatives
