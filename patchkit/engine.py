@@ -428,7 +428,7 @@ def create(
     labels = dict(labels or {})
     public_pem = signing.public_pem_of_private(Path(key)) if key is not None else None  # fail before hashing
     if grow_spec is not None:
-        _check_growable(base_ckpt, grow_spec)
+        check_growable(base_ckpt, grow_spec)
     files, hashes = base_ckpt.hash_all()
     patched_hashes = dict(hashes)
     patched_shapes = {n: grow_spec.shape(n, t.shape) if grow_spec else t.shape for n, t in base_ckpt.tensors.items()}
@@ -518,7 +518,7 @@ def _save_deltas(deltas: Mapping[str, np.ndarray]) -> bytes:
     return safetensors.numpy.save(dict(deltas), metadata=_DELTA_METADATA)
 
 
-def _check_growable(base: Checkpoint, spec: grow.GrowSpec) -> None:
+def check_growable(base: Checkpoint, spec: grow.GrowSpec) -> None:
     """Refuse a widening the base cannot take and give back byte for byte (a bare file has no config)."""
     if base.is_file:
         raise errors.UsageError(f"{base.path}: widening the MLP needs a checkpoint directory with {grow.CONFIG_NAME}")

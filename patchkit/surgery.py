@@ -291,6 +291,11 @@ def surgery(
         if method == "memory" and not re.fullmatch(r"L\d+\.mlp", c):
             raise errors.ComponentError(f"{c}: memory neurons are chosen within one layer's MLP; name it as L5.mlp")
     solve_config = solve_config or solve.SolveConfig()
+    if not keep_shape and "gate" in amap.mlp_parts and out is not None:
+        why = _cannot_grow(base_path, amap)
+        if why:  # the patch could not widen this checkpoint: rewrite neurons instead of failing at the end
+            say(f"memory neurons: rewriting existing ones (as --keep-shape): {why}")
+            keep_shape = True
 
     say(f"triage: {len(fact_list)} facts")
     report = triage.triage(m, tok, fact_list, progress=progress)
@@ -441,6 +446,19 @@ def surgery(
         )
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _cannot_grow(base_path: str | Path, amap: Any) -> str | None:
+    """Why a patch could not widen ``base_path``'s MLPs (a bare weight file, a header not laid out as the safetensors
+    library writes it, a config without one plain ``intermediate_size``), or None when it can."""
+    from patchkit import engine
+    from patchkit.checkpoint import Checkpoint
+
+    try:
+        engine.check_growable(Checkpoint.open(base_path), amap.grow_spec(amap.d_mlp + 1))
+    except errors.PatchkitError as exc:
+        return str(exc)
+    return None
 
 
 def _widened(amap: Any, train: TrainResult) -> Any:

@@ -310,3 +310,26 @@ def test_tail_negatives_put_other_heads_before_a_several_word_subjects_last_word
                for t in texts)
     assert len({t.split()[0] for t in texts}) == 4  # four different heads, from different kinds of subject
     assert memory._tail_texts(prompts, ["Schonbrunn Palace", "Poland"], {}, 4) == []  # no template, no negatives
+
+
+def test_a_base_the_patch_could_not_widen_gets_rewritten_neurons_not_a_failure_at_the_end(tmp_path, keypair,
+                                                                                          monkeypatch):
+    """A checkpoint whose safetensors header is not laid out as the safetensors library writes it could not be
+    widened and narrowed back byte for byte: surgery says so and rewrites neurons (as --keep-shape)."""
+    import struct
+
+    from patchkit import engine
+
+    base = Path(save_tiny(sharp_llama(), tmp_path / "base"))
+    weights = base / "model.safetensors"
+    raw = weights.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.dumps(json.loads(raw[8 : 8 + n]), indent=1).encode()  # same content, spaced out
+    header += b" " * (-len(header) % 8)
+    weights.write_bytes(struct.pack("<Q", len(header)) + header + raw[8 + n :])
+    said: list[str] = []
+    res = S.surgery(base, _facts_file(tmp_path, monkeypatch), tmp_path / "patch", key=keypair[0], method="memory",
+                    component="L1.mlp", default_panels=False, include_absent=True, auto_selection=False,
+                    allow_regressions=True, log=said.append)
+    assert any("rewriting existing ones" in line and "not laid out" in line for line in said)
+    assert "grow" not in engine.Patch.load(res.patch).manifest and res.component.startswith("L1.mlp.n")
