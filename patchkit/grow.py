@@ -31,6 +31,7 @@ from patchkit import errors
 
 CONFIG_NAME = "config.json"
 MAX_GROWTH = 65536  # more added neurons than this is no patch
+_CHUNK = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -147,18 +148,24 @@ def write_resized(src: Path, dst: Path, spec: GrowSpec, forward: bool) -> None:
             e = header[name]
             begin, end = e["data_offsets"]
             fin.seek(8 + n + begin)
-            data = fin.read(end - begin)
-            if name in spec.tensors:
-                dtype = DTYPES[e["dtype"]]
-                a = np.frombuffer(data, dtype=dtype.newbyteorder("<") if dtype.itemsize > 1 else dtype).reshape(e["shape"])
-                axis = spec.tensors[name]
-                if forward:
-                    a = pad(a, axis, spec.new)
-                else:
-                    extra = np.take(a, range(spec.old, a.shape[axis]), axis=axis)
-                    if extra.view(np.uint8).any():
-                        raise errors.BaseMismatchError(f"{src}: tensor {name} has non-zero values beyond index "
-                                                       f"{spec.old} of axis {axis}: not widened by this patch")
-                    a = np.take(a, range(spec.old), axis=axis)
-                data = np.ascontiguousarray(a).tobytes()
-            fout.write(data)
+            if name not in spec.tensors:  # copied as it is, in chunks: memory stays flat whatever the tensor's size
+                left = end - begin
+                while left:
+                    chunk = fin.read(min(left, _CHUNK))
+                    if not chunk:
+                        raise errors.CheckpointError(f"{src}: truncated inside tensor {name}")
+                    fout.write(chunk)
+                    left -= len(chunk)
+                continue
+            dtype = DTYPES[e["dtype"]]
+            a = np.frombuffer(fin.read(end - begin), dtype=dtype.newbyteorder("<") if dtype.itemsize > 1 else dtype)
+            a, axis = a.reshape(e["shape"]), spec.tensors[name]
+            if forward:
+                a = pad(a, axis, spec.new)
+            else:
+                extra = np.take(a, range(spec.old, a.shape[axis]), axis=axis)
+                if extra.view(np.uint8).any():
+                    raise errors.BaseMismatchError(f"{src}: tensor {name} has non-zero values beyond index "
+                                                   f"{spec.old} of axis {axis}: not widened by this patch")
+                a = np.take(a, range(spec.old), axis=axis)
+            fout.write(np.ascontiguousarray(a).tobytes())
