@@ -440,7 +440,7 @@ def surgery(
         result.patch = engine.create(
             base_path, result.edited, out, key=key, name=name or Path(out).name,
             description=description or _describe(result.component, train_facts, result.params,
-                                                  result.closed_form),
+                                                  result.closed_form, train.details.get("grow")),
             method=result.method, evals={"panels": [dict(r) for r in result.panels]}, extra_files=extra,
             labels=labels, force=force, grow_spec=_grow_spec(amap, train),
         )
@@ -574,7 +574,12 @@ def _method(component: str, targets: Sequence[SliceTarget], config: SurgeryConfi
     }
 
 
-def _describe(component: str, facts: Sequence[tuple[str, str]], n_params: int, closed_form: bool = False) -> str:
+def _describe(component: str, facts: Sequence[tuple[str, str]], n_params: int, closed_form: bool = False,
+              grown: Mapping[str, Any] | None = None) -> str:
+    if grown:  # added memory neurons: say the model grows
+        added = grown["to"] - grown["from"]
+        return (f"Repairs {len(facts)} facts by adding {added} memory neurons, {arch.short_name(component)} "
+                f"({n_params:,} parameters); every layer's MLP is widened by {added} zero neurons.")
     how = "a closed-form edit of" if closed_form else "training"
     return f"Repairs {len(facts)} facts by {how} only {arch.short_name(component)} ({n_params:,} parameters)."
 
