@@ -120,3 +120,14 @@ def test_a_manifest_that_shrinks_or_lists_a_tensor_twice_is_refused(widened, tmp
         (bad / "patch.json").write_text(json.dumps(data))
         with pytest.raises(errors.SchemaError, match=match):
             engine.Patch.load(bad)
+
+
+def test_apply_refuses_a_base_whose_config_lacks_the_widened_size_and_writes_nothing(widened, tmp_path, keypair):
+    base, patch = widened
+    other = tmp_path / "other"
+    shutil.copytree(base, other)
+    config = other / "config.json"
+    config.write_text(config.read_text().replace('"intermediate_size": 64', '"intermediate_size": 65'))
+    with pytest.raises(errors.BaseMismatchError, match='one "intermediate_size": 64 in config.json, found 0'):
+        engine.apply(patch, other, tmp_path / "out", pubkey=keypair[1])
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))  # no output, no staging left
