@@ -28,7 +28,7 @@ import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable
 
 import numpy as np
 
@@ -216,9 +216,9 @@ def fingerprint(entries: dict[str, tuple[str, tuple[int, ...], str]]) -> str:
     return digest.hexdigest()
 
 
-def read_header(path: Path, rel: str | None = None) -> list[TensorInfo]:
-    """Parse a safetensors header, checking every tensor lies inside the file and every field's type."""
-    rel = rel if rel is not None else path.name
+def read_header_json(path: Path) -> tuple[int, int, dict[str, Any]]:
+    """A safetensors file's header as read: (its length in bytes, the file's size, the parsed JSON object in file
+    order), checked to fit in the file; :func:`read_header` checks the entries."""
     fd = safeio.open_regular(path, errors.CheckpointError, follow=True)
     with os.fdopen(fd, "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
@@ -235,6 +235,13 @@ def read_header(path: Path, rel: str | None = None) -> list[TensorInfo]:
         raise errors.CheckpointError(f"{path}: safetensors header is not valid JSON") from None
     if not isinstance(header, dict):
         raise errors.CheckpointError(f"{path}: safetensors header is not a JSON object")
+    return n, size, header
+
+
+def read_header(path: Path, rel: str | None = None) -> list[TensorInfo]:
+    """Parse a safetensors header, checking every tensor lies inside the file and every field's type."""
+    rel = rel if rel is not None else path.name
+    n, size, header = read_header_json(path)
     infos = []
     for name, entry in header.items():
         if name == "__metadata__":

@@ -131,9 +131,7 @@ class Patch:
             widened = [t["tensor"] for t in data["grow"]["tensors"]]
             if len(set(widened)) != len(widened):
                 raise errors.SchemaError(f"{source}: grow: a tensor is listed twice")
-            if not data["grow"]["from"] < data["grow"]["to"] <= data["grow"]["from"] + grow.MAX_GROWTH:
-                raise errors.SchemaError(f"{source}: grow: from {data['grow']['from']} to {data['grow']['to']} is not a "
-                                         f"growth of 1 to {grow.MAX_GROWTH}")
+            grow.check_growth(data["grow"]["from"], data["grow"]["to"], str(source))
         return cls(path, data, raw)
 
     @property
@@ -523,12 +521,18 @@ def check_growable(base: Checkpoint, spec: grow.GrowSpec) -> None:
     if base.is_file:
         raise errors.UsageError(f"{base.path}: widening the MLP needs a checkpoint directory with {grow.CONFIG_NAME}")
     grow.check_spec(spec, {n: t.shape for n, t in base.tensors.items()}, str(base.path))
-    config = checkpoint.member(base.root, grow.CONFIG_NAME, where=str(base.path))
-    raw = safeio.read_regular(config, errors.CheckpointError, limit=safeio.MAX_JSON_FILE, follow=True)
+    raw = _config_bytes(base)
     if grow.config_bytes(grow.config_bytes(raw, spec, True, str(base.path)), spec, False, str(base.path)) != raw:
-        raise errors.CheckpointError(f"{config}: {spec.config_key} cannot be changed and changed back byte for byte")
+        raise errors.CheckpointError(f"{base.root / grow.CONFIG_NAME}: {spec.config_key} cannot be changed and "
+                                     "changed back byte for byte")
     for rel in sorted({base.tensors[n].file for n in spec.tensors}):
         grow.check_reversible(base.root / rel, spec)
+
+
+def _config_bytes(ckpt: Checkpoint) -> bytes:
+    """The bytes of a checkpoint directory's ``config.json`` (a regular file inside it)."""
+    config = checkpoint.member(ckpt.root, grow.CONFIG_NAME, where=str(ckpt.path))
+    return safeio.read_regular(config, errors.CheckpointError, limit=safeio.MAX_JSON_FILE, follow=True)
 
 
 def _changed_tensors(
@@ -644,9 +648,7 @@ def _move(patch, source, out, *, forward: bool, pubkey, allow_unsigned: bool, fo
             raise errors.UsageError(f"{ckpt.path}: patch {p.name} widens the MLP: give the checkpoint directory "
                                     f"(with its {grow.CONFIG_NAME}), not the weight file")
         touched |= {ckpt.tensors[n].file for n in spec.tensors}
-        config = checkpoint.member(ckpt.root, grow.CONFIG_NAME, where=str(ckpt.path))
-        config_out = grow.config_bytes(safeio.read_regular(config, errors.CheckpointError, limit=safeio.MAX_JSON_FILE,
-                                                           follow=True), spec, forward, str(ckpt.path))
+        config_out = grow.config_bytes(_config_bytes(ckpt), spec, forward, str(ckpt.path))
 
     def write(tmp: Path) -> None:
         if spec is not None:
@@ -943,8 +945,6 @@ def _numel(shape: tuple[int, ...]) -> int:
 
 def _fingerprint(ckpt: Checkpoint, hashes: Mapping[str, str]) -> str:
     return checkpoint.fingerprint({n: (t.dtype, t.shape, hashes[n]) for n, t in ckpt.tensors.items()})
-
-
 
 
 def _pad_torch(t: "torch.Tensor", axis: int, new: int) -> "torch.Tensor":

@@ -68,10 +68,15 @@ def pad(a: np.ndarray, axis: int, new: int) -> np.ndarray:
     return np.pad(a, widths)
 
 
+def check_growth(old: int, new: int, where: str) -> None:
+    """Refuse a widening that is no growth, or more than :data:`MAX_GROWTH` neurons."""
+    if not 0 < old < new <= old + MAX_GROWTH:
+        raise errors.SchemaError(f"{where}: grow from {old} to {new} is not a growth of 1 to {MAX_GROWTH}")
+
+
 def check_spec(spec: GrowSpec, shapes: Mapping[str, tuple[int, ...]], where: str) -> None:
     """Refuse a spec that does not fit a checkpoint whose tensors have ``shapes`` (the base's)."""
-    if not (0 < spec.old < spec.new <= spec.old + MAX_GROWTH):
-        raise errors.SchemaError(f"{where}: grow {spec.config_key} {spec.old} -> {spec.new} is not a growth of at most {MAX_GROWTH}")
+    check_growth(spec.old, spec.new, where)
     for name, axis in spec.tensors.items():
         shape = shapes.get(name)
         if shape is None:
@@ -92,13 +97,6 @@ def config_bytes(raw: bytes, spec: GrowSpec, forward: bool, where: str) -> bytes
     if len(found) != 1:
         raise errors.BaseMismatchError(f"{where}: expected one \"{key}\": {was} in {CONFIG_NAME}, found {len(found)}")
     return pattern.sub(lambda m: m.group(1) + str(now).encode(), raw)
-
-
-def _read_header(fh: Any, where: str) -> tuple[int, dict[str, Any]]:
-    (n,) = struct.unpack("<Q", fh.read(8))
-    from patchkit import safeio
-
-    return n, safeio.loads(fh.read(n), errors.CheckpointError, where)
 
 
 def resized_header(header: Mapping[str, Any], spec: GrowSpec, forward: bool) -> bytes:
@@ -124,9 +122,10 @@ def resized_header(header: Mapping[str, Any], spec: GrowSpec, forward: bool) -> 
 
 def check_reversible(path: Path, spec: GrowSpec) -> None:
     """Refuse to grow a weight file whose header a grow-then-shrink would not give back byte for byte."""
+    from patchkit.checkpoint import read_header_json
+
+    n, _, header = read_header_json(path)
     with open(path, "rb") as fh:
-        n, header = _read_header(fh, str(path))
-        fh.seek(0)
         original = fh.read(8 + n)
     grown = json.loads(resized_header(header, spec, True)[8:])
     if resized_header(grown, spec, False) != original:
@@ -139,10 +138,10 @@ def write_resized(src: Path, dst: Path, spec: GrowSpec, forward: bool) -> None:
 
     Shrinking refuses a tensor whose added neurons are not all zero bits: it is not what the patch grew.
     """
-    from patchkit.checkpoint import DTYPES
+    from patchkit.checkpoint import DTYPES, read_header_json
 
+    n, _, header = read_header_json(src)
     with open(src, "rb") as fin, open(dst, "xb") as fout:
-        n, header = _read_header(fin, str(src))
         fout.write(resized_header(header, spec, forward))
         for name in sorted((k for k in header if k != "__metadata__"), key=lambda k: header[k]["data_offsets"][0]):
             e = header[name]
