@@ -64,6 +64,9 @@ _LAYOUT: dict[str, str] = {"gemma3": "llama"}
 
 SUPPORTED_MODEL_TYPES: tuple[str, ...] = tuple(_FAMILIES)
 
+# The config key transformers builds every layer's MLP width from (Llama, Gemma 3): what a widening patch raises.
+MLP_SIZE_KEY = "intermediate_size"
+
 _COMPONENT_RE = re.compile(
     r"^L(\d+)(?:\.(attn|mlp)(?:\.(q|k|v|o|up|gate|down)(?:\.h(\d+)|\.n(\d+(?::\d+)?(?:,\d+(?::\d+)?)*))?)?"
     r"|\.mlp\.n(\d+(?::\d+)?(?:,\d+(?::\d+)?)*))?$"
@@ -298,7 +301,7 @@ class ArchMap:
 
         tensors = {t.tensor: self.neuron_dim(part) for layer in range(self.num_layers)
                    for part in self.mlp_parts for t in self.resolve(f"L{layer}.mlp.{part}", include_bias=False)}
-        return grow.GrowSpec("intermediate_size", self.d_mlp, d_mlp, tensors)
+        return grow.GrowSpec(MLP_SIZE_KEY, self.d_mlp, d_mlp, tensors)
 
     def neuron_dim(self, part: str) -> int:
         """The weight dimension of an MLP projection that indexes its neurons (down's inputs, up's/gate's outputs)."""

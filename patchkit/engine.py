@@ -430,9 +430,6 @@ def create(
     files, hashes = base_ckpt.hash_all()
     patched_hashes = dict(hashes)
     patched_shapes = {n: grow_spec.shape(n, t.shape) if grow_spec else t.shape for n, t in base_ckpt.tensors.items()}
-    if grow_spec is not None:  # a widened tensor no edit touches still hashes as its zero-padded self
-        for n, axis in grow_spec.tensors.items():
-            patched_hashes[n] = checkpoint.sha256_array(grow.pad(base_ckpt.read_tensor(n), axis, grow_spec.new))
     edits, deltas = [], {}
     for tensor, base_t, edited_t in _changed_tensors(base_ckpt, edited, grow_spec):
         box = delta.changed_box(base_t, edited_t)
@@ -464,6 +461,10 @@ def create(
         edits.append(edit)
         deltas[tensor] = np.array(d, order="C")
         patched_hashes[tensor] = checkpoint.sha256_array(edited_t)
+    if grow_spec is not None:  # a widened tensor no edit touches still hashes as its zero-padded self
+        for n, axis in grow_spec.tensors.items():
+            if n not in deltas:
+                patched_hashes[n] = checkpoint.sha256_array(grow.pad(base_ckpt.read_tensor(n), axis, grow_spec.new))
     if not edits:
         raise errors.NothingChangedError(f"{edited if isinstance(edited, (str, Path)) else 'edited tensors'}: identical to {base}")
     delta_bytes = _save_deltas(deltas)

@@ -472,7 +472,7 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         separation = [dict(s, neuron=j) for s, j in zip((s for s, g in zip(separation, keyed) if any(right[i] for i in g)),
                                                          kept)]
         if kept:
-            details["grow"] = {"config_key": "intermediate_size", "from": width, "to": width + len(kept)}
+            details["grow"] = {"config_key": arch.MLP_SIZE_KEY, "from": width, "to": width + len(kept)}
     details |= {"component": arch.neuron_component(layer, sorted(kept), part=None) if kept else f"L{layer}.mlp",
                 "neurons": len(kept),
                 "separation": [{k: round(v, 3) if isinstance(v, float) else v for k, v in s.items()}
