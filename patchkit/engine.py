@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 import numpy as np
 
 from patchkit import __version__, checkpoint, delta, errors, grow, manifest, safeio, settings, signing
-from patchkit.checkpoint import Checkpoint, TensorInfo
+from patchkit.checkpoint import INDEX_NAME, Checkpoint, TensorInfo
 
 if TYPE_CHECKING:
     import torch
@@ -528,6 +528,29 @@ def check_growable(base: Checkpoint, spec: grow.GrowSpec) -> None:
                                      "changed back byte for byte")
     for rel in sorted({base.tensors[n].file for n in spec.tensors}):
         grow.check_reversible(base.root / rel, spec)
+    index = _index_raw(base)
+    if index is not None:
+        added, where = grow.added_bytes(spec, {n: (t.dtype, t.shape) for n, t in base.tensors.items()}), str(base.path)
+        if grow.index_bytes(grow.index_bytes(index, added, True, where), added, False, where) != index:
+            raise errors.CheckpointError(f"{base.root / INDEX_NAME}: total_size cannot be changed and changed back "
+                                         "byte for byte")
+
+
+def _index_raw(ckpt: Checkpoint) -> bytes | None:
+    """The bytes of a sharded checkpoint's index (None: it has none)."""
+    if ckpt.is_file or safeio.kind(ckpt.root / INDEX_NAME) == "missing":
+        return None
+    return safeio.read_regular(checkpoint.member(ckpt.root, INDEX_NAME, where=str(ckpt.path)), errors.CheckpointError,
+                               limit=safeio.MAX_JSON_FILE, follow=True)
+
+
+def _index_bytes(ckpt: Checkpoint, spec: grow.GrowSpec, forward: bool) -> bytes | None:
+    """A sharded checkpoint's index with its ``total_size`` changed by the widening (None: no index)."""
+    raw = _index_raw(ckpt)
+    if raw is None:
+        return None
+    base = {n: (t.dtype, t.shape if forward else spec.shape(n, t.shape, False)) for n, t in ckpt.tensors.items()}
+    return grow.index_bytes(raw, grow.added_bytes(spec, base), forward, str(ckpt.root / INDEX_NAME))
 
 
 def _config_bytes(ckpt: Checkpoint) -> bytes:
@@ -650,10 +673,11 @@ def _move(patch, source, out, *, forward: bool, pubkey, allow_unsigned: bool, fo
                                     f"(with its {grow.CONFIG_NAME}), not the weight file")
         touched |= {ckpt.tensors[n].file for n in spec.tensors}
         config_out = grow.config_bytes(_config_bytes(ckpt), spec, forward, str(ckpt.path))
+        index_out = _index_bytes(ckpt, spec, forward)
 
     def write(tmp: Path) -> None:
         if spec is not None:
-            _write_widened(tmp, ckpt, plan, spec, forward, config_out)
+            _write_widened(tmp, ckpt, plan, spec, forward, config_out, index_out)
             if record["applied"]:
                 (tmp / APPLIED_RECORD).write_bytes(_record_bytes(record))
             return
@@ -674,15 +698,17 @@ def _move(patch, source, out, *, forward: bool, pubkey, allow_unsigned: bool, fo
 
 
 def _write_widened(tmp: Path, ckpt: Checkpoint, plan: list[tuple[TensorInfo, int, np.ndarray]], spec: grow.GrowSpec,
-                   forward: bool, config_out: bytes) -> None:
+                   forward: bool, config_out: bytes, index_out: bytes | None) -> None:
     """Write a widening patch's OUT into ``tmp``: widen then edit (apply), or unedit then narrow (revert)."""
     files = {ckpt.tensors[n].file for n in spec.tensors}
     edited = {i.file for i, _, _ in plan}
     tmp.mkdir()
     checkpoint.copy_checkpoint_dir(ckpt.root, tmp, weights=set(ckpt.files), touched=edited - files,
                                    skip={APPLIED_RECORD, grow.CONFIG_NAME, *STALE_FILES, *files,
-                                         *(() if forward else edited)})
+                                         *(() if forward else edited), *(() if index_out is None else (INDEX_NAME,))})
     (tmp / grow.CONFIG_NAME).write_bytes(config_out)
+    if index_out is not None:
+        (tmp / INDEX_NAME).write_bytes(index_out)
     if forward:
         for rel in files:
             grow.write_resized(ckpt.root / rel, tmp / rel, spec, forward=True)

@@ -99,6 +99,31 @@ def config_bytes(raw: bytes, spec: GrowSpec, forward: bool, where: str) -> bytes
     return pattern.sub(lambda m: m.group(1) + str(now).encode(), raw)
 
 
+def added_bytes(spec: GrowSpec, tensors: Mapping[str, tuple[str, tuple[int, ...]]]) -> int:
+    """How many bytes the widening adds to the weights: ``tensors`` maps name -> (dtype, base shape)."""
+    from patchkit.checkpoint import ITEMSIZE
+
+    return sum((int(np.prod(spec.shape(n, shape))) - int(np.prod(shape))) * ITEMSIZE[dtype]
+               for n, (dtype, shape) in tensors.items() if n in spec.tensors)
+
+
+def index_bytes(raw: bytes, added: int, forward: bool, where: str) -> bytes:
+    """A safetensors index's bytes with ``metadata.total_size`` raised (or lowered) by ``added`` bytes.
+
+    Why: the index states the weights' total size, and a widened checkpoint is bigger. A textual replacement
+    of the one ``"total_size": N`` (an index without one is left as it is), so revert gives back the very bytes.
+    """
+    pattern = re.compile(rb'("total_size"\s*:\s*)([0-9]+)(?![0-9.eE])')
+    found = pattern.findall(raw)
+    if not found:
+        return raw
+    size = int(found[0][1]) + (added if forward else -added)
+    if len(found) != 1 or size < 0:
+        raise errors.CheckpointError(f"{where}: expected one \"total_size\" of at least {added} in the index, "
+                                     f"found {len(found)}")
+    return pattern.sub(lambda m: m.group(1) + str(size).encode(), raw)
+
+
 def resized_header(header: Mapping[str, Any], spec: GrowSpec, forward: bool) -> bytes:
     """The safetensors header (with its 8-byte length) after growing or shrinking, data kept in file order.
 

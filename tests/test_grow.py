@@ -131,3 +131,24 @@ def test_apply_refuses_a_base_whose_config_lacks_the_widened_size_and_writes_not
     with pytest.raises(errors.BaseMismatchError, match='one "intermediate_size": 64 in config.json, found 0'):
         engine.apply(patch, other, tmp_path / "out", pubkey=keypair[1])
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))  # no output, no staging left
+
+
+def test_a_sharded_base_gets_its_index_total_size_widened_and_back(tmp_path, keypair):
+    """The index states the weights' size: a widened checkpoint says how big it now is, and revert gives back the
+    very bytes of the index."""
+    base = tmp_path / "base"
+    build_model("llama").save_pretrained(base, max_shard_size="40KB")
+    index = base / "model.safetensors.index.json"
+    assert len(json.loads(index.read_text())["weight_map"]) > 1 and len(list(base.glob("*.safetensors"))) > 1
+    patch = engine.create(base, _added(build_model("llama")), tmp_path / "patch", key=keypair[0], grow_spec=_spec())
+    patched = engine.apply(patch, base, tmp_path / "patched", pubkey=keypair[1])
+    stated = json.loads((patched / "model.safetensors.index.json").read_text())["metadata"]["total_size"]
+    from patchkit.checkpoint import Checkpoint
+
+    assert stated == sum(t.nbytes for t in Checkpoint.open(patched).tensors.values())
+    assert stated == json.loads(index.read_text())["metadata"]["total_size"] + 2 * 3 * ADDED * 32 * 4
+    loaded = transformers.AutoModelForCausalLM.from_pretrained(patched)
+    assert loaded.config.intermediate_size == WIDTH + ADDED
+    restored = engine.revert(patch, patched, tmp_path / "restored", pubkey=keypair[1])
+    for f in sorted(x.name for x in base.iterdir()):
+        assert (restored / f).read_bytes() == (base / f).read_bytes(), f
