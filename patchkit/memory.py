@@ -71,6 +71,11 @@ class MemoryConfig:
     # Tune: the memory's firing on "Levski Sofia" (SmolLM2, CSKA Sofia's memory) 42% -> 5% of its key's, on "The Galata
     # Tower" (Gemma) 60% -> 35%; untrained paraphrases 36 -> 32 of 68 and 8 -> 8 of 26 (docs/repair.md, session 15)
     tail_negatives: int = 16
+    # the lead δ makes each target win by, tried in order: added neurons judged by a selection set take the first
+    # whose edit moves none of its answers (a larger δ carries to more untrained wordings). Rewritten neurons, and
+    # an edit with no judge, take the last (tune, SmolLM2 68 facts at L5: paraphrases 32 -> 38 of 68 at 6 with no
+    # selection or guard answer moved; Gemma 59 at L3: 8 -> 12 of 26 but 1 selection answer moved; session 16)
+    margins: tuple[float, ...] = (6.0, 3.0)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -417,10 +422,16 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         worded = _fact_batch(tokenizer, rows)
         where = _cache_layer(model, [whole])
         cache = prefix_cache(model, where, unpadded(worded), _pad_id(tokenizer))
-        delta, losses = solve.residual_targets(model, worded, cache, positions + [at for *_, at in keyed_wordings],
-                                               whole, solve.SolveConfig(stop_each=True), seed,
-                                               groups=[group_of[i] for i in range(len(facts))]
-                                               + [group_of[i] for i, *_ in keyed_wordings])
+        keys_at = positions + [at for *_, at in keyed_wordings]
+        row_groups = [group_of[i] for i in range(len(facts))] + [group_of[i] for i, *_ in keyed_wordings]
+
+        def targets(margin: float) -> tuple[torch.Tensor, list[dict[str, float]]]:
+            return solve.residual_targets(model, worded, cache, keys_at, whole,
+                                          solve.SolveConfig(stop_each=True, margin=margin), seed, groups=row_groups)
+
+        # added neurons judged by a selection set try the larger targets first (rewritten ones: the last)
+        ladder = list(config.margins if config.grow and moved is not None else config.margins[-1:])
+        delta, losses = targets(ladder[0])
         bare = sorted({sub for sub, o in zip(subjects, opens) if sub and not o})
         preserved = torch.cat(mlp_inputs(model, tokenizer, mlp, list(preserve), config.max_tokens))
         tails = _tail_texts(prompts, subjects, templates, config.tail_negatives) if config.tail_negatives else []
@@ -438,29 +449,43 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                        seed)
         delta = delta[: len(keyed)]
         width = mlp.down_proj.weight.shape[1]
-        if config.grow:  # added neurons: none to choose, and no old function to swap back
-            neurons, reserve, moved = list(range(width, width + len(keyed))), [], None
+        swapped: list[int] = []
+        rounds: list[list[str]] = []  # per swap round, the selection prompts the edit moved
+        lowered: list[dict[str, Any]] = []  # per margin given up, the selection prompts the edit moved
+        if config.grow:  # added neurons: none to choose, no old function to swap back; a smaller δ if one moved
+            neurons = list(range(width, width + len(keyed)))
+            for k, margin in enumerate(ladder):
+                if k:
+                    delta, losses = targets(margin)
+                    delta = delta[: len(keyed)]
+                edited, right, kept = _rewrite(model, mlp, name, keyed, neurons, w, delta, own, positions, config,
+                                               batch, cache)
+                if k == len(ladder) - 1 or not kept:
+                    break
+                changed = moved(edited)
+                if not changed:
+                    break
+                lowered.append({"margin": margin, "moved": [p.prompt for p in changed]})
+            details["margin"] = margin
         else:
             effects = answer_effects(model, tokenizer, mlp, list(answers), config.max_tokens) if answers else None
             # the quietest neurons in order: the first one per fact, the rest in reserve for swaps
             ranked = quiet_neurons(mlp, preserved, len(keyed) + config.swaps * len(keyed), effects)
             neurons, reserve = ranked[: len(keyed)], ranked[len(keyed) :]
-        swapped: list[int] = []
-        rounds: list[list[str]] = []  # per swap round, the selection prompts the edit moved
-        for round_ in range(config.swaps + 1):
-            edited, right, kept = _rewrite(model, mlp, name, keyed, neurons, w, delta, own, positions, config, batch,
-                                           cache)
-            if moved is None or not kept or round_ == config.swaps or not reserve:
-                break
-            changed = moved(edited)
-            rounds.append([p.prompt for p in changed])
-            culprits = _culprits(model, tokenizer, mlp, name, edited, kept, changed) if changed else set()
-            if not culprits:
-                break
-            for r, j in enumerate(neurons):
-                if j in culprits and reserve:
-                    neurons[r] = reserve.pop(0)
-                    swapped.append(j)
+            for round_ in range(config.swaps + 1):
+                edited, right, kept = _rewrite(model, mlp, name, keyed, neurons, w, delta, own, positions, config,
+                                               batch, cache)
+                if moved is None or not kept or round_ == config.swaps or not reserve:
+                    break
+                changed = moved(edited)
+                rounds.append([p.prompt for p in changed])
+                culprits = _culprits(model, tokenizer, mlp, name, edited, kept, changed) if changed else set()
+                if not culprits:
+                    break
+                for r, j in enumerate(neurons):
+                    if j in culprits and reserve:
+                        neurons[r] = reserve.pop(0)
+                        swapped.append(j)
         gate_name, up_name = f"{name}.gate_proj.weight", f"{name}.up_proj.weight"
         gate, up, out = edited[gate_name], edited[up_name], edited[down]
         wrong = [i for i in range(len(facts)) if not right[i]]
@@ -480,6 +505,8 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                 "target_norm": round(float(delta.norm(dim=1).mean()), 4), "config": config.to_dict()}
     if wrong:
         details["dropped"] = [facts[i][0] for i in wrong]
+    if lowered:
+        details["lowered"] = lowered  # the larger targets whose edit moved a selection answer
     if swapped:
         details["swapped"] = swapped  # neurons whose absence moved a selection answer, given back
         details["swap_rounds"] = rounds

@@ -333,3 +333,36 @@ def test_a_base_the_patch_could_not_widen_gets_rewritten_neurons_not_a_failure_a
                     allow_regressions=True, log=said.append)
     assert any("rewriting existing ones" in line and "not laid out" in line for line in said)
     assert "grow" not in engine.Patch.load(res.patch).manifest and res.component.startswith("L1.mlp.n")
+
+
+def test_added_neurons_take_the_larger_target_unless_the_selection_set_sees_it_move_an_answer():
+    """Why: a larger δ carries to more untrained wordings, and where the memory half-fires it moves more; the
+    selection set decides, and without one the edit keeps the smaller, safer target."""
+    model, tok = sharp_llama(), tiny_tokenizer()
+    amap = arch.for_model(model)
+    from patchkit import selection
+
+    probe = selection.probe(model, tok, [PRESERVE[0]])[0]
+    calls: list[int] = []
+
+    def moved_once(edited):
+        calls.append(1)
+        return [probe] if len(calls) == 1 else []
+
+    def edit(**kw):
+        return memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE, **kw)
+
+    unjudged, kept, lowered = edit(), edit(moved=lambda e: []), edit(moved=moved_once)
+    assert unjudged.details["margin"] == 3.0 and "lowered" not in unjudged.details
+    assert kept.details["margin"] == 6.0 and "lowered" not in kept.details
+    assert len(calls) == 1 and lowered.details["margin"] == 3.0
+    assert lowered.details["lowered"] == [{"margin": 6.0, "moved": [PRESERVE[0]]}]
+    assert all(torch.equal(lowered.edited[k], unjudged.edited[k]) for k in unjudged.edited)  # the same smaller edit
+    big = kept.edited["model.layers.1.mlp.down_proj.weight"][:, amap.d_mlp:].norm()
+    assert big > unjudged.edited["model.layers.1.mlp.down_proj.weight"][:, amap.d_mlp:].norm()
+    for res in (kept, lowered):
+        saved = S.apply_edit(model, res.edited)
+        try:
+            assert [next_token(model, p) for p, _ in FACTS] == [t for _, t in FACTS]
+        finally:
+            S.restore(model, saved)
