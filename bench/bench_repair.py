@@ -70,6 +70,8 @@ def run(facts: str, guards: str | None, right: str | None, generic: str | None, 
         "steps": len(res.train.losses), "refused": refused, "regressions": res.regressions,
         "swapped": res.train.details.get("swapped", []),  # memory neurons given back for moving a selection answer
         "swap_rounds": res.train.details.get("swap_rounds", []),
+        "margin": res.train.details.get("margin"),  # added neurons: the target's lead the shipped edit was solved for
+        "lowered": res.train.details.get("lowered", []),  # larger targets given up for a moved selection answer
     }
     names = {"side_effects": [], "general": []}
     for p, b, a in zip(panels[1:], before[1:], after[1:]):

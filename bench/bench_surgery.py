@@ -128,6 +128,8 @@ def run(sizes: list[int], cold_too: bool = True) -> list[dict]:
             "tried": [t["component"] for t in res.tried],
             "steps_run": len(res.train.losses),
             "train_s": round(res.train.seconds, 1),
+            "margin": res.train.details.get("margin"),
+            "lowered": len(res.train.details.get("lowered", [])),
             "fixable_fixed": f"{res.routing_fixed[0]}/{res.routing_fixed[1]}",
             "general_changed": by["general"]["changed"],
             "side_effects_changed": by["side_effects"]["changed"],

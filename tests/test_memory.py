@@ -335,7 +335,7 @@ def test_a_base_the_patch_could_not_widen_gets_rewritten_neurons_not_a_failure_a
     assert "grow" not in engine.Patch.load(res.patch).manifest and res.component.startswith("L1.mlp.n")
 
 
-def test_added_neurons_take_the_larger_target_unless_the_selection_set_sees_it_move_an_answer():
+def test_added_neurons_can_take_a_larger_target_unless_the_selection_set_sees_it_move_an_answer():
     """Why: a larger δ carries to more untrained wordings, and where the memory half-fires it moves more; the
     selection set decides, and without one the edit keeps the smaller, safer target."""
     model, tok = sharp_llama(), tiny_tokenizer()
@@ -349,8 +349,11 @@ def test_added_neurons_take_the_larger_target_unless_the_selection_set_sees_it_m
         calls.append(1)
         return [probe] if len(calls) == 1 else []
 
+    ladder = memory.MemoryConfig(margins=(6.0, 3.0))
+
     def edit(**kw):
-        return memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE, **kw)
+        return memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE, config=ladder,
+                                  **kw)
 
     unjudged, kept, lowered = edit(), edit(moved=lambda e: []), edit(moved=moved_once)
     assert unjudged.details["margin"] == 3.0 and "lowered" not in unjudged.details
