@@ -450,7 +450,8 @@ def surgery(
 
 def _cannot_grow(base_path: str | Path, amap: Any) -> str | None:
     """Why a patch could not widen ``base_path``'s MLPs (a bare weight file, a header not laid out as the safetensors
-    library writes it, a config without one plain ``intermediate_size``), or None when it can."""
+    library writes it, a config without one plain ``intermediate_size``, an index whose ``total_size`` would not come back
+    byte for byte), or None when it can."""
     from patchkit import engine
     from patchkit.checkpoint import Checkpoint
 

@@ -152,3 +152,16 @@ def test_a_sharded_base_gets_its_index_total_size_widened_and_back(tmp_path, key
     restored = engine.revert(patch, patched, tmp_path / "restored", pubkey=keypair[1])
     for f in sorted(x.name for x in base.iterdir()):
         assert (restored / f).read_bytes() == (base / f).read_bytes(), f
+
+
+def test_create_refuses_a_sharded_base_whose_index_states_its_size_twice(tmp_path, keypair):
+    base = tmp_path / "base"
+    build_model("llama").save_pretrained(base, max_shard_size="40KB")
+    index = base / "model.safetensors.index.json"
+    data = json.loads(index.read_text())
+    data["metadata"]["extra"] = {"total_size": 5}  # a second "total_size": which one the widening changes is unclear
+    index.write_text(json.dumps(data))
+    before = {f.name: f.read_bytes() for f in base.iterdir()}
+    with pytest.raises(errors.CheckpointError, match="total_size"):
+        engine.create(base, _added(build_model("llama")), tmp_path / "patch", key=keypair[0], grow_spec=_spec())
+    assert not (tmp_path / "patch").exists() and {f.name: f.read_bytes() for f in base.iterdir()} == before
