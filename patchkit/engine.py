@@ -530,18 +530,23 @@ def check_growable(base: Checkpoint, spec: grow.GrowSpec) -> None:
         grow.check_reversible(base.root / rel, spec)
     index = _index_raw(base)
     if index is not None:
-        added, where = grow.added_bytes(spec, {n: (t.dtype, t.shape) for n, t in base.tensors.items()}), str(base.path)
+        added, where = _added_bytes(base, spec, True), str(base.path)
         if grow.index_bytes(grow.index_bytes(index, added, True, where), added, False, where) != index:
             raise errors.CheckpointError(f"{base.root / INDEX_NAME}: total_size cannot be changed and changed back "
                                          "byte for byte")
+
+
+def _added_bytes(ckpt: Checkpoint, spec: grow.GrowSpec, forward: bool) -> int:
+    """The bytes the widening adds, from ``ckpt``'s shapes (the base's when ``forward``, else widened ones)."""
+    return grow.added_bytes(spec, {n: (t.dtype, t.shape if forward else spec.shape(n, t.shape, False))
+                                   for n, t in ckpt.tensors.items()})
 
 
 def _index_raw(ckpt: Checkpoint) -> bytes | None:
     """The bytes of a sharded checkpoint's index (None: it has none)."""
     if ckpt.is_file or safeio.kind(ckpt.root / INDEX_NAME) == "missing":
         return None
-    return safeio.read_regular(checkpoint.member(ckpt.root, INDEX_NAME, where=str(ckpt.path)), errors.CheckpointError,
-                               limit=safeio.MAX_JSON_FILE, follow=True)
+    return _member_bytes(ckpt, INDEX_NAME)
 
 
 def _index_bytes(ckpt: Checkpoint, spec: grow.GrowSpec, forward: bool) -> bytes | None:
@@ -549,14 +554,18 @@ def _index_bytes(ckpt: Checkpoint, spec: grow.GrowSpec, forward: bool) -> bytes 
     raw = _index_raw(ckpt)
     if raw is None:
         return None
-    base = {n: (t.dtype, t.shape if forward else spec.shape(n, t.shape, False)) for n, t in ckpt.tensors.items()}
-    return grow.index_bytes(raw, grow.added_bytes(spec, base), forward, str(ckpt.root / INDEX_NAME))
+    return grow.index_bytes(raw, _added_bytes(ckpt, spec, forward), forward, str(ckpt.root / INDEX_NAME))
 
 
 def _config_bytes(ckpt: Checkpoint) -> bytes:
-    """The bytes of a checkpoint directory's ``config.json`` (a regular file inside it)."""
-    config = checkpoint.member(ckpt.root, grow.CONFIG_NAME, where=str(ckpt.path))
-    return safeio.read_regular(config, errors.CheckpointError, limit=safeio.MAX_JSON_FILE, follow=True)
+    """The bytes of a checkpoint directory's ``config.json``."""
+    return _member_bytes(ckpt, grow.CONFIG_NAME)
+
+
+def _member_bytes(ckpt: Checkpoint, rel: str) -> bytes:
+    """The bytes of a small JSON file of a checkpoint directory (a regular file inside it)."""
+    return safeio.read_regular(checkpoint.member(ckpt.root, rel, where=str(ckpt.path)), errors.CheckpointError,
+                               limit=safeio.MAX_JSON_FILE, follow=True)
 
 
 def _changed_tensors(

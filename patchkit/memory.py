@@ -427,8 +427,11 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         row_groups = [group_of[i] for i in range(len(facts))] + [group_of[i] for i, *_ in keyed_wordings]
 
         def targets(margin: float) -> tuple[torch.Tensor, list[dict[str, float]]]:
-            return solve.residual_targets(model, worded, cache, keys_at, whole,
-                                          solve.SolveConfig(stop_each=True, margin=margin), seed, groups=row_groups)
+            """One δ per neuron (the unkeyed facts' δ are not kept: they have no neuron), and the solve's losses."""
+            d, solve_losses = solve.residual_targets(model, worded, cache, keys_at, whole,
+                                                     solve.SolveConfig(stop_each=True, margin=margin), seed,
+                                                     groups=row_groups)
+            return d[: len(keyed)], solve_losses
 
         # added neurons judged by a selection set try the larger targets first (rewritten ones: the last)
         ladder = list(config.margins if config.grow and moved is not None else config.margins[-1:])
@@ -448,7 +451,6 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                                 "sink's input, which every text shares); name a component or use --method auto")
         w = separators([torch.stack([x for i in group for x in positives[i]]) for group in keyed], negatives, config,
                        seed)
-        delta = delta[: len(keyed)]
         width = mlp.down_proj.weight.shape[1]
         swapped: list[int] = []
         rounds: list[list[str]] = []  # per swap round, the selection prompts the edit moved
@@ -458,7 +460,6 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
             for k, margin in enumerate(ladder):
                 if k:
                     delta, losses = targets(margin)
-                    delta = delta[: len(keyed)]
                 edited, right, kept = _rewrite(model, mlp, name, keyed, neurons, w, delta, own, positions, config,
                                                batch, cache)
                 if k == len(ladder) - 1 or not kept:
