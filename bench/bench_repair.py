@@ -17,6 +17,9 @@ asks for, on files the tool never sees:
 * paraphrases: of the repaired facts, the share of their *untrained* paraphrases right after (surgery
   trains each fact's first paraphrase when it has two or more, so those are counted apart, as
   ``trained_paraphrases_right``; until session 13 this bench counted both together);
+* subject questions changed: each fact's subject asked other questions (``bench/heldout/questions.json``, other
+  wordings than the shipped ones the selection set judges with) where the base model's answer leads by at least
+  ``selection.MIN_MARGIN``: an edit keyed on the subject must not change them (session 17);
 * parameters changed as a share of the model; wall time of the whole call.
 """
 
@@ -32,15 +35,31 @@ def _panel(evals, path: str | None, kind: str):
     return evals.load_panel(Path(path), kind=kind) if path else None
 
 
+def subject_questions(m, tok, prompts: list[str]) -> list:
+    """The facts' subjects asked the held-out other questions, where the base model answers with a lead."""
+    from patchkit import selection, solve
+
+    table = json.loads((Path(__file__).parent / "heldout" / "questions.json").read_text())
+    templates = selection.infer_templates(prompts)
+    asked: list[str] = []
+    for p in prompts:
+        subject = solve.subject_of(p, templates.get(p))
+        if subject:
+            kind = selection._kind(m, tok, [subject], templates[p])
+            asked += [q for q in selection.questions_about(subject, kind, templates[p], table) if q not in prompts]
+    return [q for q in selection.probe(m, tok, list(dict.fromkeys(asked))) if q.margin >= selection.MIN_MARGIN]
+
+
 def run(facts: str, guards: str | None, right: str | None, generic: str | None, text: str | None,
-        model: str = "smollm2", component: list[str] | None = None, allow: bool = True, method: str = "auto") -> dict:
+        model: str = "smollm2", component: list[str] | None = None, allow: bool = True, method: str = "auto",
+        other_questions: bool = False) -> dict:
     from patchkit import evals, models, selection
     from patchkit import surgery as S
 
     start = time.perf_counter()
     try:
         res = S.surgery(model, facts, None, key=None, component=component or None, allow_regressions=allow,
-                        method=method)
+                        method=method, other_questions=other_questions)
         refused = None
     except S.SurgeryRegression as exc:
         res, refused = exc.result, str(exc)
@@ -51,12 +70,14 @@ def run(facts: str, guards: str | None, right: str | None, generic: str | None, 
                           _panel(evals, text, "perplexity")) if p is not None]
     fp = panels[0]
     para = evals.paraphrase_panel(fp)
+    asked = subject_questions(m, tok, [f.prompt for f in fp.items])
     before = [evals.run_panel(m, tok, p) for p in panels]
     para_b = evals.run_panel(m, tok, para) if para else None
     saved = S.apply_edit(m, res.edited)
     try:
         after = [evals.run_panel(m, tok, p) for p in panels]
         para_a = evals.run_panel(m, tok, para) if para else None
+        moved = selection.changed(m, tok, asked)
     finally:
         S.restore(m, saved)
     fb, fa = before[0], after[0]
@@ -72,6 +93,10 @@ def run(facts: str, guards: str | None, right: str | None, generic: str | None, 
         "swap_rounds": res.train.details.get("swap_rounds", []),
         "margin": res.train.details.get("margin"),  # added neurons: the target's lead the shipped edit was solved for
         "lowered": res.train.details.get("lowered", []),  # larger targets given up for a moved selection answer
+        "resolved": res.train.details.get("resolved", []),  # memories solved again for moving a selection answer
+        "leaked": res.train.details.get("leaked", []),  # memories given back for moving a selection answer
+        "subject_questions_changed": len(moved), "subject_questions_n": len(asked),
+        "subject_questions_changes": [q.prompt for q in moved],
     }
     names = {"side_effects": [], "general": []}
     for p, b, a in zip(panels[1:], before[1:], after[1:]):
@@ -114,9 +139,10 @@ def main() -> None:
     ap.add_argument("--model", default="smollm2")
     ap.add_argument("--component", action="append")
     ap.add_argument("--method", default="auto", help="surgery's --method (default: the default command's)")
+    ap.add_argument("--other-questions", action="store_true", help="surgery's --other-questions (off by default)")
     args = ap.parse_args()
     print(json.dumps(run(args.facts, args.guards, args.right, args.generic, args.text, args.model, args.component,
-                         method=args.method),
+                         method=args.method, other_questions=args.other_questions),
                      indent=1))
 
 

@@ -77,6 +77,12 @@ class MemoryConfig:
     # of 68, but Gemma fell back to 3, and the 8-fact run took 0.53x the bare loop (the bar is 0.5; 0.46x at 3)
     # (docs/repair.md, session 16)
     margins: tuple[float, ...] = (3.0,)
+    # where the memory is keyed and writes: the subject's last token, or the prompt's last token (which has read the
+    # question as well as the subject)
+    key: str = "subject"
+    # rounds in which an added memory that moved a selection answer is solved again, its δ kept off the other questions
+    # about its subject (:func:`patchkit.solve.residual_targets`' ``keep``), and given back if it still moves one
+    leak_rounds: int = 3
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -317,6 +323,27 @@ def _culprits(model: torch.nn.Module, tokenizer: Any, mlp: torch.nn.Module, name
     return {neurons[k] for k in torch.stack(leads).argmax(0).tolist()}
 
 
+def _leaking(model: torch.nn.Module, tokenizer: Any, mlp: torch.nn.Module, edited: Mapping[str, torch.Tensor],
+             added: Sequence[int], reach: torch.Tensor, changed: Sequence[Any], max_tokens: int = 64) -> dict[int, str]:
+    """Per added neuron (its index in ``added``) that fires on a changed probe, one probe it moved.
+
+    ``reach[n]`` is ``|δ|`` of neuron ``added[n]``, what it writes at its own key. A probe's culprit is the added
+    neuron whose output on it (at any position) is the largest share of that; under 5% is no culprit. The MLP's
+    inputs are the base model's: an edit of this MLP changes nothing before it.
+    """
+    part = {p: next(k for k in edited if k.endswith(f"{p}.weight")) for p in ("gate_proj", "up_proj", "down_proj")}
+    gate, up = (edited[part[p]][list(added)].float() for p in ("gate_proj", "up_proj"))
+    column = edited[part["down_proj"]][:, list(added)].float().norm(dim=0)
+    inputs = mlp_inputs(model, tokenizer, mlp, [p.prompt for p in changed], max_tokens)
+    out: dict[int, str] = {}
+    for probe_, x in zip(changed, inputs):
+        share = (mlp.act_fn(x @ gate.T) * (x @ up.T)).abs().max(0).values * column / reach  # [neuron]
+        n = int(share.argmax())
+        if float(share[n]) >= 0.05:
+            out.setdefault(n, probe_.prompt)
+    return out
+
+
 def _tail_texts(prompts: Sequence[str], subjects: Sequence[str | None], templates: Mapping[str, str],
                 count: int) -> list[str]:
     """Per fact whose subject has several words, its template filled with ``count`` other heads before the
@@ -358,7 +385,8 @@ def _share(facts: Sequence[tuple[str, str]], keyed: Sequence[int], share: int) -
 def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequence[tuple[str, str]], layer: int, *,
                 templates: Mapping[str, str], preserve: Sequence[str], neighbours: Sequence[str] = (),
                 variants: Sequence[tuple[str, str]] = (), answers: Sequence[str] = (), config: MemoryConfig = MemoryConfig(),
-                seed: int = 0, moved: Callable[[Mapping[str, torch.Tensor]], Sequence[Any]] | None = None) -> Any:
+                seed: int = 0, moved: Callable[[Mapping[str, torch.Tensor]], Sequence[Any]] | None = None,
+                questions: Mapping[str, Sequence[str]] | None = None) -> Any:
     """Add one neuron to ``layer``'s MLP per fact (``config.grow``; else rewrite a little-used one) so that every fact is
     predicted.
 
@@ -377,6 +405,11 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         moved: the selection set's judge — given edited tensors, the probes (:class:`patchkit.selection.Probe`)
             whose answer they change. Each such answer's culprit neuron (the one whose old function, given back,
             restores it most) is swapped for the next quiet neuron, up to ``config.swaps`` rounds.
+        questions: with added neurons, turns on the leak rounds: fact prompt -> other questions about its subject
+            ("The most populous city of Australia is"). An added memory that fires where a selection answer moved is
+            solved again with δ off what moves those questions' answers, and given back (its facts dropped) if it
+            still moves one, up to ``config.leak_rounds`` rounds. None (the default): the edit is judged by the
+            caller only.
     Returns:
         :class:`patchkit.train.TrainResult`; ``details["component"]`` names the neurons
         (``L5.mlp.n3,17``; ``L5.mlp``, nothing changed, when no fact came out right), ``details["dropped"]``
@@ -384,14 +417,14 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
     """
     from patchkit import arch, solve
     from patchkit.models import single_thread
-    from patchkit.train import (SliceTarget, TrainResult, _cache_layer, _fact_batch, _pad_id,
+    from patchkit.train import (SliceTarget, TrainResult, _cache_layer, _fact_batch, _last_batch, _pad_id,
                                 prefix_cache, unpadded)
 
     start = time.perf_counter()
     with single_thread():
         name, mlp = _mlp(model, amap, layer)
         prompts = [p for p, _ in facts]
-        positions = solve.edit_positions(tokenizer, prompts, templates, "subject")
+        positions = solve.edit_positions(tokenizer, prompts, templates, config.key)
         down = f"{name}.down_proj.weight"
         whole = SliceTarget(down, tuple(slice(0, n) for n in mlp.down_proj.weight.shape))
         own = mlp_inputs(model, tokenizer, mlp, prompts, config.max_tokens)
@@ -412,8 +445,8 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         opens = [bool(sub) and p.startswith(sub) for p, sub in zip(prompts, subjects)]
         keyed_wordings: list[tuple[int, str, str, int]] = []  # (fact, wording, target, key position)
         for (i, p, t, end), x in zip(extra, wordings):
-            at = solve._token_ending(tokenizer, p, end)
-            if i in positives and at > 0 and (opens[i] or end > len(subjects[i] or "")):
+            at = solve._token_ending(tokenizer, p, end if config.key == "subject" else None)
+            if i in positives and at > 0 and (config.key == "last" or opens[i] or end > len(subjects[i] or "")):
                 positives[i].append(x[at])
                 keyed_wordings.append((i, p, t, at))
         # one δ per neuron, the change that makes its target win in its facts and in each wording its memory keys on
@@ -433,10 +466,30 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                                                      groups=row_groups)
             return d[: len(keyed)], solve_losses
 
+        def resolve(again: Sequence[int], margin: float) -> torch.Tensor:
+            """δ of the neurons ``again`` solved anew, with the other questions about their facts' subjects kept."""
+            pick = [k for k, g in enumerate(row_groups) if g in again]
+            number = {g: n for n, g in enumerate(again)}
+            asks = [(q, number[g], subjects[i]) for g in again for i in keyed[g] for q in (questions or {}).get(prompts[i], ())
+                    if subjects[i] and subjects[i] in q]
+            sub = _fact_batch(tokenizer, [rows[k] for k in pick])
+            keep = None
+            if asks:
+                seqs = [tokenizer(q)["input_ids"] for q, _, _ in asks]
+                if cache is not None:
+                    cache.fill(seqs, _pad_id(tokenizer))
+                keep = (_last_batch(seqs, _pad_id(tokenizer)),
+                        [solve._token_ending(tokenizer, q, q.rindex(s) + len(s)) for q, _, s in asks],
+                        [n for _, n, _ in asks])
+            d, _ = solve.residual_targets(model, sub, cache, [keys_at[k] for k in pick], whole,
+                                          solve.SolveConfig(stop_each=True, margin=margin), seed,
+                                          groups=[number[row_groups[k]] for k in pick], keep=keep)
+            return d
+
         # added neurons judged by a selection set try the larger targets first (rewritten ones: the last)
         ladder = list(config.margins if config.grow and moved is not None else config.margins[-1:])
         delta, losses = targets(ladder[0])
-        bare = sorted({sub for sub, o in zip(subjects, opens) if sub and not o})
+        bare = sorted({sub for sub, o in zip(subjects, opens) if sub and not o}) if config.key == "subject" else []
         preserved = torch.cat(mlp_inputs(model, tokenizer, mlp, list(preserve), config.max_tokens))
         tails = _tail_texts(prompts, subjects, templates, config.tail_negatives) if config.tail_negatives else []
         negatives = torch.cat([preserved]
@@ -445,7 +498,7 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                               + (mlp_inputs(model, tokenizer, mlp, tails, config.max_tokens) if tails else [])
                               + (mlp_inputs(model, tokenizer, mlp, bare, config.max_tokens) if bare else [])
                               + [torch.cat([x[: positions[i]], x[positions[i] + 1 :]]) for i, x in enumerate(own)])
-        details: dict[str, Any] = {"method": "memory", "at": "subject", "layer": layer, "negatives": len(negatives)}
+        details: dict[str, Any] = {"method": "memory", "at": config.key, "layer": layer, "negatives": len(negatives)}
         if not keyed:
             raise errors.UsageError("memory neurons: every fact's subject is its prompt's first token (the attention "
                                 "sink's input, which every text shares); name a component or use --method auto")
@@ -455,6 +508,8 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         swapped: list[int] = []
         rounds: list[list[str]] = []  # per swap round, the selection prompts the edit moved
         lowered: list[dict[str, Any]] = []  # per margin given up, the selection prompts the edit moved
+        leaked: list[dict[str, Any]] = []  # per memory given back, its facts and the selection answer it moved
+        resolved: list[dict[str, Any]] = []  # per memory solved again for moving a selection answer
         if config.grow:  # added neurons: none to choose, no old function to swap back; a smaller δ if one moved
             neurons = list(range(width, width + len(keyed)))
             for k, margin in enumerate(ladder):
@@ -462,13 +517,42 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                     delta, losses = targets(margin)
                 edited, right, kept = _rewrite(model, mlp, name, keyed, neurons, w, delta, own, positions, config,
                                                batch, cache)
-                if k == len(ladder) - 1 or not kept:
-                    break
-                changed = moved(edited)
-                if not changed:
+                # the last margin's edit is judged here only where a leaking memory can be solved again or given back
+                last = k == len(ladder) - 1
+                changed = moved(edited) if moved is not None and kept and (not last or questions is not None) else []
+                if last or not changed:
                     break
                 lowered.append({"margin": margin, "moved": [p.prompt for p in changed]})
             details["margin"] = margin
+            # a memory that fires where a selection answer moved (its subject asked another question: the key at the
+            # subject does not know the question) is solved again, its δ kept off the other questions about its
+            # subject; if it still moves one, it is given back and its facts dropped, rather than the whole layer
+            alive, again = list(range(len(keyed))), set()
+            w_all, delta_all = w, delta
+            for _ in range(config.leak_rounds):
+                if not changed:
+                    break
+                held = [g for g in alive if any(right[i] for i in keyed[g])]  # the kept neurons' groups
+                blamed = _leaking(model, tokenizer, mlp, edited, kept, delta_all[held].norm(dim=1), changed,
+                                  config.max_tokens)
+                if not blamed:
+                    break
+                culprits = {held[n]: prompt for n, prompt in blamed.items()}
+                fresh = [g for g in culprits if g not in again and questions]
+                if fresh:
+                    delta_all = delta_all.clone()
+                    delta_all[fresh] = resolve(fresh, margin)
+                    again.update(fresh)
+                    resolved.extend({"facts": [facts[i][0] for i in keyed[g]], "moved": culprits[g]} for g in fresh)
+                gone = sorted(set(culprits) - set(fresh))
+                leaked += [{"facts": [facts[i][0] for i in keyed[g]], "moved": culprits[g]} for g in gone]
+                alive = [g for g in alive if g not in gone]
+                w, delta = w_all[alive], delta_all[alive]
+                neurons = list(range(width, width + len(alive)))
+                edited, right, kept = _rewrite(model, mlp, name, [keyed[g] for g in alive], neurons, w, delta, own,
+                                               positions, config, batch, cache)
+                changed = moved(edited) if kept else []
+            keyed = [keyed[g] for g in alive]
         else:
             effects = answer_effects(model, tokenizer, mlp, list(answers), config.max_tokens) if answers else None
             # the quietest neurons in order: the first one per fact, the rest in reserve for swaps
@@ -507,6 +591,10 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                 "target_norm": round(float(delta.norm(dim=1).mean()), 4), "config": config.to_dict()}
     if wrong:
         details["dropped"] = [facts[i][0] for i in wrong]
+    if resolved:
+        details["resolved"] = resolved  # memories solved again with the other questions about their subjects kept
+    if leaked:
+        details["leaked"] = leaked  # memories given back: each fired where a selection answer moved
     if lowered:
         details["lowered"] = lowered  # the larger targets whose edit moved a selection answer
     if swapped:

@@ -15,7 +15,11 @@ Neighbours the base model is unsure about (its answer leads by less than
 ``min_margin``) judge nothing; a closed-form edit of an override head keeps
 their keys still too (``spare_neighbours``).
 Generic prompts (``data/generic.jsonl``, in no panel and not trained on) are
-judged the same way. Prompts that appear in any reported panel are dropped.
+judged the same way. With ``questions`` (surgery's ``--other-questions``), so are
+other questions about the facts' own subjects (``data/questions.json``: "The
+biggest city in {}" for a capital fact): an edit keyed on the subject must not
+change what the model says about it when asked something else. Prompts that
+appear in any reported panel are dropped.
 
 Paraphrases trained alongside the facts (the first of each fact's listed
 paraphrases, see :func:`patchkit.evals.trained_paraphrases`) are kept out of
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -60,10 +64,14 @@ class SelectionSet:
     judge_generic: list[Probe]  # must keep their answer
     train_variants: list[tuple[str, str]]  # paraphrases of the facts, trained on (never reported)
     spare_neighbours: list[str] = field(default_factory=list)  # unconfident neighbours: judge nothing, kept still by closed forms
+    judge_questions: list[Probe] = field(default_factory=list)  # other questions about the facts' subjects: keep answers
+    # fact prompt -> other questions about its subject (each relation's first wording; the judge asks the others);
+    # None where the set was built without other questions
+    train_questions: dict[str, list[str]] | None = None
 
     @property
     def judge(self) -> list[Probe]:
-        return self.judge_neighbours + self.judge_generic
+        return self.judge_neighbours + self.judge_generic + self.judge_questions
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -71,6 +79,7 @@ class SelectionSet:
             "train_neighbours": len(self.train_neighbours),
             "judge_neighbours": len(self.judge_neighbours),
             "judge_generic": len(self.judge_generic),
+            "judge_questions": len(self.judge_questions),
             "train_variants": len(self.train_variants),
             "spare_neighbours": len(self.spare_neighbours),
         }
@@ -81,6 +90,25 @@ def subject_pool() -> dict[str, tuple[str, ...]]:
     """The shipped subjects by type (``data/subjects.json``)."""
     raw = json.loads((resources.files("patchkit") / "data" / "subjects.json").read_text(encoding="utf-8"))
     return {k: tuple(v) for k, v in raw.items() if not k.startswith("_")}
+
+
+@lru_cache(maxsize=1)
+def other_questions() -> dict[str, dict[str, dict[str, tuple[str, ...]]]]:
+    """The shipped other questions by subject kind and relation (``data/questions.json``)."""
+    raw = json.loads((resources.files("patchkit") / "data" / "questions.json").read_text(encoding="utf-8"))
+    return {kind: {rel: {k: tuple(v) for k, v in spec.items()} for rel, spec in relations.items()}
+            for kind, relations in raw.items() if not kind.startswith("_")}
+
+
+def questions_about(subject: str, kind: str, template: str, table: Mapping[str, Any] | None = None,
+                    wordings: slice = slice(None)) -> list[str]:
+    """``subject`` asked the questions of its ``kind`` (the shipped ones, or ``table`` of the same shape) that are not
+    the question ``template`` asks (a relation is left out when its keywords are words of the template); of each
+    relation, the templates ``wordings`` picks."""
+    words = set(re.findall(r"[a-z]+", template.lower()))
+    relations = (table if table is not None else other_questions()).get(kind, {})
+    return [_fill(t, subject) for rel in relations.values() if not words & set(rel["keywords"])
+            for t in rel["templates"][wordings]]
 
 
 @lru_cache(maxsize=1)
@@ -237,7 +265,7 @@ def changed(model: Any, tokenizer: Any, probes: Sequence[Probe]) -> list[Probe]:
 
 
 def build(model: Any, tokenizer: Any, prompts: Sequence[str], *, exclude: Iterable[str] = (),
-          per_template: int = 40, min_margin: float = MIN_MARGIN) -> SelectionSet:
+          per_template: int = 40, min_margin: float = MIN_MARGIN, questions: bool = False) -> SelectionSet:
     """Build the selection set for facts with these prompts.
 
     Args:
@@ -247,6 +275,9 @@ def build(model: Any, tokenizer: Any, prompts: Sequence[str], *, exclude: Iterab
         per_template: neighbours tried per template (of the subject type that fits it best).
         min_margin: a neighbour is kept when the base model's answer leads by at least this
             many logits (a confident answer: the ones an edit must not disturb).
+        questions: also ask each fact's subject the shipped other questions of its kind
+            (:func:`questions_about`): each relation's first wording is kept still by a memory solved again
+            (``train_questions``), the others judge (``judge_questions``).
     """
     templates = infer_templates(prompts)
     blocked = set(exclude) | set(prompts)
@@ -258,8 +289,19 @@ def build(model: Any, tokenizer: Any, prompts: Sequence[str], *, exclude: Iterab
     subjects_in_facts = {subject for subjects in by_template.values() for subject in subjects}
     neighbours: list[Probe] = []
     spare: list[str] = []
+    asked: list[str] = []  # other questions about the facts' subjects, judged
+    kinds = {t: _kind(model, tokenizer, subjects, t) for t, subjects in by_template.items()}
+    trained_questions = {}  # kept still by a memory that moved an answer (the first wording of each relation)
+    for p, t in templates.items() if questions else ():
+        m = subject_match(t, p)
+        if m:
+            trained_questions[p] = [q for q in questions_about(m.group(1), kinds[t], t, wordings=slice(0, 1))
+                                    if q not in blocked]
     for template in sorted(by_template):
-        names = [s for s in _best_type(model, tokenizer, by_template[template], template) if s not in subjects_in_facts]
+        if questions:
+            asked += [q for s in by_template[template]
+                      for q in questions_about(s, kinds[template], template, wordings=slice(1, None))]
+        names = [s for s in subject_pool()[kinds[template]] if s not in subjects_in_facts]
         filled = [_fill(template, s) for s in names[:per_template]]
         filled = [f for f in filled if f not in blocked]
         probed = probe(model, tokenizer, filled)
@@ -269,9 +311,14 @@ def build(model: Any, tokenizer: Any, prompts: Sequence[str], *, exclude: Iterab
         blocked.update(filled)
     generic = [p for p in probe(model, tokenizer, [g for g in generic_prompts() if g not in blocked])
                if p.margin >= min_margin]
+    blocked.update(generic_prompts())
+    blocked.update(q for qs in trained_questions.values() for q in qs)
+    asked_probes = [p for p in probe(model, tokenizer, [q for q in dict.fromkeys(asked) if q not in blocked])
+                    if p.margin >= min_margin] if asked else []
     train_n = [p.prompt for i, p in enumerate(neighbours) if i % 2 == 0]
     judge_n = [p for i, p in enumerate(neighbours) if i % 2 == 1]
-    return SelectionSet(templates, train_n, judge_n, generic, [], spare)
+    return SelectionSet(templates, train_n, judge_n, generic, [], spare, asked_probes,
+                        trained_questions if questions else None)
 
 
 def _fill(template: str, subject: str) -> str:
@@ -303,7 +350,7 @@ def template_kind(template: str) -> str | None:
     Read where a template describes its subject: the words just before it ("The city of {}", "The books of {}")
     and, after it, "is a [famous] city" up to the first preposition or the verb that follows it ("{} was born in").
     The answer's kind ("... in the country of") is never read. Why: the embedding guess of
-    :func:`_best_type` is close to a coin toss between people and cities (Bilbao, Kolkata: person 0.509,
+    :func:`_kind` is close to a coin toss between people and cities (Bilbao, Kolkata: person 0.509,
     city 0.502), and filled "Napoleon Bonaparte is a landmark in the city of" for landmark facts.
     """
     before, _, after = template.partition("{}")
@@ -322,8 +369,8 @@ def template_kind(template: str) -> str | None:
     return None
 
 
-def _best_type(model: Any, tokenizer: Any, subjects: Sequence[str], template: str | None = None) -> list[str]:
-    """The pool subjects of the kind ``subjects`` are.
+def _kind(model: Any, tokenizer: Any, subjects: Sequence[str], template: str | None = None) -> str:
+    """The kind (a key of the shipped pool) ``subjects`` are.
 
     A fact's subject is usually not in the pool (held-out facts never are), so
     its kind is found: an exact pool member decides; else the template's own
@@ -333,10 +380,10 @@ def _best_type(model: Any, tokenizer: Any, subjects: Sequence[str], template: st
     pool = subject_pool()
     for kind, names in pool.items():  # an exact member decides
         if any(s in names for s in subjects):
-            return list(names)
+            return kind
     kind = template_kind(template) if template else None
     if kind in pool:
-        return list(pool[kind])
+        return kind
     table = model.get_input_embeddings().weight
 
     def vec(name: str) -> torch.Tensor:
@@ -346,4 +393,4 @@ def _best_type(model: Any, tokenizer: Any, subjects: Sequence[str], template: st
     with torch.no_grad():
         mine = torch.stack([vec(s) for s in subjects])
         score = {kind: float((mine @ torch.stack([vec(n) for n in names]).T).mean()) for kind, names in pool.items()}
-    return list(pool[max(score, key=score.get)])
+    return max(score, key=score.get)

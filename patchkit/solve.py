@@ -386,13 +386,20 @@ def screen(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequence[tu
 
 def residual_targets(model: torch.nn.Module, batch: _Batch, cache: _PrefixCache | None, positions: Sequence[int],
                      target: SliceTarget, config: SolveConfig = SolveConfig(),
-                     seed: int = 0, groups: Sequence[int] | None = None) -> tuple[torch.Tensor, list[dict[str, float]]]:
+                     seed: int = 0, groups: Sequence[int] | None = None,
+                     keep: tuple[_Batch, Sequence[int], Sequence[int]] | None = None
+                     ) -> tuple[torch.Tensor, list[dict[str, float]]]:
     """``δ``: per fact, the change of the projection's output at the edit position that fixes it.
 
     ``batch`` holds the facts (:func:`patchkit.train._fact_batch`), ``cache`` the layers below the
     edited one (or None). Only ``δ`` is optimised (Adam, full batch, seeded); the model is frozen.
     ``groups``: per batch row, the fact it words (default: one fact per row); one ``δ`` serves every
     wording of a fact, so it is the change that makes the target win however the question is put.
+    ``keep``: ``(batch, positions, groups)`` — prompts (their last position scored, the layers below in ``cache``)
+    where a fact's δ is added too, at ``positions``: other questions about the fact's subject. δ is kept in the null
+    space of what moves their answers there (AlphaEdit's projection, to first order): per prompt, the gradient at
+    δ = 0 of its base answer's log-probability and of the fact's target's lead over that answer. A KL term does
+    not do it: its gradient is zero at δ = 0, and δ reaches its margin in a few steps.
     """
     module, _ = _module_of(model, target)
     n = int(batch.input_ids.shape[0])
@@ -420,6 +427,7 @@ def residual_targets(model: torch.nn.Module, batch: _Batch, cache: _PrefixCache 
         extra[at["rows"], at["cols"]] = unit[at["group"]] * scale
         return out + extra
 
+    null = _keep_null(model, module, batch, cache, group, n_facts, keep) if keep is not None else None
     opt = torch.optim.Adam([unit], lr=config.lr)
     losses: list[dict[str, float]] = []
     active = torch.ones(n_facts, dtype=torch.bool)  # facts whose target does not lead by config.margin yet
@@ -444,6 +452,9 @@ def residual_targets(model: torch.nn.Module, batch: _Batch, cache: _PrefixCache 
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if null is not None:
+                with torch.no_grad():
+                    unit -= torch.einsum("fij,fj->fi", null, unit)  # back into the null space of the kept answers
             if frozen is None:
                 continue
             with torch.no_grad():
@@ -455,6 +466,43 @@ def residual_targets(model: torch.nn.Module, batch: _Batch, cache: _PrefixCache 
     finally:
         handle.remove()
     return (unit.detach() * scale).double(), losses
+
+
+def _keep_null(model: torch.nn.Module, module: torch.nn.Module, batch: _Batch, cache: _PrefixCache | None,
+               group: torch.Tensor, n_facts: int, keep: tuple[_Batch, Sequence[int], Sequence[int]]) -> torch.Tensor:
+    """Per fact, the projector ``P`` (``[n_facts, d, d]``) onto the directions of δ that move its kept prompts'
+    answers (``residual_targets``' ``keep``) to first order; ``δ - Pδ`` leaves them still."""
+    kbatch, kpos, kgroup = keep
+    target = torch.full((n_facts,), -1)
+    for r, label in zip(batch.rows.tolist(), batch.labels.tolist()):  # each fact's first target token
+        if target[group[r]] < 0:
+            target[group[r]] = label
+    probe = torch.zeros(len(kpos), module.weight.shape[0], requires_grad=True)
+    where = (torch.arange(len(kpos)), torch.tensor(list(kpos)))
+
+    def add(_m: Any, _a: Any, out: torch.Tensor) -> torch.Tensor:
+        extra = torch.zeros_like(out)
+        extra[where] = probe.to(out.dtype)
+        return out + extra
+
+    handle = module.register_forward_hook(add)
+    try:
+        logits = _logits_at(model, {}, kbatch, cache).float()
+    finally:
+        handle.remove()
+    logp = torch.log_softmax(logits, -1)
+    answer = logits.detach().argmax(-1)
+    rows = torch.arange(len(kpos))
+    mine = target[torch.tensor(list(kgroup))]
+    (g_answer,) = torch.autograd.grad(logp[rows, answer].sum(), probe, retain_graph=True)
+    (g_lead,) = torch.autograd.grad((logits[rows, mine] - logits[rows, answer]).sum(), probe)
+    null = torch.zeros(n_facts, probe.shape[1], probe.shape[1])
+    for f in range(n_facts):
+        at = torch.tensor(list(kgroup)) == f
+        if at.any():
+            q, _ = torch.linalg.qr(torch.cat([g_answer[at], g_lead[at]]).T.double())
+            null[f] = (q @ q.T).float()
+    return null
 
 
 def _sub_batch(batch: _Batch, keep: torch.Tensor) -> tuple[_Batch, torch.Tensor]:

@@ -207,6 +207,7 @@ def surgery(
     solve_variants: bool = False,
     neurons: str = "ranges",
     keep_shape: bool = False,
+    other_questions: bool = False,
     max_share: float | None = None,
     method: str = "auto",
     solve_config: Any = None,
@@ -255,6 +256,10 @@ def surgery(
             layers of ``memory.DEPTHS`` in turn (``component`` ``L5.mlp``: that layer).
         keep_shape: memory neurons rewrite the least-used existing neurons instead of adding new ones, so the
             patched checkpoint keeps the base's shapes (and its answers move more: docs/repair.md, session 15).
+        other_questions: the selection set also asks each fact's subject other questions of its kind
+            (``data/questions.json``; "The biggest city in Australia is" for a capital fact), and an added memory
+            that moves one is solved again with δ off what moves them, then given back (its facts dropped) if it
+            still does. Off by default: on the tuning sets it kept 54 of 68 facts (docs/repair.md, session 17).
         solve_config: :class:`patchkit.solve.SolveConfig` for closed-form edits.
     Returns:
         A :class:`SurgeryResult` (``.patch`` is the written directory).
@@ -313,7 +318,8 @@ def surgery(
     fixable_set = set(train_facts)
     trained_variants = [(f.paraphrases[0], f.target) for f in fact_list
                         if variants and (f.prompt, f.target) in fixable_set and len(f.paraphrases) >= 2]
-    sel = _selection(m, tok, selection, train_facts, reported, guard_prompts, auto_selection, trained_variants, say)
+    sel = _selection(m, tok, selection, train_facts, reported, guard_prompts, auto_selection, trained_variants, say,
+                     other_questions)
     texts = load_preserve(preserve)
     trained = list(train_facts) + sel.train_variants
 
@@ -345,8 +351,10 @@ def surgery(
         dropped = set(train.details.get("dropped", ()))
         kept = [f for f in train_facts if f[0] not in dropped]
         if dropped:
-            say(f"solve: {len(dropped)} of {len(train_facts)} facts dropped (still wrong at the locality floor); "
-                f"{comp} holds {len(kept)}")
+            leaked = train.details.get("leaked", [])
+            why = (f"{len(leaked)} memories moved another question about their subject (e.g. {leaked[0]['moved']!r})"
+                   if leaked else "still wrong at the locality floor")
+            say(f"solve: {len(dropped)} of {len(train_facts)} facts dropped ({why}); {comp} holds {len(kept)}")
         if not kept:
             cand.reasons = ["no trained fact comes out right"]
         elif comp in found.verdicts:  # a wide edit was judged on these facts as it grew
@@ -481,16 +489,18 @@ def _load_guards(paths: Sequence[str | Path]) -> list[str]:
 
 def _selection(m: Any, tok: Any, selection: Any, facts: Sequence[tuple[str, str]], reported: set[str],
                guards: Sequence[str], auto: bool, variants: Sequence[tuple[str, str]],
-               say: Callable[[str], None]) -> Any:
+               say: Callable[[str], None], questions: bool = False) -> Any:
     """The selection set: auto-built neighbours and generic prompts, the user's guards, the trained variants."""
     if auto:
-        sel = selection.build(m, tok, [p for p, _ in facts], exclude=reported)
+        sel = selection.build(m, tok, [p for p, _ in facts], exclude=reported, questions=questions)
     else:
         sel = selection.SelectionSet({}, [], [], [], [])
     if guards:
         sel.judge_generic.extend(selection.probe(m, tok, [g for g in guards if g not in reported]))
     sel.train_variants = list(variants)
-    say(f"selection: {len(sel.judge_neighbours)} neighbours + {len(sel.judge_generic)} generic prompts judge, "
+    say(f"selection: {len(sel.judge_neighbours)} neighbours + {len(sel.judge_generic)} generic prompts "
+        + (f"+ {len(sel.judge_questions)} other questions about the subjects " if sel.train_questions is not None else "")
+        + "judge, "
         f"{len(sel.train_neighbours)} neighbours preserved, {len(sel.train_variants)} paraphrases trained")
     return sel
 

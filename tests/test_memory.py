@@ -369,3 +369,70 @@ def test_added_neurons_can_take_a_larger_target_unless_the_selection_set_sees_it
             assert [next_token(model, p) for p, _ in FACTS] == [t for _, t in FACTS]
         finally:
             S.restore(model, saved)
+
+
+def test_a_memory_that_moves_another_question_about_its_subject_is_given_back_and_its_fact_dropped():
+    """Why: a memory keyed on the subject fires on it whatever is asked ("The largest city in Australia is" moved to
+    Canberra by the capital's memory); giving back that one memory keeps the rest of the edit, where refusing the
+    layer lost every fact."""
+    from patchkit import selection
+
+    model, tok = sharp_llama(), tiny_tokenizer()
+    amap = arch.for_model(model)
+    question = FACTS[0][0] + " again"  # the first fact's key, asked once more: its memory fires there
+    probe = selection.probe(model, tok, [question])[0]
+    down = "model.layers.1.mlp.down_proj.weight"
+    seen: list[int] = []
+
+    def moved(edited):  # the question moves while the first fact's memory is in the edit
+        seen.append(edited[down].shape[1] - amap.d_mlp)
+        return [probe] if edited[down].shape[1] == amap.d_mlp + len(FACTS) else []
+
+    res = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE, moved=moved,
+                             questions={})
+    assert seen == [len(FACTS), len(FACTS) - 1]  # judged, one memory given back (no questions to solve it again with)
+    assert res.details["leaked"] == [{"facts": [FACTS[0][0]], "moved": question}]
+    assert res.details["dropped"] == [FACTS[0][0]] and res.details["neurons"] == len(FACTS) - 1
+    assert res.edited[down].shape[1] == amap.d_mlp + len(FACTS) - 1
+    saved = S.apply_edit(model, res.edited)
+    try:
+        assert [next_token(model, p) for p, _ in FACTS[1:]] == [t for _, t in FACTS[1:]]
+    finally:
+        S.restore(model, saved)
+
+
+def test_a_leaking_memory_is_first_solved_again_with_its_subjects_other_questions_kept():
+    """Why: giving a memory back loses its fact; solved again with δ off what moves the other questions about its
+    subject, it may keep the fact and stop moving them. Only a memory that still moves one is given back."""
+    from patchkit import selection
+
+    model, tok = sharp_llama(), tiny_tokenizer()
+    amap = arch.for_model(model)
+    facts = FACTS[:1]
+    templates = {"Sky colour:": "Sky {}"}  # the memory is keyed on the subject, "colour:" (a tiny model reads it there)
+    question = "Sky colour: again"
+    probe = selection.probe(model, tok, [question])[0]
+    down = "model.layers.1.mlp.down_proj.weight"
+    columns: list[torch.Tensor] = []
+
+    def moved(edited):  # the question moves until the first memory's column has changed (it was solved again)
+        columns.append(edited[down][:, amap.d_mlp].clone())
+        return [probe] if torch.equal(columns[-1], columns[0]) else []
+
+    asked = {facts[0][0]: ["Sky colour: size", "Sky colour: age"]}
+    res = memory.memory_edit(model, tok, amap, facts, 1, templates=templates, preserve=PRESERVE, moved=moved,
+                             questions=asked)
+    assert res.details["resolved"] == [{"facts": [facts[0][0]], "moved": question}]
+    assert "leaked" not in res.details and "dropped" not in res.details and res.details["neurons"] == len(facts)
+    assert len(columns) == 2 and not torch.equal(columns[0], columns[1])
+    saved = S.apply_edit(model, res.edited)
+    try:
+        assert [next_token(model, p) for p, _ in facts] == [t for _, t in facts]  # the fact is still fixed
+    finally:
+        S.restore(model, saved)
+
+    stuck = memory.memory_edit(model, tok, amap, facts, 1, templates=templates, preserve=PRESERVE, questions=asked,
+                               moved=lambda e: [probe] if e[down].shape[1] == amap.d_mlp + len(facts) else [])
+    assert stuck.details["resolved"][0]["facts"] == stuck.details["leaked"][0]["facts"] == [facts[0][0]]
+    assert stuck.details["dropped"] == [facts[0][0]]  # solved again, still moving it: given back
+    assert stuck.details["neurons"] == 0 and stuck.edited[down].shape[1] == amap.d_mlp  # nothing left to add

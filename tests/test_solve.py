@@ -510,3 +510,50 @@ def test_a_fact_that_leads_by_the_margin_leaves_the_batch_with_its_target_frozen
     assert sum(same) == 3 - counts[first_done]  # the facts done at that step kept their δ; the others went on
     whole, losses = solve.residual_targets(model, batch, cache, positions, t, dataclasses.replace(config, stop_each=False))
     assert {step["facts"] for step in losses} == {3} and not torch.equal(whole, full)  # closed forms: every fact to the end
+
+
+def test_kept_questions_steer_the_residual_target_off_their_answers():
+    """Why: a memory keyed on the subject fires on it under any question; solved with those questions kept (δ in the
+    null space of what moves their answers where it lands on them), δ still fixes the fact."""
+    from patchkit.train import _fact_batch, _last_batch, _logits_at, _pad_id, prefix_cache, unpadded
+
+    model, tok = sharp_llama(), tiny_tokenizer()
+    facts = [("The sky is ", "b")]
+    others = ["The sky was ", "On the sky is "]
+    (t,) = S.as_targets(arch.for_model(model).resolve("L1.mlp.down"))
+    batch = _fact_batch(tok, facts)
+    seqs = [tok(q)["input_ids"] for q in others]
+    cache = prefix_cache(model, ("model.layers", 1), unpadded(batch) + seqs, _pad_id(tok))
+    config = solve.SolveConfig(margin=4.0, steps=300, lr=0.2, stop_each=True)
+    key = [len(tok(facts[0][0])["input_ids"]) - 1]
+    where = [len(tok("The sky")["input_ids"]) - 1,
+             len(tok("On the sky")["input_ids"]) - 1]
+    keep_batch = _last_batch(seqs, _pad_id(tok))
+
+    def drift(delta: torch.Tensor) -> float:  # how far δ, added where the memory fires, moves the other answers
+        module = model.get_submodule("model.layers.1.mlp.down_proj")
+
+        def add(_m, _a, out):
+            out = out.clone()
+            out[torch.arange(len(seqs)), torch.tensor(where)] += delta[0].to(out.dtype)
+            return out
+
+        with torch.no_grad():
+            base = torch.log_softmax(_logits_at(model, {}, keep_batch, cache).float(), -1)
+            handle = module.register_forward_hook(add)
+            try:
+                moved = torch.log_softmax(_logits_at(model, {}, keep_batch, cache).float(), -1)
+            finally:
+                handle.remove()
+        answer, target = base.argmax(-1), tok("b", add_special_tokens=False)["input_ids"][0]
+        rows = torch.arange(len(seqs))
+        lead = (moved[:, target] - moved[rows, answer]) - (base[:, target] - base[rows, answer])
+        return float((moved[rows, answer] - base[rows, answer]).abs().sum() + lead.abs().sum())
+
+    free, _ = solve.residual_targets(model, batch, cache, key, t, config)
+    kept, losses = solve.residual_targets(model, batch, cache, key, t, config, keep=(keep_batch, where, [0, 0]))
+    assert losses[-1]["margin"] >= config.margin  # the fact is still fixed
+    # to first order it moves the kept answers not at all, where the free δ's direction does (a tiny random model
+    # is too curved for the full-size δ to show it; the tuning sets measure that, docs/repair.md session 17)
+    small = [d / d.norm() * 0.01 for d in (kept, free)]
+    assert drift(small[0]) < 0.2 * drift(small[1])

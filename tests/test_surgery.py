@@ -459,3 +459,29 @@ def test_a_template_says_what_kind_of_subject_it_takes_never_the_answers_kind(te
     assert selection.template_kind(template) == kind
     if kind is not None:
         assert kind in selection.subject_pool()
+
+
+def test_other_questions_ask_the_facts_subjects_what_their_own_template_does_not():
+    """Why: a memory keyed on "Australia" fires on it whatever is asked; with --other-questions the selection set asks
+    the subject the other questions of its kind (never its own question), one wording kept for solving again, the
+    other judging, none of them a reported prompt."""
+    from helpers_tiny import sharp_llama, tiny_tokenizer
+
+    from patchkit import selection
+
+    asked = selection.questions_about("Australia", "country", "The capital of {} is")
+    assert "The biggest city in Australia is" in asked and not any("capital" in q for q in asked)
+    assert not any("language" in q or "speak" in q for q in
+                   selection.questions_about("Chile", "country", "The official language of {} is"))
+    model, tok = sharp_llama(), tiny_tokenizer()
+    facts = ["The capital of Australia is", "The capital of Turkey is"]
+    reported = {"The biggest city in Turkey is"}
+    plain = selection.build(model, tok, facts, exclude=reported)
+    assert plain.train_questions is None and plain.judge_questions == []
+    sel = selection.build(model, tok, facts, exclude=reported, questions=True, min_margin=-1.0)
+    trained = {q for qs in sel.train_questions.values() for q in qs}
+    judged = {p.prompt for p in sel.judge_questions}
+    assert "The most populous city of Australia is" in sel.train_questions["The capital of Australia is"]
+    assert "The biggest city in Australia is" in judged and "The biggest city in Turkey is" not in judged
+    assert not trained & judged and not any("capital" in q for q in trained | judged)
+    assert set(sel.judge) >= set(sel.judge_questions)
