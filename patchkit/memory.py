@@ -77,9 +77,6 @@ class MemoryConfig:
     # of 68, but Gemma fell back to 3, and the 8-fact run took 0.53x the bare loop (the bar is 0.5; 0.46x at 3)
     # (docs/repair.md, session 16)
     margins: tuple[float, ...] = (3.0,)
-    # where the memory is keyed and writes: the subject's last token, or the prompt's last token (which has read the
-    # question as well as the subject)
-    key: str = "subject"
     # rounds in which an added memory that moved a selection answer is solved again, its δ kept off the other questions
     # about its subject (:func:`patchkit.solve.residual_targets`' ``keep``), and given back if it still moves one
     leak_rounds: int = 3
@@ -424,7 +421,7 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
     with single_thread():
         name, mlp = _mlp(model, amap, layer)
         prompts = [p for p, _ in facts]
-        positions = solve.edit_positions(tokenizer, prompts, templates, config.key)
+        positions = solve.edit_positions(tokenizer, prompts, templates, "subject")
         down = f"{name}.down_proj.weight"
         whole = SliceTarget(down, tuple(slice(0, n) for n in mlp.down_proj.weight.shape))
         own = mlp_inputs(model, tokenizer, mlp, prompts, config.max_tokens)
@@ -445,8 +442,8 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         opens = [bool(sub) and p.startswith(sub) for p, sub in zip(prompts, subjects)]
         keyed_wordings: list[tuple[int, str, str, int]] = []  # (fact, wording, target, key position)
         for (i, p, t, end), x in zip(extra, wordings):
-            at = solve._token_ending(tokenizer, p, end if config.key == "subject" else None)
-            if i in positives and at > 0 and (config.key == "last" or opens[i] or end > len(subjects[i] or "")):
+            at = solve._token_ending(tokenizer, p, end)
+            if i in positives and at > 0 and (opens[i] or end > len(subjects[i] or "")):
                 positives[i].append(x[at])
                 keyed_wordings.append((i, p, t, at))
         # one δ per neuron, the change that makes its target win in its facts and in each wording its memory keys on
@@ -489,7 +486,7 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         # added neurons judged by a selection set try the larger targets first (rewritten ones: the last)
         ladder = list(config.margins if config.grow and moved is not None else config.margins[-1:])
         delta, losses = targets(ladder[0])
-        bare = sorted({sub for sub, o in zip(subjects, opens) if sub and not o}) if config.key == "subject" else []
+        bare = sorted({sub for sub, o in zip(subjects, opens) if sub and not o})
         preserved = torch.cat(mlp_inputs(model, tokenizer, mlp, list(preserve), config.max_tokens))
         tails = _tail_texts(prompts, subjects, templates, config.tail_negatives) if config.tail_negatives else []
         negatives = torch.cat([preserved]
@@ -498,7 +495,7 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                               + (mlp_inputs(model, tokenizer, mlp, tails, config.max_tokens) if tails else [])
                               + (mlp_inputs(model, tokenizer, mlp, bare, config.max_tokens) if bare else [])
                               + [torch.cat([x[: positions[i]], x[positions[i] + 1 :]]) for i, x in enumerate(own)])
-        details: dict[str, Any] = {"method": "memory", "at": config.key, "layer": layer, "negatives": len(negatives)}
+        details: dict[str, Any] = {"method": "memory", "at": "subject", "layer": layer, "negatives": len(negatives)}
         if not keyed:
             raise errors.UsageError("memory neurons: every fact's subject is its prompt's first token (the attention "
                                 "sink's input, which every text shares); name a component or use --method auto")
