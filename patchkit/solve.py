@@ -427,7 +427,7 @@ def residual_targets(model: torch.nn.Module, batch: _Batch, cache: _PrefixCache 
         extra[at["rows"], at["cols"]] = unit[at["group"]] * scale
         return out + extra
 
-    null = _keep_null(model, module, batch, cache, group, n_facts, keep) if keep is not None else None
+    moving = _moving_directions(model, module, batch, cache, group, n_facts, keep) if keep is not None else None
     opt = torch.optim.Adam([unit], lr=config.lr)
     losses: list[dict[str, float]] = []
     active = torch.ones(n_facts, dtype=torch.bool)  # facts whose target does not lead by config.margin yet
@@ -452,9 +452,9 @@ def residual_targets(model: torch.nn.Module, batch: _Batch, cache: _PrefixCache 
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            if null is not None:
+            if moving is not None:
                 with torch.no_grad():
-                    unit -= torch.einsum("fij,fj->fi", null, unit)  # back into the null space of the kept answers
+                    unit -= torch.einsum("fij,fj->fi", moving, unit)  # back into the null space of the kept answers
             if frozen is None:
                 continue
             with torch.no_grad():
@@ -468,8 +468,9 @@ def residual_targets(model: torch.nn.Module, batch: _Batch, cache: _PrefixCache 
     return (unit.detach() * scale).double(), losses
 
 
-def _keep_null(model: torch.nn.Module, module: torch.nn.Module, batch: _Batch, cache: _PrefixCache | None,
-               group: torch.Tensor, n_facts: int, keep: tuple[_Batch, Sequence[int], Sequence[int]]) -> torch.Tensor:
+def _moving_directions(model: torch.nn.Module, module: torch.nn.Module, batch: _Batch, cache: _PrefixCache | None,
+                       group: torch.Tensor, n_facts: int, keep: tuple[_Batch, Sequence[int], Sequence[int]]
+                       ) -> torch.Tensor:
     """Per fact, the projector ``P`` (``[n_facts, d, d]``) onto the directions of δ that move its kept prompts'
     answers (``residual_targets``' ``keep``) to first order; ``δ - Pδ`` leaves them still."""
     kbatch, kpos, kgroup = keep
@@ -496,13 +497,13 @@ def _keep_null(model: torch.nn.Module, module: torch.nn.Module, batch: _Batch, c
     mine = target[torch.tensor(list(kgroup))]
     (g_answer,) = torch.autograd.grad(logp[rows, answer].sum(), probe, retain_graph=True)
     (g_lead,) = torch.autograd.grad((logits[rows, mine] - logits[rows, answer]).sum(), probe)
-    null = torch.zeros(n_facts, probe.shape[1], probe.shape[1])
+    span = torch.zeros(n_facts, probe.shape[1], probe.shape[1])
     for f in range(n_facts):
         at = torch.tensor(list(kgroup)) == f
         if at.any():
             q, _ = torch.linalg.qr(torch.cat([g_answer[at], g_lead[at]]).T.double())
-            null[f] = (q @ q.T).float()
-    return null
+            span[f] = (q @ q.T).float()
+    return span
 
 
 def _sub_batch(batch: _Batch, keep: torch.Tensor) -> tuple[_Batch, torch.Tensor]:
