@@ -259,7 +259,8 @@ def surgery(
         other_questions: the selection set also asks each fact's subject other questions of its kind
             (``data/questions.json``; "The biggest city in Australia is" for a capital fact), and an added memory
             that moves one is solved again with δ off what moves them, then given back (its facts dropped) if it
-            still does. Off by default: on the tuning sets it kept 54 of 68 facts (docs/repair.md, session 17).
+            still does. Off by default: on the tuning sets it kept 54 of 68 facts, and on Gemma's 102 held-out
+            capitals nothing shipped (docs/repair.md, session 17).
         solve_config: :class:`patchkit.solve.SolveConfig` for closed-form edits.
     Returns:
         A :class:`SurgeryResult` (``.patch`` is the written directory).
