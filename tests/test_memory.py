@@ -436,3 +436,19 @@ def test_a_leaking_memory_is_first_solved_again_with_its_subjects_other_question
     assert stuck.details["resolved"][0]["facts"] == stuck.details["leaked"][0]["facts"] == [facts[0][0]]
     assert stuck.details["dropped"] == [facts[0][0]]  # solved again, still moving it: given back
     assert stuck.details["neurons"] == 0 and stuck.edited[down].shape[1] == amap.d_mlp  # nothing left to add
+
+
+def test_surgery_with_other_questions_judges_them_and_still_ships(tmp_path, keypair, monkeypatch):
+    """The option reaches the selection set (its line counts the other questions) and the memory's leak rounds; with
+    nothing moved, the patch is the same kind as without it."""
+    base = save_tiny(sharp_llama(), tmp_path / "base")
+    said: list[str] = []
+    res = S.surgery(base, _facts_file(tmp_path, monkeypatch), tmp_path / "patch", key=keypair[0], method="memory",
+                    component="L1.mlp", default_panels=False, include_absent=True, allow_regressions=True,
+                    other_questions=True, log=said.append)
+    assert any(line.startswith("selection:") and "other questions about the subjects" in line for line in said)
+    assert res.component.startswith("L1.mlp.n") and "leaked" not in res.method["memory"]
+    plain: list[str] = []
+    S.surgery(base, tmp_path / "facts.jsonl", None, key=None, method="memory", component="L1.mlp",
+              default_panels=False, include_absent=True, allow_regressions=True, log=plain.append)
+    assert not any("other questions" in line for line in plain)
