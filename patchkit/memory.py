@@ -320,7 +320,7 @@ def _culprits(model: torch.nn.Module, tokenizer: Any, mlp: torch.nn.Module, name
     return {neurons[k] for k in torch.stack(leads).argmax(0).tolist()}
 
 
-def _leaking(model: torch.nn.Module, tokenizer: Any, mlp: torch.nn.Module, edited: Mapping[str, torch.Tensor],
+def _leaking(model: torch.nn.Module, tokenizer: Any, mlp: torch.nn.Module, name: str, edited: Mapping[str, torch.Tensor],
              added: Sequence[int], reach: torch.Tensor, changed: Sequence[Any], max_tokens: int = 64) -> dict[int, str]:
     """Per added neuron (its index in ``added``) that fires on a changed probe, one probe it moved.
 
@@ -328,9 +328,8 @@ def _leaking(model: torch.nn.Module, tokenizer: Any, mlp: torch.nn.Module, edite
     neuron whose output on it (at any position) is the largest share of that; under 5% is no culprit. The MLP's
     inputs are the base model's: an edit of this MLP changes nothing before it.
     """
-    part = {p: next(k for k in edited if k.endswith(f"{p}.weight")) for p in ("gate_proj", "up_proj", "down_proj")}
-    gate, up = (edited[part[p]][list(added)].float() for p in ("gate_proj", "up_proj"))
-    column = edited[part["down_proj"]][:, list(added)].float().norm(dim=0)
+    gate, up = (edited[f"{name}.{part}.weight"][list(added)].float() for part in ("gate_proj", "up_proj"))
+    column = edited[f"{name}.down_proj.weight"][:, list(added)].float().norm(dim=0)
     inputs = mlp_inputs(model, tokenizer, mlp, [p.prompt for p in changed], max_tokens)
     out: dict[int, str] = {}
     for probe_, x in zip(changed, inputs):
@@ -530,7 +529,7 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                 if not changed:
                     break
                 held = [g for g in alive if any(right[i] for i in keyed[g])]  # the kept neurons' groups
-                blamed = _leaking(model, tokenizer, mlp, edited, kept, delta_all[held].norm(dim=1), changed,
+                blamed = _leaking(model, tokenizer, mlp, name, edited, kept, delta_all[held].norm(dim=1), changed,
                                   config.max_tokens)
                 if not blamed:
                     break

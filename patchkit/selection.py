@@ -281,10 +281,12 @@ def build(model: Any, tokenizer: Any, prompts: Sequence[str], *, exclude: Iterab
     """
     templates = infer_templates(prompts)
     blocked = set(exclude) | set(prompts)
+    subject_in: dict[str, str] = {}  # fact prompt -> its subject
     by_template: dict[str, list[str]] = {}  # template -> the facts' own subjects in it
     for p, t in templates.items():
         m = subject_match(t, p)
         if m:
+            subject_in[p] = m.group(1)
             by_template.setdefault(t, []).append(m.group(1))
     subjects_in_facts = {subject for subjects in by_template.values() for subject in subjects}
     neighbours: list[Probe] = []
@@ -292,11 +294,9 @@ def build(model: Any, tokenizer: Any, prompts: Sequence[str], *, exclude: Iterab
     asked: list[str] = []  # other questions about the facts' subjects, judged
     kinds = {t: _kind(model, tokenizer, subjects, t) for t, subjects in by_template.items()}
     trained_questions = {}  # kept still by a memory that moved an answer (the first wording of each relation)
-    for p, t in templates.items() if questions else ():
-        m = subject_match(t, p)
-        if m:
-            trained_questions[p] = [q for q in questions_about(m.group(1), kinds[t], t, wordings=slice(0, 1))
-                                    if q not in blocked]
+    for p, subject in subject_in.items() if questions else ():
+        t = templates[p]
+        trained_questions[p] = [q for q in questions_about(subject, kinds[t], t, wordings=slice(0, 1)) if q not in blocked]
     for template in sorted(by_template):
         if questions:
             asked += [q for s in by_template[template]

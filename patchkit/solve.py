@@ -494,12 +494,13 @@ def _moving_directions(model: torch.nn.Module, module: torch.nn.Module, batch: _
     logp = torch.log_softmax(logits, -1)
     answer = logits.detach().argmax(-1)
     rows = torch.arange(len(kpos))
-    mine = target[torch.tensor(list(kgroup))]
+    owner = torch.tensor(list(kgroup))
+    mine = target[owner]
     (g_answer,) = torch.autograd.grad(logp[rows, answer].sum(), probe, retain_graph=True)
     (g_lead,) = torch.autograd.grad((logits[rows, mine] - logits[rows, answer]).sum(), probe)
     span = torch.zeros(n_facts, probe.shape[1], probe.shape[1])
     for f in range(n_facts):
-        at = torch.tensor(list(kgroup)) == f
+        at = owner == f
         if at.any():
             q, _ = torch.linalg.qr(torch.cat([g_answer[at], g_lead[at]]).T.double())
             span[f] = (q @ q.T).float()
