@@ -68,6 +68,9 @@ class SelectionSet:
     # fact prompt -> other questions about its subject (each relation's first wording; the judge asks the others);
     # None where the set was built without other questions
     train_questions: dict[str, list[str]] | None = None
+    # fact prompt -> the shipped wordings of its own question about its subject (:func:`own_wordings`), where the
+    # subject's kind is known (a pool member or the template's own words), less every prompt the set must not use
+    wordings: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def judge(self) -> list[Probe]:
@@ -109,6 +112,15 @@ def questions_about(subject: str, kind: str, template: str, table: Mapping[str, 
     relations = (table if table is not None else other_questions()).get(kind, {})
     return [_fill(t, subject) for rel in relations.values() if not words & set(rel["keywords"])
             for t in rel["templates"][wordings]]
+
+
+def own_wordings(subject: str, kind: str, template: str) -> list[str]:
+    """``subject`` asked the question ``template`` asks, in the shipped wordings of that relation (one of whose ``asks``
+    word sets the template contains whole): other wordings of the fact itself, to train so that the repair carries to wordings
+    the user never gave (issue 8's paraphrases; measured in docs/repair.md, session 18)."""
+    words = set(re.findall(r"[a-z]+", template.lower()))
+    return [_fill(t, subject) for rel in other_questions().get(kind, {}).values()
+            if any(words >= set(ask) for ask in rel.get("asks", ())) for t in rel["templates"]]
 
 
 @lru_cache(maxsize=1)
@@ -293,6 +305,12 @@ def build(model: Any, tokenizer: Any, prompts: Sequence[str], *, exclude: Iterab
     spare: list[str] = []
     asked: list[str] = []  # other questions about the facts' subjects, judged
     kinds = {t: _kind(model, tokenizer, subjects, t) for t, subjects in by_template.items()}
+    wordings = {}
+    for p, subject in subject_in.items():
+        kind = known_kind([subject], templates[p])
+        found = [w for w in own_wordings(subject, kind, templates[p]) if w not in blocked] if kind else []
+        if found:
+            wordings[p] = found
     trained_questions = {}  # kept still by a memory that moved an answer (the first wording of each relation)
     for p, subject in subject_in.items() if questions else ():
         t = templates[p]
@@ -318,7 +336,7 @@ def build(model: Any, tokenizer: Any, prompts: Sequence[str], *, exclude: Iterab
     train_n = [p.prompt for i, p in enumerate(neighbours) if i % 2 == 0]
     judge_n = [p for i, p in enumerate(neighbours) if i % 2 == 1]
     return SelectionSet(templates, train_n, judge_n, generic, [], spare, asked_probes,
-                        trained_questions if questions else None)
+                        trained_questions if questions else None, wordings)
 
 
 def _fill(template: str, subject: str) -> str:
@@ -369,6 +387,16 @@ def template_kind(template: str) -> str | None:
     return None
 
 
+def known_kind(subjects: Sequence[str], template: str | None = None) -> str | None:
+    """The kind ``subjects`` are where it is known, not guessed: a pool member's, else the template's own words'."""
+    pool = subject_pool()
+    for kind, names in pool.items():  # an exact member decides
+        if any(s in names for s in subjects):
+            return kind
+    kind = template_kind(template) if template else None
+    return kind if kind in pool else None
+
+
 def _kind(model: Any, tokenizer: Any, subjects: Sequence[str], template: str | None = None) -> str:
     """The kind (a key of the shipped pool) ``subjects`` are.
 
@@ -377,13 +405,10 @@ def _kind(model: Any, tokenizer: Any, subjects: Sequence[str], template: str | N
     words (:func:`template_kind`); else the type whose members' mean token
     embedding is, on average, most similar (cosine) to the facts' subjects.
     """
-    pool = subject_pool()
-    for kind, names in pool.items():  # an exact member decides
-        if any(s in names for s in subjects):
-            return kind
-    kind = template_kind(template) if template else None
-    if kind in pool:
+    kind = known_kind(subjects, template)
+    if kind is not None:
         return kind
+    pool = subject_pool()
     table = model.get_input_embeddings().weight
 
     def vec(name: str) -> torch.Tensor:

@@ -208,6 +208,7 @@ def surgery(
     neurons: str = "ranges",
     keep_shape: bool = False,
     other_questions: bool = False,
+    wordings: bool = False,
     max_share: float | None = None,
     method: str = "auto",
     solve_config: Any = None,
@@ -261,6 +262,11 @@ def surgery(
             that moves one is solved again with δ off what moves them, then given back (its facts dropped) if it
             still does. Off by default: on the tuning sets it kept 54 of 68 facts, and on Gemma's 102 held-out
             capitals nothing shipped (docs/repair.md, session 17).
+        wordings: also train the shipped wordings of each fact's question where the selection set knows them
+            (:func:`patchkit.selection.own_wordings`: "The seat of government of Poland is in" for a capital fact;
+            never a reported prompt). Off by default: on the tuning sets it bought 4 untrained paraphrases on each
+            model (32 -> 36 of 68, 8 -> 12 of 26) but moved a Gemma neighbour at layer 3, and other questions about
+            the subjects moved more there (27 -> 38 of 118) (docs/repair.md, session 18).
         solve_config: :class:`patchkit.solve.SolveConfig` for closed-form edits.
     Returns:
         A :class:`SurgeryResult` (``.patch`` is the written directory).
@@ -320,7 +326,7 @@ def surgery(
     trained_variants = [(f.paraphrases[0], f.target) for f in fact_list
                         if variants and (f.prompt, f.target) in fixable_set and len(f.paraphrases) >= 2]
     sel = _selection(m, tok, selection, train_facts, reported, guard_prompts, auto_selection, trained_variants, say,
-                     other_questions)
+                     other_questions, wordings and variants)
     texts = load_preserve(preserve)
     trained = list(train_facts) + sel.train_variants
 
@@ -393,6 +399,9 @@ def surgery(
     closed = bool(train.details)
     record = _method(comp, targets, config, train, trained, found.preserved if closed else texts, preserve, n_params,
                      minimized_from)
+    # what was trained besides the facts (each one's first paraphrase, the shipped wordings of its question): a
+    # reported paraphrase is never one of these, and an auditor can see so
+    record["wordings_trained"] = [p for p, _ in sel.train_variants]
     if closed and train.details.get("method") == "memory":
         from patchkit import memory
 
@@ -490,15 +499,18 @@ def _load_guards(paths: Sequence[str | Path]) -> list[str]:
 
 def _selection(m: Any, tok: Any, selection: Any, facts: Sequence[tuple[str, str]], reported: set[str],
                guards: Sequence[str], auto: bool, variants: Sequence[tuple[str, str]],
-               say: Callable[[str], None], questions: bool = False) -> Any:
-    """The selection set: auto-built neighbours and generic prompts, the user's guards, the trained variants."""
+               say: Callable[[str], None], questions: bool = False, wordings: bool = False) -> Any:
+    """The selection set: auto-built neighbours and generic prompts, the user's guards, the trained variants
+    (with ``wordings``, also the shipped wordings of each fact's question)."""
     if auto:
         sel = selection.build(m, tok, [p for p, _ in facts], exclude=reported, questions=questions)
     else:
         sel = selection.SelectionSet({}, [], [], [], [])
     if guards:
         sel.judge_generic.extend(selection.probe(m, tok, [g for g in guards if g not in reported]))
-    sel.train_variants = list(variants)
+    # each fact's first paraphrase (the user's), then the shipped wordings of its question (never a reported prompt)
+    shipped = [(w, t) for p, t in facts for w in sel.wordings.get(p, ())] if wordings else []
+    sel.train_variants = list(variants) + [v for v in dict.fromkeys(shipped) if v not in set(variants)]
     say(f"selection: {len(sel.judge_neighbours)} neighbours + {len(sel.judge_generic)} generic prompts "
         + (f"+ {len(sel.judge_questions)} other questions about the subjects " if sel.train_questions is not None else "")
         + "judge, "

@@ -452,3 +452,27 @@ def test_surgery_with_other_questions_judges_them_and_still_ships(tmp_path, keyp
     S.surgery(base, tmp_path / "facts.jsonl", None, key=None, method="memory", component="L1.mlp",
               default_panels=False, include_absent=True, allow_regressions=True, log=plain.append)
     assert not any("other questions" in line for line in plain)
+
+
+def test_surgery_trains_the_shipped_wordings_only_when_asked_and_says_which(tmp_path, keypair, monkeypatch):
+    """``wordings=True`` trains the selection set's shipped wordings of each fact's question besides the facts, and
+    the manifest lists every prompt trained besides the facts, so an auditor can check none of them is reported."""
+    from patchkit import selection
+
+    base = save_tiny(sharp_llama(), tmp_path / "base")
+    facts = _facts_file(tmp_path, monkeypatch)
+    built = selection.build
+    wording = FACTS[0][0] + " indeed"
+
+    def with_wordings(*args, **kwargs):
+        sel = built(*args, **kwargs)
+        sel.wordings = {FACTS[0][0]: [wording]}
+        return sel
+
+    monkeypatch.setattr(selection, "build", with_wordings)
+    kwargs = dict(key=keypair[0], method="memory", component="L1.mlp", default_panels=False, include_absent=True,
+                  allow_regressions=True)
+    res = S.surgery(base, facts, tmp_path / "patch", wordings=True, **kwargs)
+    assert res.method["wordings_trained"] == [wording]
+    plain = S.surgery(base, facts, tmp_path / "plain", **kwargs)
+    assert plain.method["wordings_trained"] == []

@@ -485,3 +485,26 @@ def test_other_questions_ask_the_facts_subjects_what_their_own_template_does_not
     assert "The biggest city in Australia is" in judged and "The biggest city in Turkey is" not in judged
     assert not trained & judged and not any("capital" in q for q in trained | judged)
     assert set(sel.judge) >= set(sel.judge_questions)
+
+
+def test_the_selection_set_words_each_fact_s_own_question_in_the_shipped_wordings_never_a_reported_one():
+    """Why: a repair trained on the user's prompt alone carries to few other wordings (issue 8's paraphrases); the
+    shipped wordings of the fact's own relation are trained too — only where the subject's kind is known (a pool
+    member or the template's words, not the embedding guess), and never a prompt a report counts."""
+    from helpers_tiny import sharp_llama, tiny_tokenizer
+
+    from patchkit import selection
+
+    assert selection.own_wordings("Australia", "country", "The capital of {} is") == [
+        "The capital city of Australia is", "The seat of government of Australia is in"]
+    assert selection.known_kind(["Zorblat"], "{} is a company headquartered in the country of") == "company"
+    assert selection.known_kind(["Zorblat"], "The river {} flows through the country of") is None
+    model, tok = sharp_llama(), tiny_tokenizer()
+    facts = ["The capital of Australia is", "The capital of Turkey is"]
+    reported = {"The capital city of Turkey is"}
+    sel = selection.build(model, tok, facts, exclude=reported)
+    assert sel.wordings["The capital of Australia is"] == ["The capital city of Australia is",
+                                                           "The seat of government of Australia is in"]
+    assert sel.wordings["The capital of Turkey is"] == ["The seat of government of Turkey is in"]
+    river = selection.build(model, tok, ["The river Zorblat flows through the country of"])
+    assert river.wordings == {}
