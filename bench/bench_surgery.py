@@ -86,18 +86,18 @@ def _forget_cached_results() -> None:
         path.unlink()
 
 
-def _timed_surgery(path: Path) -> tuple[float, object, str | None]:
+def _timed_surgery(path: Path, **options: object) -> tuple[float, object, str | None]:
     from patchkit import surgery as S
 
     start = time.perf_counter()
     try:
-        res, refused = S.surgery("smollm2", path, None, key=None), None
+        res, refused = S.surgery("smollm2", path, None, key=None, **options), None
     except S.SurgeryRegression as exc:
         res, refused = exc.result, str(exc)
     return time.perf_counter() - start, res, refused
 
 
-def run(sizes: list[int], cold_too: bool = True) -> list[dict]:
+def run(sizes: list[int], cold_too: bool = True, wordings: bool = False) -> list[dict]:
     from patchkit import surgery as S
 
     lines = (HERE / "capitals_128.jsonl").read_text(encoding="utf-8").splitlines()
@@ -116,6 +116,8 @@ def run(sizes: list[int], cold_too: bool = True) -> list[dict]:
                 S.warm_cache("smollm2")  # untimed: what `patchkit models prepare smollm2` leaves in the cache
                 cold = float("nan")
             total, res, refused = _timed_surgery(path)  # warm: samples read from the cache (any later run)
+            if wordings:  # the option, against the same loop
+                total_w, res_w, refused_w = _timed_surgery(path, wordings=True)
         by = {r["kind"]: r for r in res.panels}
         rows.append({
             "facts": n,
@@ -134,7 +136,12 @@ def run(sizes: list[int], cold_too: bool = True) -> list[dict]:
             "general_changed": by["general"]["changed"],
             "side_effects_changed": by["side_effects"]["changed"],
             "refused": refused,
+            "paraphrases_fixed": "{}/{}".format(*res.paraphrases_fixed),
         })
+        if wordings:
+            rows[-1] |= {"wordings_s": round(total_w, 1), "ratio_wordings": round(total_w / base_s, 2),
+                         "wordings_component": res_w.component, "wordings_refused": refused_w,
+                         "wordings_paraphrases_fixed": "{}/{}".format(*res_w.paraphrases_fixed)}
         print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -144,8 +151,9 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[8, 32, 128])
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--no-cold", action="store_true", help="skip the cold run (time only the run after prepare)")
+    ap.add_argument("--wordings", action="store_true", help="also time surgery --wordings against the same loop")
     args = ap.parse_args()
-    rows = run(args.sizes, cold_too=not args.no_cold)
+    rows = run(args.sizes, cold_too=not args.no_cold, wordings=args.wordings)
     if args.json:
         return
     print(f"\n{'facts':>5} {'baseline s':>10} {'cold s':>7} {'ratio':>6} {'warm s':>7} {'ratio':>6} {'component':>22} "
