@@ -230,8 +230,8 @@ class Search:
     whole down projections instead, each the first of a layer-after-layer edit, :meth:`_edit_wide`);
     (2) triage's override head, in closed form at the last token — a route repair moves
     every prompt routed the same way, hence second; (3) only when none of those passed, the gradient
-    screen's best ``candidates`` slices, trained. Iterating yields them lazily: the gradient screen
-    runs only if the loop gets that far. A named component is tried as given.
+    screen's best ``candidates`` slices, trained. Iterating yields them lazily: the ranges' screen runs only
+    if no memory layer passed, the gradient screen only if the loop gets that far. A named component is tried as given.
     """
 
     def __init__(self, model: Any, tokenizer: Any, amap: Any, *, facts: Sequence[tuple[str, str]],
@@ -272,6 +272,7 @@ class Search:
         self.ranked: list[Candidate] = []  # every screened candidate, in screen order (recorded)
         self.to_try: list[Candidate] = []  # tried in order until one passes the selection set
         self._screened_attention = False
+        self._stages: list[Any] = []  # planning steps not yet run, in order; each returns the candidates it adds
         self._plan()
 
     # -- order ------------------------------------------------------------------------------------
@@ -308,8 +309,15 @@ class Search:
             tries, wide = min(self.solve_tries, WIDE_TRIES), True
             self.say(f"search: {len(self.facts)} facts are more than a neuron range holds ({solve.RANGE_FACTS}); "
                      f"whole down projections are searched ({share:.2%} of the parameters each)")
-        positions = solve.subject_positions(self.tokenizer, [p for p, _ in self.facts], self.templates)
-        if self.method in ("auto", "solve") and tries > 0 and (pool := self._down_pool(positions, budget)):
+        if self.method != "solve":
+            self.head = override_head(self.triaged, candidate_components(self.amap, max_params=self.budget))
+
+        def ranges() -> list[Candidate]:
+            """The closed-form ranges' screen (a quarter to a half of an 8-fact run): after the memories, so
+            that it runs only if none of them passed."""
+            positions = solve.subject_positions(self.tokenizer, [p for p, _ in self.facts], self.templates)
+            if not (self.method in ("auto", "solve") and tries > 0 and (pool := self._down_pool(positions, budget))):
+                return []
             self.say(f"search: screening {len(pool)} down-projection slices of at most {budget:,} parameters "
                      f"({share:.2%})" + (": per layer, the neurons that carry the facts' keys"
                                          if self.neurons == "keys" else ""))
@@ -318,24 +326,28 @@ class Search:
                                   self.closed_form_texts(), self.sel.train_neighbours, self.solve_config,
                                   memo=self.memo)]
             self.ranked.extend(found)
-            self.to_try.extend(found[:tries])
             self.closed_form.update(c.component for c in found[:tries])
             if wide:
                 self.wide = [c.component for c in found[:tries]]
             self.say("search: solving " + ", ".join(f"{arch.short_name(c.component)} ({c.score:.3g})"
                                                     for c in found[:tries]))
-        if self.method != "solve":
-            self.head = override_head(self.triaged, candidate_components(self.amap, max_params=self.budget))
-        if self.head:
+            return found[:tries]
+
+        def head() -> list[Candidate]:
+            if not self.head:
+                return []
             self.say(f"search: triage names {self.head} the override of most fixable facts; it is tried next")
-            self.to_try.append(Candidate(self.head, None))
             if self.method == "auto":
                 self.closed_form.add(self.head)
+            return [Candidate(self.head, None)]
+
+        self._stages = [ranges, head] + ([self._screen_attention] if self.method == "train" else [])
+        if not self.to_try:  # no memory layer to try first: plan as far as the first candidate, as before
+            while self._stages and not self.to_try:
+                self.to_try.extend(self._stages.pop(0)())
         if self.method == "solve" and not self.to_try:
             raise errors.ComponentError(f"no down-projection slice fits {self.share:.2%} of the parameters; "
                                         "raise --max-share")
-        if self.method == "train":
-            self.to_try.extend(self._screen_attention())
 
     def _down_pool(self, positions: list[int], budget: int) -> list[str]:
         """The down-projection slices screened: neuron ranges, or per layer the facts' key neurons (``neurons``)."""
@@ -366,11 +378,12 @@ class Search:
         return picked
 
     def __iter__(self):
-        """The candidates in order; the gradient screen's, only once everything before them was tried."""
+        """The candidates in order, each stage planned only once everything before it was tried: the ranges' screen
+        after the memory layers, the gradient screen after everything else."""
         queue = list(self.to_try)
-        while queue or (self.method == "auto" and not self.named and not self._screened_attention):
+        while queue or self._stages or (self.method == "auto" and not self.named and not self._screened_attention):
             if not queue:
-                queue = self._screen_attention()
+                queue = self._stages.pop(0)() if self._stages else self._screen_attention()
                 self.to_try.extend(queue)
                 continue
             yield queue.pop(0)

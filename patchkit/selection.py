@@ -115,9 +115,9 @@ def questions_about(subject: str, kind: str, template: str, table: Mapping[str, 
 
 
 def own_wordings(subject: str, kind: str, template: str) -> list[str]:
-    """``subject`` asked the question ``template`` asks, in the shipped wordings of that relation (one of whose ``asks``
-    word sets the template contains whole): other wordings of the fact itself, to train so that the repair carries to wordings
-    the user never gave (issue 8's paraphrases; measured in docs/repair.md, session 18)."""
+    """``subject`` asked the question ``template`` asks, in the shipped wordings of that relation (one of whose
+    ``asks`` word sets the template contains whole): other wordings of the fact itself, trained so that the repair
+    carries to wordings the user never gave (issue 8's paraphrases; docs/repair.md, session 18)."""
     words = set(re.findall(r"[a-z]+", template.lower()))
     return [_fill(t, subject) for rel in other_questions().get(kind, {}).values()
             if any(words >= set(ask) for ask in rel.get("asks", ())) for t in rel["templates"]]
