@@ -476,3 +476,16 @@ def test_surgery_trains_the_shipped_wordings_only_when_asked_and_says_which(tmp_
     assert res.method["wordings_trained"] == [wording]
     plain = S.surgery(base, facts, tmp_path / "plain", **kwargs)
     assert plain.method["wordings_trained"] == []
+
+
+def test_the_ranges_screen_runs_only_after_the_memory_layers_were_refused(tmp_path, monkeypatch):
+    """Why: screening the closed-form ranges took a third of an 8-fact run, and the memory neurons tried before them
+    usually pass; so the screen runs only when they did not — and then before the ranges are tried, as before."""
+    base = save_tiny(sharp_llama(), tmp_path / "base")
+    said: list[str] = []
+    S.surgery(base, _facts_file(tmp_path, monkeypatch), None, key=None, default_panels=False, include_absent=True,
+              allow_regressions=True, max_share=0.5, candidates=1, log=said.append)
+    refused_memory = next(i for i, line in enumerate(said) if line.startswith("refused L1.mlp:"))
+    screened = next(i for i, line in enumerate(said) if "down-projection slices" in line)
+    solved = next(i for i, line in enumerate(said) if line.startswith("surgery: solving L1.mlp.down"))
+    assert refused_memory < screened < solved
