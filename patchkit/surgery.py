@@ -265,8 +265,9 @@ def surgery(
         wordings: also train the shipped wordings of each fact's question where the selection set knows them
             (:func:`patchkit.selection.own_wordings`: "The seat of government of Poland is in" for a capital fact;
             never a reported prompt). Off by default: on the tuning sets it bought 4 untrained paraphrases on each
-            model (32 -> 36 of 68, 8 -> 12 of 26) but moved a Gemma neighbour at layer 3, and other questions about
-            the subjects moved more there (27 -> 38 of 118) (docs/repair.md, session 18).
+            model (32 -> 36 of 68, 8 -> 12 of 26) but moved a Gemma neighbour at layer 3, other questions about
+            the subjects moved more there (27 -> 38 of 118), and an 8-fact run takes 0.51x the bare training loop
+            (the bar is 0.5; the default 0.30x) (docs/repair.md, session 18).
         solve_config: :class:`patchkit.solve.SolveConfig` for closed-form edits.
     Returns:
         A :class:`SurgeryResult` (``.patch`` is the written directory).
