@@ -108,17 +108,22 @@ def questions_about(subject: str, kind: str, template: str, table: Mapping[str, 
     """``subject`` asked the questions of its ``kind`` (the shipped ones, or ``table`` of the same shape) that are not
     the question ``template`` asks (a relation is left out when its keywords are words of the template); of each
     relation, the templates ``wordings`` picks."""
-    words = set(re.findall(r"[a-z]+", template.lower()))
+    words = _words(template)
     relations = (table if table is not None else other_questions()).get(kind, {})
     return [_fill(t, subject) for rel in relations.values() if not words & set(rel["keywords"])
             for t in rel["templates"][wordings]]
+
+
+def _words(template: str) -> set[str]:
+    """The lower-case words of ``template``, which the relations' ``keywords`` and ``asks`` are matched against."""
+    return set(re.findall(r"[a-z]+", template.lower()))
 
 
 def own_wordings(subject: str, kind: str, template: str) -> list[str]:
     """``subject`` asked the question ``template`` asks, in the shipped wordings of that relation (one of whose
     ``asks`` word sets the template contains whole): other wordings of the fact itself, trained so that the repair
     carries to wordings the user never gave (issue 8's paraphrases; docs/repair.md, session 18)."""
-    words = set(re.findall(r"[a-z]+", template.lower()))
+    words = _words(template)
     return [_fill(t, subject) for rel in other_questions().get(kind, {}).values()
             if any(words >= set(ask) for ask in rel.get("asks", ())) for t in rel["templates"]]
 

@@ -511,7 +511,8 @@ def _selection(m: Any, tok: Any, selection: Any, facts: Sequence[tuple[str, str]
         sel.judge_generic.extend(selection.probe(m, tok, [g for g in guards if g not in reported]))
     # each fact's first paraphrase (the user's), then the shipped wordings of its question (never a reported prompt)
     shipped = [(w, t) for p, t in facts for w in sel.wordings.get(p, ())] if wordings else []
-    sel.train_variants = list(variants) + [v for v in dict.fromkeys(shipped) if v not in set(variants)]
+    given = set(variants)
+    sel.train_variants = list(variants) + [v for v in dict.fromkeys(shipped) if v not in given]
     say(f"selection: {len(sel.judge_neighbours)} neighbours + {len(sel.judge_generic)} generic prompts "
         + (f"+ {len(sel.judge_questions)} other questions about the subjects " if sel.train_questions is not None else "")
         + "judge, "
