@@ -43,7 +43,8 @@ import torch
 
 from patchkit import errors
 from patchkit.train import (SliceTarget, TrainResult, _Batch, _cache_layer, _encode_texts, _fact_batch, _logits_at,
-                            _leads, _pad, _pad_id, _PrefixCache, _Stop, prefix_cache, unpadded)
+                            _leads, _pad, _pad_id, _PrefixCache, _Stop, frozen, prefix_cache,
+                            suffix_cache, unpadded)
 
 
 @dataclass(frozen=True)
@@ -401,6 +402,14 @@ def residual_targets(model: torch.nn.Module, batch: _Batch, cache: _PrefixCache 
     δ = 0 of its base answer's log-probability and of the fact's target's lead over that answer. A KL term does
     not do it: its gradient is zero at δ = 0, and δ reaches its margin in a few steps.
     """
+    with frozen(model):
+        return _residual_targets(model, batch, cache, positions, target, config, seed, groups, keep)
+
+
+def _residual_targets(model: torch.nn.Module, batch: _Batch, cache: _PrefixCache | None, positions: Sequence[int],
+                      target: SliceTarget, config: SolveConfig, seed: int, groups: Sequence[int] | None,
+                      keep: tuple[_Batch, Sequence[int], Sequence[int]] | None
+                      ) -> tuple[torch.Tensor, list[dict[str, float]]]:
     module, _ = _module_of(model, target)
     n = int(batch.input_ids.shape[0])
     rows, cols = torch.arange(n), torch.tensor(list(positions))
@@ -428,6 +437,11 @@ def residual_targets(model: torch.nn.Module, batch: _Batch, cache: _PrefixCache 
         return out + extra
 
     moving = _moving_directions(model, module, batch, cache, group, n_facts, keep) if keep is not None else None
+    # each step runs only the positions from the edit position on: nothing before it moves with δ
+    suffix = suffix_cache(model, batch, positions)
+    if suffix is not None:
+        batch, cache, cols = suffix.batch, suffix, torch.zeros_like(cols)
+        at["cols"] = cols
     opt = torch.optim.Adam([unit], lr=config.lr)
     losses: list[dict[str, float]] = []
     active = torch.ones(n_facts, dtype=torch.bool)  # facts whose target does not lead by config.margin yet
@@ -462,6 +476,8 @@ def residual_targets(model: torch.nn.Module, batch: _Batch, cache: _PrefixCache 
             if not torch.equal(lagging, active):
                 active = lagging
                 step_batch, step_rows = _sub_batch(batch, active[group])
+                if suffix is not None:
+                    cache = suffix.select(step_rows)
                 at.update(rows=torch.arange(len(step_rows)), cols=cols[step_rows], group=group[step_rows])
     finally:
         handle.remove()

@@ -28,6 +28,8 @@ Two things make it cheaper and more local than a plain loop:
 from __future__ import annotations
 
 import contextlib
+import copy
+import inspect
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -315,6 +317,92 @@ def unpadded(batch: _Batch) -> list[list[int]]:
     return [ids[: int(n)] for ids, n in zip(batch.input_ids.tolist(), batch.attention_mask.sum(1).tolist())]
 
 
+class _SuffixCache:
+    """Every layer's keys and values of the positions before each row's edit position, computed once.
+
+    Why: a change added to the residual stream at position ``k`` of a row (the residual targets' δ, at the subject's
+    last token or the prompt's last one) changes nothing before ``k`` under causal attention, so each step of
+    :func:`patchkit.solve.residual_targets` needs to run only the positions from ``k`` on, reading the earlier ones'
+    keys and values from here (3-4 of a short prompt's 5-11 positions: about half a step's time). Prefixes are
+    left-padded to one length, and each row's position ids given, so one forward serves rows of any ``k``.
+
+    ``batch`` is the rows' suffixes (from their edit position on): the δ goes at column 0 of every row.
+    ``select(index)`` is the same for a subset of the rows.
+    """
+
+    def __init__(self, model: torch.nn.Module, full: _Batch, starts: Sequence[int]) -> None:
+        self.model = model
+        self.starts = torch.tensor(list(starts), dtype=torch.long)
+        self.index = torch.arange(len(self.starts))
+        lengths = full.attention_mask.sum(1)
+        width = int(self.starts.max())
+        ids = torch.zeros((len(self.starts), width), dtype=torch.long)
+        self.prefix_mask = torch.zeros_like(ids)
+        positions = torch.zeros_like(ids)
+        for i, k in enumerate(self.starts.tolist()):
+            if k:
+                ids[i, width - k :] = full.input_ids[i, :k]
+                self.prefix_mask[i, width - k :] = 1
+                positions[i, width - k :] = torch.arange(k)
+        # transformers 5 calls it ``cache`` (``past_key_values`` is deprecated there), 4 ``past_key_values``
+        backbone = model.base_model
+        self.name = "cache" if "cache" in inspect.signature(backbone.forward).parameters else "past_key_values"
+        self.past = None
+        if width:
+            with torch.no_grad():
+                out = backbone(input_ids=ids, attention_mask=self.prefix_mask, position_ids=positions, use_cache=True)
+            self.past = out.get(self.name)
+        tails = [full.input_ids[i, k : int(n)].tolist() for i, (k, n) in enumerate(zip(self.starts.tolist(), lengths))]
+        tail_ids, tail_mask = _pad(tails, 0)
+        self.batch = _Batch(tail_ids, tail_mask, full.rows, full.cols - self.starts[full.rows], full.labels)
+
+    def select(self, index: torch.Tensor) -> "_SuffixCache":
+        """The same cache for the rows ``index`` (a sub-batch's rows, in its order)."""
+        sub = object.__new__(_SuffixCache)
+        sub.model, sub.name, sub.starts, sub.prefix_mask, sub.past = (self.model, self.name, self.starts,
+                                                                       self.prefix_mask, self.past)
+        sub.index = self.index[index]
+        sub.batch = self.batch
+        return sub
+
+    @contextlib.contextmanager
+    def feed(self, batch: _Batch) -> Iterator[dict[str, Any]]:
+        """The forward pass's extra arguments for ``batch`` (this cache's rows' suffixes, trimmed or not)."""
+        width = batch.input_ids.shape[1]
+        past = None
+        if self.past is not None:
+            past = copy.deepcopy(self.past)  # a forward appends to it
+            if len(self.index) != len(self.starts) or not torch.equal(self.index, torch.arange(len(self.starts))):
+                past.batch_select_indices(self.index)
+        yield {self.name: past, "use_cache": past is not None,
+               "attention_mask": torch.cat([self.prefix_mask[self.index], batch.attention_mask], 1),
+               "position_ids": self.starts[self.index, None] + torch.arange(width)[None]}
+
+
+def suffix_cache(model: torch.nn.Module, batch: _Batch, starts: Sequence[int]) -> _SuffixCache | None:
+    """A :class:`_SuffixCache` for ``batch`` with δ at ``starts``, or None where the model keeps no key-value cache."""
+    from transformers import DynamicCache
+
+    cache = _SuffixCache(model, batch, starts)
+    return cache if cache.past is None or isinstance(cache.past, DynamicCache) else None
+
+
+@contextlib.contextmanager
+def frozen(model: torch.nn.Module) -> Iterator[None]:
+    """Every parameter of ``model`` out of autograd for the block, then as it was.
+
+    Why: a model loads with every parameter requiring a gradient, and a backward pass for a change to the
+    activations (the residual targets' δ) would otherwise also compute, and keep, one for every weight above it.
+    """
+    flags = {name: p.requires_grad for name, p in model.named_parameters()}
+    model.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for name, p in model.named_parameters():
+            p.requires_grad_(flags[name])
+
+
 def prefix_cache(model: torch.nn.Module, where: tuple[str, int] | None, seqs: Sequence[Sequence[int]],
                  pad_id: int) -> _PrefixCache | None:
     """A filled :class:`_PrefixCache` at ``where`` (from :func:`_cache_layer`), or None when there is none."""
@@ -326,19 +414,20 @@ def prefix_cache(model: torch.nn.Module, where: tuple[str, int] | None, seqs: Se
 
 
 def _logits_at(model: torch.nn.Module, weights: Mapping[str, torch.Tensor], batch: _Batch,
-               cache: _PrefixCache | None = None) -> torch.Tensor:
+               cache: _PrefixCache | _SuffixCache | None = None) -> torch.Tensor:
     """Logits at the scored positions only (optionally starting from the cached stream).
 
     Runs the backbone, then the output head on just the positions a loss
     reads: the head is a vocabulary-sized matmul, and padding and prompt
     positions would otherwise dominate the cost of a step.
     """
-    with cache.feed(batch) if cache is not None else contextlib.nullcontext():
+    with cache.feed(batch) if cache is not None else contextlib.nullcontext({}) as extra:
         backbone = model.base_model
         prefix = model.base_model_prefix + "."
         inner = {k[len(prefix) :]: v for k, v in weights.items() if k.startswith(prefix)}
         outer = {k: v for k, v in weights.items() if not k.startswith(prefix)}
         kwargs = {"input_ids": batch.input_ids, "attention_mask": batch.attention_mask, "use_cache": False}
+        kwargs |= extra or {}
         if outer:  # an edit to the output head itself: fall back to the full model
             out = functional_call(model, dict(weights), args=(), kwargs=kwargs)
             return out.logits[batch.rows, batch.cols].float()
