@@ -128,6 +128,18 @@ def own_wordings(subject: str, kind: str, template: str) -> list[str]:
             if any(words >= set(ask) for ask in rel.get("asks", ())) for t in rel["templates"]]
 
 
+# Each fact is also trained after these openings (ROME's context templates, fixed here rather than sampled): the
+# repair must hold wherever the question sits in a text, and a memory keyed on a subject that opens its prompt
+# ("Bayer is a company based in") then also learns the subject after other words ("The company Bayer has its
+# headquarters in"). The first pair tried, not tuned (docs/repair.md, session 19).
+CONTEXTS = ("Here is a fact.", "Did you know?")
+
+
+def in_contexts(prompt: str) -> list[str]:
+    """``prompt`` after each of :data:`CONTEXTS` (trained with the fact's target; never a reported prompt)."""
+    return [f"{context} {prompt}" for context in CONTEXTS]
+
+
 @lru_cache(maxsize=1)
 def generic_prompts() -> tuple[str, ...]:
     """Selection-only generic prompts (``data/generic.jsonl``): in no reported panel, never trained on."""

@@ -209,6 +209,7 @@ def surgery(
     keep_shape: bool = False,
     other_questions: bool = False,
     wordings: bool = False,
+    contexts: bool = True,
     max_share: float | None = None,
     method: str = "auto",
     solve_config: Any = None,
@@ -268,6 +269,10 @@ def surgery(
             model (32 -> 36 of 68, 8 -> 12 of 26) but moved a Gemma neighbour at layer 3, other questions about
             the subjects moved more there (27 -> 38 of 118), and an 8-fact run takes 0.51x the bare training loop
             (the bar is 0.5; the default 0.30x) (docs/repair.md, session 18).
+        contexts: also train each fact after the openings of :data:`patchkit.selection.CONTEXTS` ("Did you know?
+            The capital of Poland is"). On by default: on the tuning sets untrained paraphrases went 32 -> 41 of 68
+            (SmolLM2) and 8 -> 10 of 26 (Gemma, where layer 3 then moved a neighbour and layer 5 shipped), with no
+            right answer changed on either (docs/repair.md, session 19).
         solve_config: :class:`patchkit.solve.SolveConfig` for closed-form edits.
     Returns:
         A :class:`SurgeryResult` (``.patch`` is the written directory).
@@ -327,7 +332,7 @@ def surgery(
     trained_variants = [(f.paraphrases[0], f.target) for f in fact_list
                         if variants and (f.prompt, f.target) in fixable_set and len(f.paraphrases) >= 2]
     sel = _selection(m, tok, selection, train_facts, reported, guard_prompts, auto_selection, trained_variants, say,
-                     other_questions, wordings and variants)
+                     other_questions, wordings and variants, contexts)
     texts = load_preserve(preserve)
     trained = list(train_facts) + sel.train_variants
 
@@ -500,9 +505,11 @@ def _load_guards(paths: Sequence[str | Path]) -> list[str]:
 
 def _selection(m: Any, tok: Any, selection: Any, facts: Sequence[tuple[str, str]], reported: set[str],
                guards: Sequence[str], auto: bool, variants: Sequence[tuple[str, str]],
-               say: Callable[[str], None], questions: bool = False, wordings: bool = False) -> Any:
+               say: Callable[[str], None], questions: bool = False, wordings: bool = False,
+               contexts: bool = False) -> Any:
     """The selection set: auto-built neighbours and generic prompts, the user's guards, the trained variants
-    (with ``wordings``, also the shipped wordings of each fact's question)."""
+    (with ``wordings``, also the shipped wordings of each fact's question; with ``contexts``, each fact after the
+    openings of :data:`patchkit.selection.CONTEXTS`)."""
     if auto:
         sel = selection.build(m, tok, [p for p, _ in facts], exclude=reported, questions=questions)
     else:
@@ -511,6 +518,7 @@ def _selection(m: Any, tok: Any, selection: Any, facts: Sequence[tuple[str, str]
         sel.judge_generic.extend(selection.probe(m, tok, [g for g in guards if g not in reported]))
     # each fact's first paraphrase (the user's), then the shipped wordings of its question (never a reported prompt)
     shipped = [(w, t) for p, t in facts for w in sel.wordings.get(p, ())] if wordings else []
+    shipped += [(c, t) for p, t in facts for c in selection.in_contexts(p) if c not in reported] if contexts else []
     given = set(variants)
     sel.train_variants = list(variants) + [v for v in dict.fromkeys(shipped) if v not in given]
     say(f"selection: {len(sel.judge_neighbours)} neighbours + {len(sel.judge_generic)} generic prompts "

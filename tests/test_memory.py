@@ -471,10 +471,31 @@ def test_surgery_trains_the_shipped_wordings_only_when_asked_and_says_which(tmp_
 
     monkeypatch.setattr(selection, "build", with_wordings)
     kwargs = dict(key=keypair[0], method="memory", component="L1.mlp", default_panels=False, include_absent=True,
-                  allow_regressions=True)
+                  allow_regressions=True, contexts=False)
     res = S.surgery(base, facts, tmp_path / "patch", wordings=True, **kwargs)
     assert res.method["wordings_trained"] == [wording]
     plain = S.surgery(base, facts, tmp_path / "plain", **kwargs)
+    assert plain.method["wordings_trained"] == []
+
+
+def test_surgery_trains_each_fact_after_the_shipped_openings_by_default_and_never_a_reported_prompt(tmp_path, keypair,
+                                                                                                     monkeypatch):
+    """Why: trained after a few openings ("Did you know? ..."), a repair holds wherever the question sits in a text.
+    Every fact gets each opening, the manifest lists them, a prompt some panel reports is never trained, and
+    ``contexts=False`` trains none."""
+    from patchkit import selection
+
+    base = save_tiny(sharp_llama(), tmp_path / "base")
+    facts = _facts_file(tmp_path, monkeypatch)
+    reported = selection.in_contexts(FACTS[1][0])[0]  # a panel of the user's asks exactly this
+    panel = tmp_path / "panel.jsonl"
+    panel.write_text(json.dumps({"prompt": reported, "target": FACTS[1][1]}) + "\n", encoding="utf-8")
+    kwargs = dict(method="memory", component="L1.mlp", default_panels=False, include_absent=True,
+                  allow_regressions=True, panels=[panel])
+    res = S.surgery(base, facts, tmp_path / "patch", key=keypair[0], **kwargs)
+    want = [c for p, _ in FACTS for c in selection.in_contexts(p) if c != reported]
+    assert res.method["wordings_trained"] == want and len(want) == 2 * len(FACTS) - 1
+    plain = S.surgery(base, facts, None, key=None, contexts=False, **kwargs)
     assert plain.method["wordings_trained"] == []
 
 

@@ -202,7 +202,8 @@ def test_paraphrases_are_solved_for_only_when_asked_and_the_manifest_says_how_ma
     facts.write_text("".join(json.dumps(r) + "\n" for r in rows))
     for asked, count in ((False, 0), (True, 2)):
         res = S.surgery(base, facts, None, key=None, component="L1.mlp.down", default_panels=False,
-                        include_absent=True, auto_selection=False, allow_regressions=True, solve_variants=asked)
+                        include_absent=True, auto_selection=False, allow_regressions=True, solve_variants=asked,
+                        contexts=False)
         assert res.method["solve"]["variants"] == count
 
 
