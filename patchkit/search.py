@@ -58,10 +58,12 @@ class Candidate:
     passed: bool = False
     reasons: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    plain: bool = False  # a memory layer tried again without the selection set's trained contexts
 
     def to_dict(self) -> dict[str, Any]:
         return {"component": self.component, "score": None if self.score is None else round(self.score, 4), "tried": self.tried,
-                "passed": self.passed, "reasons": list(self.reasons), "seconds": round(self.seconds, 2)}
+                "passed": self.passed, "reasons": list(self.reasons), "seconds": round(self.seconds, 2)} | (
+                    {"contexts": False} if self.plain else {})
 
 
 def candidate_components(amap: Any, kinds: Sequence[str] = KINDS, heads: bool = True,
@@ -292,6 +294,9 @@ class Search:
             tries = len(memory.DEPTHS) if self.method == "memory" else min(self.solve_tries, MEMORY_TRIES)
             layers = memory.layers_to_try(self.amap.num_layers, tries) if tries > 0 else []
             found = [Candidate(f"L{layer}.mlp", None) for layer in layers]
+            # then each layer again without the trained contexts: a key trained to hold after other openings can
+            # also fire on another subject ending the same way (tune: Gemma's layer 3 moved "Kinkaku-ji ... city of")
+            found += [Candidate(c.component, None, plain=True) for c in found] if self.sel.contexts else []
             self.ranked.extend(found)
             self.to_try.extend(found)
             self.memory.update(c.component for c in found)
@@ -418,10 +423,11 @@ class Search:
 
             layer = self.amap.layer_of(targets[0].tensor)
             self.say(f"surgery: memory neurons at layer {layer} (one "
-                     f"{'little-used' if self.keep_shape else 'added'} neuron per fact)")
+                     f"{'little-used' if self.keep_shape else 'added'} neuron per fact"
+                     + (", without the trained contexts)" if candidate.plain else ")"))
             return memory.memory_edit(m, tok, self.amap, self.facts, layer, templates=self.templates,
                                       preserve=self.closed_form_texts(), neighbours=self.sel.train_neighbours,
-                                      variants=self.sel.train_variants,
+                                      variants=self.variants(candidate),
                                       answers=self.sel.train_neighbours + self.sel.spare_neighbours,
                                       config=memory.MemoryConfig(grow=not self.keep_shape),
                                       seed=self.train_config.seed, moved=self._moved,
@@ -445,6 +451,13 @@ class Search:
         self.say(f"surgery: training {arch.short_name(comp)}")
         return train_slices(m, tok, self.trained, list(targets), preserve=self.texts, config=self.train_config,
                             progress=step_bar, neighbours=self.sel.train_neighbours, stop_on=len(self.facts))
+
+    def variants(self, candidate: Candidate) -> list[tuple[str, str]]:
+        """The other wordings ``candidate`` is trained on: the selection set's, less its contexts for a plain one."""
+        if not candidate.plain:
+            return list(self.sel.train_variants)
+        contexts = set(self.sel.contexts)
+        return [v for v in self.sel.train_variants if v not in contexts]
 
     def _moved(self, edited: Mapping[str, torch.Tensor]) -> list[Any]:
         """The selection probes whose answer ``edited`` changes (memory neurons swap the culprits' neurons)."""

@@ -71,6 +71,9 @@ class SelectionSet:
     # fact prompt -> the shipped wordings of its own question about its subject (:func:`own_wordings`), where the
     # subject's kind is known (a pool member or the template's own words), less every prompt the set must not use
     wordings: dict[str, list[str]] = field(default_factory=dict)
+    # the facts after the openings of CONTEXTS (also in train_variants): given up by a memory layer that moved a
+    # selection answer with them trained, before another layer is tried (patchkit.search)
+    contexts: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def judge(self) -> list[Probe]:

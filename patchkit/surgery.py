@@ -387,7 +387,8 @@ def surgery(
         if cand.passed:
             break
         say(f"refused {arch.short_name(cand.component)}: " + "; ".join(cand.reasons))
-    tried = [{"component": a[0].component, "regressions": list(a[0].reasons)} for a in attempts]
+    tried = [{"component": a[0].component, "regressions": list(a[0].reasons)} | ({"contexts": False} if a[0].plain else {})
+             for a in attempts]
     passed = attempts[-1][0].passed  # the loop stops at the first candidate that passes
     cand, targets, train, edited, minimized_from, comp, train_facts = attempts[-1] if passed else attempts[0]
     say("eval: " + ", ".join(p.name for p in panel_list))
@@ -403,11 +404,13 @@ def surgery(
         regressions = [f"selection: no candidate passed ({len(tried)} tried)"] + regressions
     n_params = slice_params(m, targets, {k: v.shape for k, v in edited.items()})
     closed = bool(train.details)
+    if cand.plain:  # shipped without the trained contexts
+        trained = [x for x in trained if x not in set(sel.contexts)]
     record = _method(comp, targets, config, train, trained, found.preserved if closed else texts, preserve, n_params,
                      minimized_from)
     # what was trained besides the facts (each one's first paraphrase, the shipped wordings of its question): a
     # reported paraphrase is never one of these, and an auditor can see so
-    record["wordings_trained"] = [p for p, _ in sel.train_variants]
+    record["wordings_trained"] = [p for p, _ in found.variants(cand)]
     if closed and train.details.get("method") == "memory":
         from patchkit import memory
 
@@ -518,9 +521,10 @@ def _selection(m: Any, tok: Any, selection: Any, facts: Sequence[tuple[str, str]
         sel.judge_generic.extend(selection.probe(m, tok, [g for g in guards if g not in reported]))
     # each fact's first paraphrase (the user's), then the shipped wordings of its question (never a reported prompt)
     shipped = [(w, t) for p, t in facts for w in sel.wordings.get(p, ())] if wordings else []
-    shipped += [(c, t) for p, t in facts for c in selection.in_contexts(p) if c not in reported] if contexts else []
+    opened = [(c, t) for p, t in facts for c in selection.in_contexts(p) if c not in reported] if contexts else []
     given = set(variants)
-    sel.train_variants = list(variants) + [v for v in dict.fromkeys(shipped) if v not in given]
+    sel.train_variants = list(variants) + [v for v in dict.fromkeys(shipped + opened) if v not in given]
+    sel.contexts = [v for v in opened if v not in given]
     say(f"selection: {len(sel.judge_neighbours)} neighbours + {len(sel.judge_generic)} generic prompts "
         + (f"+ {len(sel.judge_questions)} other questions about the subjects " if sel.train_questions is not None else "")
         + "judge, "

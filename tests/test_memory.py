@@ -499,6 +499,36 @@ def test_surgery_trains_each_fact_after_the_shipped_openings_by_default_and_neve
     assert plain.method["wordings_trained"] == []
 
 
+def test_a_memory_layer_refused_with_the_contexts_trained_is_tried_again_without_them(tmp_path, keypair, monkeypatch):
+    """Why: a key trained to hold after other openings can fire on another subject too; before the next layer is
+    tried, the refused one is tried without the contexts, and the manifest says what the shipped edit trained."""
+    from patchkit import judge, selection
+
+    base = save_tiny(sharp_llama(), tmp_path / "base")
+    facts = _facts_file(tmp_path, monkeypatch)
+    calls = []
+
+    def refuse_first(*args, **kwargs):  # the tiny model's judge, as if the first edit had moved a neighbour
+        calls.append(1)
+        return ["1 selection prompt(s) changed answer (e.g. 'stand-in')"] if len(calls) == 1 else []
+
+    monkeypatch.setattr(judge, "selection_reasons", refuse_first)
+    said: list[str] = []
+    res = S.surgery(base, facts, tmp_path / "patch", key=keypair[0], method="memory", default_panels=False,
+                    include_absent=True, log=said.append)
+    assert [(t["component"], t.get("contexts", True), bool(t["regressions"])) for t in res.tried] == [
+        ("L1.mlp", True, True), ("L1.mlp", False, False)]
+    assert any("without the trained contexts" in line for line in said)
+    assert res.method["wordings_trained"] == [] and res.method["facts_trained"] == len(FACTS)
+    assert res.component.startswith("L1.mlp.n")
+    contexts = [c for p, _ in FACTS for c in selection.in_contexts(p)]
+    calls.clear()  # refused again, with no contexts trained: nothing to try the layer without
+    plain = S.surgery(base, facts, None, key=None, method="memory", default_panels=False, include_absent=True,
+                      contexts=False, allow_regressions=True)
+    assert len(plain.tried) == 1 and plain.tried[0]["regressions"] and plain.method["wordings_trained"] == []
+    assert not set(contexts) & set(res.method["wordings_trained"])
+
+
 def test_the_ranges_screen_runs_only_after_the_memory_layers_were_refused(tmp_path, monkeypatch):
     """Why: screening the closed-form ranges took a third of an 8-fact run, and the memory neurons tried before them
     usually pass; so the screen runs only when they did not — and then before the ranges are tried, as before."""
