@@ -146,7 +146,8 @@ def test_the_memory_search_tries_its_layers_in_order_without_a_component(tmp_pat
     facts = _facts_file(tmp_path, monkeypatch)
     res = S.surgery(base, facts, None, key=None, method="memory", default_panels=False, include_absent=True,
                     auto_selection=False, allow_regressions=True)
-    assert [c.component for c in res.candidates] == ["L1.mlp"]
+    # each layer with the contexts trained, then (had it been refused) again without them
+    assert [(c.component, c.plain) for c in res.candidates] == [("L1.mlp", False), ("L1.mlp", True)]
     assert res.tried[0]["component"] == "L1.mlp" and res.component.startswith("L1.mlp.n")
 
 

@@ -300,7 +300,7 @@ def test_the_default_search_tries_memory_neurons_then_ranges_and_trains_when_non
     facts, side, text = _files(tmp_path)
     res = S.surgery(tiny_ckpt, facts, None, key=None, config=_CFG, panels=[side, text], default_panels=False,
                     include_absent=True, auto_selection=False, allow_regressions=True, candidates=1,
-                    max_share=0.05, solve_tries=2)
+                    max_share=0.05, solve_tries=2, contexts=False)
     order = [c["component"] for c in res.method["search"]["candidates"]]
     assert order[0] == "L1.mlp" and solve.is_down(order[1])  # memory neurons first, then the neuron ranges
     assert res.tried[0]["component"] == "L1.mlp"
@@ -311,7 +311,7 @@ def test_the_default_search_tries_memory_neurons_then_ranges_and_trains_when_non
         ["refused for the test"] if any("down_proj" in name for name in edited) else real(m, t, edited, *a, **k)))
     res = S.surgery(tiny_ckpt, facts, None, key=None, config=_CFG, panels=[side, text], default_panels=False,
                     include_absent=True, auto_selection=False, allow_regressions=True, candidates=1,
-                    max_share=0.05, solve_tries=2, log=said.append)
+                    max_share=0.05, solve_tries=2, log=said.append, contexts=False)
     tried = [t["component"] for t in res.tried]
     assert tried[0] == "L1.mlp" and solve.is_down(tried[1]) and len(tried) == 3
     assert res.tried[0]["regressions"] and res.tried[1]["regressions"] == ["refused for the test"]
