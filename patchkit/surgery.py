@@ -100,6 +100,7 @@ class SurgeryResult:
             "model_params": self.model_params,
             "share": self.params / self.model_params if self.model_params else 0.0,
             "trained_facts": [list(f) for f in self.trained_facts],
+            "wordings_trained": list(self.method.get("wordings_trained", [])),  # the other prompts trained
             "skipped_absent": self.skipped_absent,
             "panels": self.panels,
             "regressions": self.regressions,

@@ -337,6 +337,24 @@ def test_cli_surgery_takes_repeated_components(tiny_ckpt, tmp_path):
     assert [t["component"] for t in out["tried"]] == [_WEAK, _STRONG]
 
 
+def test_cli_surgery_no_contexts_trains_the_facts_without_the_openings(tiny_ckpt, tmp_path):
+    from click.testing import CliRunner
+
+    from patchkit import selection
+    from patchkit.cli import cli
+
+    facts, side, _ = _files(tmp_path)
+    prompts = [json.loads(line)["prompt"] for line in facts.read_text().splitlines()]
+    trained = {}
+    for flags in ([], ["--no-contexts"]):
+        res = CliRunner().invoke(cli, ["surgery", str(tiny_ckpt), "--facts", str(facts), "--component", _STRONG,
+                                       "--include-absent", "--panel", str(side), "--steps", "5", "--no-neighbours",
+                                       "--dry-run", "--allow-regressions", "--json", *flags])
+        assert res.exit_code == 0, res.output
+        trained[bool(flags)] = json.loads(res.output[res.output.index("{"):])["wordings_trained"]
+    assert set(trained[False]) == {c for p in prompts for c in selection.in_contexts(p)} and trained[True] == []
+
+
 def test_the_search_tries_at_most_one_candidate_per_layer_in_screen_order():
     from patchkit.search import Candidate, one_per_layer
 
