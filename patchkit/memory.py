@@ -382,7 +382,7 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                 templates: Mapping[str, str], preserve: Sequence[str], neighbours: Sequence[str] = (),
                 variants: Sequence[tuple[str, str]] = (), answers: Sequence[str] = (), config: MemoryConfig = MemoryConfig(),
                 seed: int = 0, moved: Callable[[Mapping[str, torch.Tensor]], Sequence[Any]] | None = None,
-                questions: Mapping[str, Sequence[str]] | None = None, contexts: Sequence[tuple[str, str]] = ()) -> Any:
+                questions: Mapping[str, Sequence[str]] | None = None) -> Any:
     """Add one neuron to ``layer``'s MLP per fact (``config.grow``; else rewrite a little-used one) so that every fact is
     predicted.
 
@@ -406,9 +406,6 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
             solved again with δ off what moves those questions' answers, and given back (its facts dropped) if it
             still moves one, up to ``config.leak_rounds`` rounds. None (the default): the edit is judged by the
             caller only.
-        contexts: the ``variants`` that are the facts after other openings (:data:`patchkit.selection.CONTEXTS`).
-            With added neurons and ``moved``, a memory that fires where a selection answer moved loses them: its
-            separator and δ are fit again without them, the other memories keep theirs.
     Returns:
         :class:`patchkit.train.TrainResult`; ``details["component"]`` names the neurons
         (``L5.mlp.n3,17``; ``L5.mlp``, nothing changed, when no fact came out right), ``details["dropped"]``
@@ -443,14 +440,10 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         subjects = [solve.subject_of(p, templates.get(p)) for p in prompts]
         opens = [bool(sub) and p.startswith(sub) for p, sub in zip(prompts, subjects)]
         keyed_wordings: list[tuple[int, str, str, int]] = []  # (fact, wording, target, key position)
-        opened = set(contexts)
-        plain = {i: list(keys) for i, keys in positives.items()}  # the positives less the contexts' keys
         for (i, p, t, end), x in zip(extra, wordings):
             at = solve._token_ending(tokenizer, p, end)
             if i in positives and at > 0 and (opens[i] or end > len(subjects[i] or "")):
                 positives[i].append(x[at])
-                if (p, t) not in opened:
-                    plain[i].append(x[at])
                 keyed_wordings.append((i, p, t, at))
         # one δ per neuron, the change that makes its target win in its facts and in each wording its memory keys on
         # (the memory fires there too): δ that only just fixes the fact's own prompt generalised worse
@@ -469,13 +462,9 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                                                      groups=row_groups)
             return d[: len(keyed)], solve_losses
 
-        context_rows = {len(facts) + n for n, (_, p, t, _) in enumerate(keyed_wordings) if (p, t) in opened}
-        given_up: set[int] = set()  # the neurons whose contexts were given up
-
         def resolve(again: Sequence[int], margin: float) -> torch.Tensor:
-            """δ of the neurons ``again`` solved anew, with the other questions about their facts' subjects kept
-            (the contexts' rows left out for the neurons in ``given_up``)."""
-            pick = [k for k, g in enumerate(row_groups) if g in again and not (g in given_up and k in context_rows)]
+            """δ of the neurons ``again`` solved anew, with the other questions about their facts' subjects kept."""
+            pick = [k for k, g in enumerate(row_groups) if g in again]
             number = {g: n for n, g in enumerate(again)}
             asks = [(q, number[g], subjects[i]) for g in again for i in keyed[g] for q in (questions or {}).get(prompts[i], ())
                     if subjects[i] and subjects[i] in q]
@@ -531,27 +520,6 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                     break
                 lowered.append({"margin": margin, "moved": [p.prompt for p in changed]})
             details["margin"] = margin
-            # a memory whose key, trained after the contexts' openings, fires where a selection answer moved (a
-            # look-alike subject: "Potala Palace" under another palace's memory) loses them; the others keep theirs
-            hit = moved(edited) if contexts and moved is not None and kept else []
-            held = [g for g in range(len(keyed)) if any(right[i] for i in keyed[g])]
-            blamed = _leaking(model, tokenizer, mlp, name, edited, kept, delta[held].norm(dim=1), hit,
-                              config.max_tokens) if hit else {}
-            if blamed:
-                given_up.update(held[n] for n in blamed)
-                for g in given_up:
-                    for i in keyed[g]:
-                        positives[i] = plain[i]
-                w = separators([torch.stack([x for i in group for x in positives[i]]) for group in keyed], negatives,
-                               config, seed)
-                delta = delta.clone()
-                delta[sorted(given_up)] = resolve(sorted(given_up), margin)
-                edited, right, kept = _rewrite(model, mlp, name, keyed, neurons, w, delta, own, positions, config,
-                                               batch, cache)
-                details["contexts_dropped"] = [{"facts": [facts[i][0] for i in keyed[held[n]]], "moved": prompt}
-                                               for n, prompt in blamed.items()]
-                if questions is not None:
-                    changed = moved(edited) if kept else []
             # a memory that fires where a selection answer moved (its subject asked another question: the key at the
             # subject does not know the question) is solved again, its δ kept off the other questions about its
             # subject; if it still moves one, it is given back and its facts dropped, rather than the whole layer

@@ -431,8 +431,7 @@ class Search:
                                       answers=self.sel.train_neighbours + self.sel.spare_neighbours,
                                       config=memory.MemoryConfig(grow=not self.keep_shape),
                                       seed=self.train_config.seed, moved=self._moved,
-                                      questions=self.sel.train_questions,
-                                      contexts=() if candidate.plain else self.sel.contexts)
+                                      questions=self.sel.train_questions)
         if self.solved(comp) and comp == self.head:
             self.say(f"surgery: solving {comp} in closed form at the last token (the override head's output)")
             # the routing edit: what the override head writes where the answer is read out; every neighbour
