@@ -52,7 +52,7 @@ def subject_questions(m, tok, prompts: list[str]) -> list:
 
 def run(facts: str, guards: str | None, right: str | None, generic: str | None, text: str | None,
         model: str = "smollm2", component: list[str] | None = None, allow: bool = True, method: str = "auto",
-        other_questions: bool = False, wordings: bool = False, contexts: bool = True) -> dict:
+        other_questions: bool = False, wordings: bool = False, contexts: bool = False) -> dict:
     from patchkit import evals, models, selection
     from patchkit import surgery as S
 
@@ -141,11 +141,11 @@ def main() -> None:
     ap.add_argument("--method", default="auto", help="surgery's --method (default: the default command's)")
     ap.add_argument("--other-questions", action="store_true", help="surgery's --other-questions (off by default)")
     ap.add_argument("--wordings", action="store_true", help="surgery's --wordings (off by default)")
-    ap.add_argument("--no-contexts", action="store_true", help="surgery's --no-contexts (contexts are trained by default)")
+    ap.add_argument("--contexts", action="store_true", help="surgery's --contexts (off by default)")
     args = ap.parse_args()
     print(json.dumps(run(args.facts, args.guards, args.right, args.generic, args.text, args.model, args.component,
                          method=args.method, other_questions=args.other_questions, wordings=args.wordings,
-                         contexts=not args.no_contexts),
+                         contexts=args.contexts),
                      indent=1))
 
 

@@ -447,7 +447,7 @@ def eval_(model: str, facts_spec: str | None, panel_specs: tuple[str, ...], patc
 @click.option("--ranges", "solve_tries", default=8, show_default=True, help="Down-projection neuron ranges (or --neurons keys sets) the search edits in closed form before training anything (0: none).")
 @click.option("--keep-shape", is_flag=True, help="Memory neurons rewrite the model's least-used neurons instead of adding new ones, so the patched checkpoint keeps the base's shapes. By default each fact's memory is a neuron added to one layer's MLP and every layer's MLP is widened by as many zero neurons (config.json's intermediate_size grows; revert restores it): nothing old is lost, and on the tuning sets fewer other answers moved (docs/repair.md, session 15).")
 @click.option("--wordings", is_flag=True, help="Also train the shipped wordings of each fact's question where its subject's kind is known (\"The seat of government of Poland is in\" for a capital fact; never a reported prompt). Off by default: on the tuning sets it bought 4 untrained paraphrases per model but moved more other answers about the subjects on Gemma, and it makes a run slower (docs/repair.md, session 18).")
-@click.option("--no-contexts", is_flag=True, help="Do not also train each fact after a few openings (\"Did you know? The capital of Poland is\"). They are trained by default: on the tuning sets more untrained paraphrases came out right, with no right answer changed (docs/repair.md, session 19).")
+@click.option("--contexts", is_flag=True, help="Also train each fact after a few openings (\"Did you know? The capital of Poland is\"); a memory layer refused with them is tried again without them. Off by default: more untrained paraphrases came out right on the tuning sets, but the memories then fire more on their subjects under other questions (docs/repair.md, session 19).")
 @click.option("--other-questions", is_flag=True, help="Also judge the edit on other questions about each fact's subject (\"The biggest city in Australia is\" for a capital fact): a memory that moves one is solved again with its change kept off those questions, and dropped (its fact left unrepaired) if it still moves one. Off by default: it kept 54 of 68 tuning facts, and on Gemma's 102 held-out capitals nearly every memory moved the biggest-city question and nothing shipped (docs/repair.md, session 17).")
 @click.option("--neurons", type=click.Choice(["ranges", "keys"]), default="ranges", show_default=True, help="The search's closed-form candidates below a whole projection: contiguous neuron ranges, or per layer the neurons that carry the facts' keys (a patch of them lists its columns). keys: fewer answers moved on the 8-fact tuning sets, every candidate refused on a 32-capital set (docs/repair.md, session 10).")
 @click.option("--max-share", type=float, default=None, help="Largest share of the model's parameters a searched component may have. Default 0.001 (0.1%), widened to one whole down projection when there are more fixable facts than a neuron range holds (24); a value given is a hard cap.")
@@ -480,7 +480,7 @@ def surgery(model: str, facts: str, out: Path | None, key: Path | None, componen
             as_json: bool, candidates: int, max_share: float | None, guards: tuple[Path, ...], no_neighbours: bool,
             no_variants: bool, stop_margin: float | None, null_space: float | None, method: str,
             solve_tries: int, solve_paraphrases: bool, neurons: str, keep_shape: bool, other_questions: bool, wordings: bool,
-            no_contexts: bool) -> None:
+            contexts: bool) -> None:
     """Repair MODEL's wrong-but-known facts in FACTS by editing one small slice; write a signed patch."""
     from patchkit import resolve, validate
 
@@ -504,7 +504,7 @@ def surgery(model: str, facts: str, out: Path | None, key: Path | None, componen
                               max_share=max_share, guards=guards, auto_selection=not no_neighbours,
                               variants=not no_variants, method=method, solve_tries=solve_tries,
                               solve_variants=solve_paraphrases, neurons=neurons, keep_shape=keep_shape,
-                              other_questions=other_questions, wordings=wordings, contexts=not no_contexts)
+                              other_questions=other_questions, wordings=wordings, contexts=contexts)
     except surg.SurgeryRegression as exc:
         click.echo(json.dumps(exc.result.to_dict(), indent=2) if as_json else surg.format_table(exc.result))
         raise

@@ -134,7 +134,7 @@ def own_wordings(subject: str, kind: str, template: str) -> list[str]:
 # Each fact is also trained after these openings (ROME's context templates, fixed here rather than sampled): the
 # repair must hold wherever the question sits in a text, and a memory keyed on a subject that opens its prompt
 # ("Bayer is a company based in") then also learns the subject after other words ("The company Bayer has its
-# headquarters in"). The first pair tried, not tuned (docs/repair.md, session 19).
+# headquarters in"). The first pair tried, not tuned; surgery's ``contexts`` option (docs/repair.md, session 19).
 CONTEXTS = ("Here is a fact.", "Did you know?")
 
 

@@ -210,7 +210,7 @@ def surgery(
     keep_shape: bool = False,
     other_questions: bool = False,
     wordings: bool = False,
-    contexts: bool = True,
+    contexts: bool = False,
     max_share: float | None = None,
     method: str = "auto",
     solve_config: Any = None,
@@ -271,9 +271,11 @@ def surgery(
             the subjects moved more there (27 -> 38 of 118), and an 8-fact run takes 0.51x the bare training loop
             (the bar is 0.5; the default 0.30x) (docs/repair.md, session 18).
         contexts: also train each fact after the openings of :data:`patchkit.selection.CONTEXTS` ("Did you know?
-            The capital of Poland is"). On by default: on the tuning sets untrained paraphrases went 32 -> 41 of 68
-            (SmolLM2) and 8 -> 10 of 26 (Gemma, where layer 3 then moved a neighbour and layer 5 shipped), with no
-            right answer changed on either (docs/repair.md, session 19).
+            The capital of Poland is"); a memory layer refused with them is tried again without them. Off by
+            default: on the tuning sets untrained paraphrases went 32 -> 41 of 68 (SmolLM2) and 8 -> 10 of 26
+            (Gemma) with no right answer changed, but the memories fire more on their subjects under other questions:
+            the 128-capital run was refused ("The largest city in Turkey is" -> " Ankara"), and on held-out sets the
+            gain stayed under the 80 % bar (docs/repair.md, session 19).
         solve_config: :class:`patchkit.solve.SolveConfig` for closed-form edits.
     Returns:
         A :class:`SurgeryResult` (``.patch`` is the written directory).

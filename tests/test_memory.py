@@ -146,8 +146,11 @@ def test_the_memory_search_tries_its_layers_in_order_without_a_component(tmp_pat
     facts = _facts_file(tmp_path, monkeypatch)
     res = S.surgery(base, facts, None, key=None, method="memory", default_panels=False, include_absent=True,
                     auto_selection=False, allow_regressions=True)
+    assert [(c.component, c.plain) for c in res.candidates] == [("L1.mlp", False)]
+    asked = S.surgery(base, facts, None, key=None, method="memory", default_panels=False, include_absent=True,
+                      auto_selection=False, allow_regressions=True, contexts=True)
     # each layer with the contexts trained, then (had it been refused) again without them
-    assert [(c.component, c.plain) for c in res.candidates] == [("L1.mlp", False), ("L1.mlp", True)]
+    assert [(c.component, c.plain) for c in asked.candidates] == [("L1.mlp", False), ("L1.mlp", True)]
     assert res.tried[0]["component"] == "L1.mlp" and res.component.startswith("L1.mlp.n")
 
 
@@ -479,11 +482,11 @@ def test_surgery_trains_the_shipped_wordings_only_when_asked_and_says_which(tmp_
     assert plain.method["wordings_trained"] == []
 
 
-def test_surgery_trains_each_fact_after_the_shipped_openings_by_default_and_never_a_reported_prompt(tmp_path, keypair,
+def test_surgery_contexts_trains_each_fact_after_the_shipped_openings_and_never_a_reported_prompt(tmp_path, keypair,
                                                                                                      monkeypatch):
     """Why: trained after a few openings ("Did you know? ..."), a repair holds wherever the question sits in a text.
     Every fact gets each opening, the manifest lists them, a prompt some panel reports is never trained, and
-    ``contexts=False`` trains none."""
+    without ``contexts`` (the default) none is."""
     from patchkit import selection
 
     base = save_tiny(sharp_llama(), tmp_path / "base")
@@ -493,10 +496,10 @@ def test_surgery_trains_each_fact_after_the_shipped_openings_by_default_and_neve
     panel.write_text(json.dumps({"prompt": reported, "target": FACTS[1][1]}) + "\n", encoding="utf-8")
     kwargs = dict(method="memory", component="L1.mlp", default_panels=False, include_absent=True,
                   allow_regressions=True, panels=[panel])
-    res = S.surgery(base, facts, tmp_path / "patch", key=keypair[0], **kwargs)
+    res = S.surgery(base, facts, tmp_path / "patch", key=keypair[0], contexts=True, **kwargs)
     want = [c for p, _ in FACTS for c in selection.in_contexts(p) if c != reported]
     assert res.method["wordings_trained"] == want and len(want) == 2 * len(FACTS) - 1
-    plain = S.surgery(base, facts, None, key=None, contexts=False, **kwargs)
+    plain = S.surgery(base, facts, None, key=None, **kwargs)
     assert plain.method["wordings_trained"] == []
 
 
@@ -516,7 +519,7 @@ def test_a_memory_layer_refused_with_the_contexts_trained_is_tried_again_without
     monkeypatch.setattr(judge, "selection_reasons", refuse_first)
     said: list[str] = []
     res = S.surgery(base, facts, tmp_path / "patch", key=keypair[0], method="memory", default_panels=False,
-                    include_absent=True, log=said.append)
+                    include_absent=True, log=said.append, contexts=True)
     assert [(t["component"], t.get("contexts", True), bool(t["regressions"])) for t in res.tried] == [
         ("L1.mlp", True, True), ("L1.mlp", False, False)]
     assert any("without the trained contexts" in line for line in said)
@@ -525,7 +528,7 @@ def test_a_memory_layer_refused_with_the_contexts_trained_is_tried_again_without
     contexts = [c for p, _ in FACTS for c in selection.in_contexts(p)]
     calls.clear()  # refused again, with no contexts trained: nothing to try the layer without
     plain = S.surgery(base, facts, None, key=None, method="memory", default_panels=False, include_absent=True,
-                      contexts=False, allow_regressions=True)
+                      allow_regressions=True)
     assert len(plain.tried) == 1 and plain.tried[0]["regressions"] and plain.method["wordings_trained"] == []
     assert not set(contexts) & set(res.method["wordings_trained"])
 

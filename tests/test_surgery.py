@@ -337,7 +337,7 @@ def test_cli_surgery_takes_repeated_components(tiny_ckpt, tmp_path):
     assert [t["component"] for t in out["tried"]] == [_WEAK, _STRONG]
 
 
-def test_cli_surgery_no_contexts_trains_the_facts_without_the_openings(tiny_ckpt, tmp_path):
+def test_cli_surgery_contexts_trains_the_facts_after_the_openings_only_when_asked(tiny_ckpt, tmp_path):
     from click.testing import CliRunner
 
     from patchkit import selection
@@ -346,13 +346,13 @@ def test_cli_surgery_no_contexts_trains_the_facts_without_the_openings(tiny_ckpt
     facts, side, _ = _files(tmp_path)
     prompts = [json.loads(line)["prompt"] for line in facts.read_text().splitlines()]
     trained = {}
-    for flags in ([], ["--no-contexts"]):
+    for flags in ([], ["--contexts"]):
         res = CliRunner().invoke(cli, ["surgery", str(tiny_ckpt), "--facts", str(facts), "--component", _STRONG,
                                        "--include-absent", "--panel", str(side), "--steps", "5", "--no-neighbours",
                                        "--dry-run", "--allow-regressions", "--json", *flags])
         assert res.exit_code == 0, res.output
         trained[bool(flags)] = json.loads(res.output[res.output.index("{"):])["wordings_trained"]
-    assert set(trained[False]) == {c for p in prompts for c in selection.in_contexts(p)} and trained[True] == []
+    assert set(trained[True]) == {c for p in prompts for c in selection.in_contexts(p)} and trained[False] == []
 
 
 def test_the_search_tries_at_most_one_candidate_per_layer_in_screen_order():
