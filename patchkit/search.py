@@ -36,7 +36,7 @@ from typing import Any
 import torch
 
 from patchkit import arch, errors
-from patchkit.train import _encode_texts, _fact_batch, _logits_at, _pad, _pad_id, as_targets
+from patchkit.train import _encode_texts, _fact_batch, _logits_at, _pad, _pad_id, as_targets, frozen
 
 KINDS = ("attn.v", "attn.o", "mlp.down")
 WIDE_TRIES = 3  # whole down projections solved when the facts are more than a range holds (each ~40 s at 60 facts)
@@ -200,10 +200,8 @@ def _fisher_samples(model: Any, tokenizer: Any, texts: Sequence[str], names: Seq
 def _grads(model: Any, params: dict[str, torch.Tensor], names: Sequence[str], losses: Sequence[Any]
            ) -> list[dict[str, torch.Tensor]]:
     """Gradients of each loss with respect to ``names`` only (everything else stays frozen)."""
-    flags = {n: p.requires_grad for n, p in params.items()}
-    model.requires_grad_(False)
     out = []
-    try:
+    with frozen(model):
         for n in names:
             params[n].requires_grad_(True)
         for i, fn in enumerate(losses):
@@ -211,9 +209,6 @@ def _grads(model: Any, params: dict[str, torch.Tensor], names: Sequence[str], lo
             g = torch.autograd.grad(value, [params[n] for n in names], allow_unused=True,
                                     retain_graph=i < len(losses) - 1)
             out.append({n: x.detach() for n, x in zip(names, g) if x is not None})
-    finally:
-        for n, p in params.items():
-            p.requires_grad_(flags[n])
     return out
 
 

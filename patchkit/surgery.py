@@ -407,8 +407,8 @@ def surgery(
         regressions = [f"selection: no candidate passed ({len(tried)} tried)"] + regressions
     n_params = slice_params(m, targets, {k: v.shape for k, v in edited.items()})
     closed = bool(train.details)
-    if cand.plain:  # shipped without the trained contexts
-        trained = [x for x in trained if x not in set(sel.contexts)]
+    if cand.plain:  # shipped without the trained contexts: the facts, then what the plain edit trained besides
+        trained = trained[: len(trained) - len(sel.train_variants)] + found.variants(cand)
     record = _method(comp, targets, config, train, trained, found.preserved if closed else texts, preserve, n_params,
                      minimized_from)
     # what was trained besides the facts (each one's first paraphrase, the shipped wordings of its question): a

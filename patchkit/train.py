@@ -357,12 +357,9 @@ class _SuffixCache:
         self.batch = _Batch(tail_ids, tail_mask, full.rows, full.cols - self.starts[full.rows], full.labels)
 
     def select(self, index: torch.Tensor) -> "_SuffixCache":
-        """The same cache for the rows ``index`` (a sub-batch's rows, in its order)."""
-        sub = object.__new__(_SuffixCache)
-        sub.model, sub.name, sub.starts, sub.prefix_mask, sub.past = (self.model, self.name, self.starts,
-                                                                       self.prefix_mask, self.past)
+        """The same cache for the rows ``index`` (a sub-batch's rows, in its order; the keys and values shared)."""
+        sub = copy.copy(self)
         sub.index = self.index[index]
-        sub.batch = self.batch
         return sub
 
     @contextlib.contextmanager
@@ -372,7 +369,7 @@ class _SuffixCache:
         past = None
         if self.past is not None:
             past = copy.deepcopy(self.past)  # a forward appends to it
-            if len(self.index) != len(self.starts) or not torch.equal(self.index, torch.arange(len(self.starts))):
+            if len(self.index) < len(self.starts):  # a sub-batch: its rows, in order
                 past.batch_select_indices(self.index)
         yield {self.name: past, "use_cache": past is not None,
                "attention_mask": torch.cat([self.prefix_mask[self.index], batch.attention_mask], 1),
@@ -515,7 +512,7 @@ def train_slices(
 
     # One intra-op thread: the same thread count every run makes the result
     # bit-reproducible, and on shared cores two threads' barriers are 10x slower.
-    with single_thread():
+    with single_thread(), frozen(model):  # only the slice deltas get gradients
         return _train_slices(model, tokenizer, facts, targets, preserve, config, progress, protect, neighbours,
                              stop_on)
 
@@ -533,9 +530,7 @@ def _train_slices(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[
     torch.manual_seed(config.seed)
     was_training = model.training
     params = dict(model.named_parameters())
-    grad_flags = {name: p.requires_grad for name, p in params.items()}
     model.eval()
-    model.requires_grad_(False)  # frozen: only the slice deltas below get gradients
     for t in targets:
         if t.tensor not in params:
             raise errors.ComponentError(f"{t.tensor}: no such tensor in the model")
@@ -598,8 +593,6 @@ def _train_slices(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[
                 progress(step + 1, rec)
     finally:
         model.train(was_training)
-        for name, p in params.items():
-            p.requires_grad_(grad_flags[name])
     with torch.no_grad():
         edited = {k: v.detach().clone() for k, v in _edited_weights(base, targets, deltas, projectors).items()}
     return TrainResult(edited=edited, losses=losses, seconds=time.perf_counter() - start,
