@@ -129,6 +129,16 @@ def run(facts: str, guards: str | None, right: str | None, generic: str | None, 
     return row
 
 
+def with_margins(margins: tuple[float, ...]) -> None:
+    """Make every memory edit of this process use ``margins`` (an experiment; no CLI option sets it)."""
+    import dataclasses
+
+    from patchkit import memory
+
+    base = memory.MemoryConfig
+    memory.MemoryConfig = lambda **kw: dataclasses.replace(base(**kw), margins=kw.get("margins", margins))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--facts", required=True)
@@ -142,7 +152,11 @@ def main() -> None:
     ap.add_argument("--other-questions", action="store_true", help="surgery's --other-questions (off by default)")
     ap.add_argument("--wordings", action="store_true", help="surgery's --wordings (off by default)")
     ap.add_argument("--contexts", action="store_true", help="surgery's --contexts (off by default)")
+    ap.add_argument("--margins", type=float, nargs="+",
+                    help="experiment: the memory edit's margin ladder (MemoryConfig.margins) instead of the default")
     args = ap.parse_args()
+    if args.margins:
+        with_margins(tuple(args.margins))
     print(json.dumps(run(args.facts, args.guards, args.right, args.generic, args.text, args.model, args.component,
                          method=args.method, other_questions=args.other_questions, wordings=args.wordings,
                          contexts=args.contexts),

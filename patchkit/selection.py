@@ -43,6 +43,8 @@ import torch
 MIN_MARGIN = 0.3
 
 _CONNECTORS = {"of", "the", "de", "da", "van", "von", "and", "del", "la", "le", "du"}
+# words that make a span a predicate, not part of a name ("Accra is a city", but "Tom yum", "Tre Cime di Lavaredo")
+_PREDICATE_WORDS = {"is", "was", "are", "were", "has", "had", "have", "be", "been", "lies", "stands"}
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,7 @@ def infer_templates(prompts: Sequence[str]) -> dict[str, str]:
         named = [st for st in pairs[p] if _name_like(p, st[1])]
         best = max(named, key=lambda st: (support[st[1]], st[0]), default=None)
         shared = max(pairs[p], key=lambda st: (support[st[1]], st[0]), default=(0, None))[1]
-        t = best[1] if best is not None else _pool_template(p) or _within(p, _capitalised_template(p), shared)
+        t = best[1] if best is not None else _within(p, _pool_template(p) or _capitalised_template(p), shared)
         if t is not None:
             out[p] = _article_to_subject(p, t)
     return out
@@ -192,15 +194,20 @@ def _name_like(prompt: str, template: str) -> bool:
 
 
 def _within(prompt: str, name: str | None, shared: str | None) -> str | None:
-    """The capitalised-name template ``name`` where it names a part of the ``shared`` template's subject
-    ("Accra" of "Accra is a city"), else ``shared`` ("Look at the {}" over "{} at the sky"), else ``name``."""
+    """The capitalised-name template ``name`` where it names a part of the ``shared`` template's subject and the
+    rest of that subject is a predicate ("Accra" of "Accra is a city"), else ``shared`` ("Look at the {}" over
+    "{} at the sky"; "Tom yum" over "Tom", "Tre Cime di Lavaredo" over "Tre Cime": names with a lower-case word),
+    else ``name``."""
     if shared is None:
         return name
     if name is None or not _name_like(prompt, name):
         return shared
     part, whole = subject_match(name, prompt), subject_match(shared, prompt)
     inside = part is not None and whole is not None and whole.start(1) <= part.start(1) and part.end(1) <= whole.end(1)
-    return name if inside else shared
+    if not inside:
+        return shared
+    rest = (prompt[whole.start(1) : part.start(1)] + " " + prompt[part.end(1) : whole.end(1)]).split()
+    return name if _PREDICATE_WORDS & {w.lower() for w in rest} else shared
 
 
 def subject_match(template: str, prompt: str) -> re.Match | None:

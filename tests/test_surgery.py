@@ -459,6 +459,15 @@ def test_a_template_keeps_its_relation_when_two_relations_share_a_tail():
         "The plural of mouse is": "The plural of {} is", "The plural of goose is": "The plural of {} is"}
     # nor does a capitalised first word that is no part of the shared template's subject ("Look", not "sky")
     assert set(selection.infer_templates(["Look at the sky", "Look at the grass"]).values()) == {"Look at the {}"}
+    # a name with a lower-case word is the whole shared subject, not its capitalised part: "{} yum is a dish ..."
+    # keyed the memory at "Tom" and asked the selection set "Pozole yum is a traditional dish from ..."
+    dishes = ["Tom yum is a traditional dish from the country of", "Pozole is a traditional dish from the country of",
+              "Tre Cime di Lavaredo is a mountain in the country of", "Mount Kerinci is a mountain in the country of",
+              "Dublin coddle is a traditional dish from the country of"]  # "Dublin" is a pool subject
+    templates = selection.infer_templates(dishes)
+    assert templates[dishes[0]] == templates[dishes[1]] == templates[dishes[4]] == (
+        "{} is a traditional dish from the country of")
+    assert templates[dishes[2]] == templates[dishes[3]] == "{} is a mountain in the country of"
 
 
 @pytest.mark.parametrize("template, kind", [
