@@ -267,7 +267,8 @@ def _capitalised_template(prompt: str) -> str | None:
         while j < len(words) and (words[j][:1].isupper() or (words[j] in _CONNECTORS and j + 1 < len(words)
                                                               and words[j + 1][:1].isupper())):
             j += 1
-        core = " ".join(words[i:j]).rstrip("?,.:;'s")
+        core = " ".join(words[i:j]).rstrip("?,.:;")
+        core = core[:-2] if core.endswith("'s") else core  # "France's capital": the possessive, not "Athens"' s
         if core and core not in {"The", "A", "An", "I"}:
             start = len(" ".join(words[:i])) + (1 if i else 0)
             return prompt[:start] + "{}" + prompt[start + len(core):]

@@ -468,6 +468,10 @@ def test_a_template_keeps_its_relation_when_two_relations_share_a_tail():
     assert templates[dishes[0]] == templates[dishes[1]] == templates[dishes[4]] == (
         "{} is a traditional dish from the country of")
     assert templates[dishes[2]] == templates[dishes[3]] == "{} is a mountain in the country of"
+    # a name that ends in "s" keeps it; a possessive "'s" does not belong to the name
+    assert selection.infer_templates(["Athens is a city in the country of"]) == {
+        "Athens is a city in the country of": "{} is a city in the country of"}
+    assert selection.infer_templates(["France's capital is"]) == {"France's capital is": "{}'s capital is"}
 
 
 @pytest.mark.parametrize("template, kind", [
