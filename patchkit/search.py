@@ -62,8 +62,12 @@ class Candidate:
 
     def to_dict(self) -> dict[str, Any]:
         return {"component": self.component, "score": None if self.score is None else round(self.score, 4), "tried": self.tried,
-                "passed": self.passed, "reasons": list(self.reasons), "seconds": round(self.seconds, 2)} | (
-                    {"contexts": False} if self.plain else {})
+                "passed": self.passed, "reasons": list(self.reasons), "seconds": round(self.seconds, 2)} | self.marks
+
+    @property
+    def marks(self) -> dict[str, Any]:
+        """What a record of this try adds to its component: ``{"contexts": False}`` for a plain memory layer."""
+        return {"contexts": False} if self.plain else {}
 
 
 def candidate_components(amap: Any, kinds: Sequence[str] = KINDS, heads: bool = True,

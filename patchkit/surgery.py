@@ -337,7 +337,8 @@ def surgery(
     sel = _selection(m, tok, selection, train_facts, reported, guard_prompts, auto_selection, trained_variants, say,
                      other_questions, wordings and variants, contexts)
     texts = load_preserve(preserve)
-    trained = list(train_facts) + sel.train_variants
+    all_facts = list(train_facts)  # every fixable fact (``train_facts`` is rebound to the shipped edit's below)
+    trained = all_facts + sel.train_variants
 
     model_params = sum(p.numel() for p in m.parameters())
     share = max_share if max_share is not None else DEFAULT_MAX_SHARE
@@ -390,8 +391,7 @@ def surgery(
         if cand.passed:
             break
         say(f"refused {arch.short_name(cand.component)}: " + "; ".join(cand.reasons))
-    tried = [{"component": a[0].component, "regressions": list(a[0].reasons)} | ({"contexts": False} if a[0].plain else {})
-             for a in attempts]
+    tried = [{"component": a[0].component, "regressions": list(a[0].reasons)} | a[0].marks for a in attempts]
     passed = attempts[-1][0].passed  # the loop stops at the first candidate that passes
     cand, targets, train, edited, minimized_from, comp, train_facts = attempts[-1] if passed else attempts[0]
     say("eval: " + ", ".join(p.name for p in panel_list))
@@ -407,13 +407,13 @@ def surgery(
         regressions = [f"selection: no candidate passed ({len(tried)} tried)"] + regressions
     n_params = slice_params(m, targets, {k: v.shape for k, v in edited.items()})
     closed = bool(train.details)
-    if cand.plain:  # shipped without the trained contexts: the facts, then what the plain edit trained besides
-        trained = trained[: len(trained) - len(sel.train_variants)] + found.variants(cand)
-    record = _method(comp, targets, config, train, trained, found.preserved if closed else texts, preserve, n_params,
-                     minimized_from)
-    # what was trained besides the facts (each one's first paraphrase, the shipped wordings of its question): a
-    # reported paraphrase is never one of these, and an auditor can see so
-    record["wordings_trained"] = [p for p, _ in found.variants(cand)]
+    # what the shipped edit trained besides the facts (each one's first paraphrase, the shipped wordings of its
+    # question, the contexts unless it is a plain memory): a reported paraphrase is never one of these, and an auditor
+    # can see so
+    besides = found.variants(cand)
+    record = _method(comp, targets, config, train, all_facts + besides, found.preserved if closed else texts, preserve,
+                     n_params, minimized_from)
+    record["wordings_trained"] = [p for p, _ in besides]
     if closed and train.details.get("method") == "memory":
         from patchkit import memory
 
