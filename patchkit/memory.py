@@ -71,6 +71,9 @@ class MemoryConfig:
     # Tune: the memory's firing on "Levski Sofia" (SmolLM2, CSKA Sofia's memory) 42% -> 5% of its key's, on "The Galata
     # Tower" (Gemma) 60% -> 35%; untrained paraphrases 36 -> 32 of 68 and 8 -> 8 of 26 (docs/repair.md, session 15)
     tail_negatives: int = 16
+    # where those heads come from: "pool" (the shipped subject pool's first words, kinds in turn) or "vocab" (the
+    # tokenizer's capitalised whole words, a seeded sample: any word can head a name, "Jet Airways")
+    tail_heads: str = "pool"
     # the lead δ makes each target win by, tried in order: added neurons judged by a selection set take the first
     # whose edit moves none of its answers (a larger δ carries to more untrained wordings); rewritten neurons and an
     # edit with no judge take the last. (6.0, 3.0) was tried and is not the default: tune paraphrases SmolLM2 32 -> 38
@@ -340,8 +343,18 @@ def _leaking(model: torch.nn.Module, tokenizer: Any, mlp: torch.nn.Module, name:
     return out
 
 
+def vocab_heads(tokenizer: Any, seed: int = 0, limit: int = 512) -> list[str]:
+    """A seeded sample of the tokenizer's capitalised whole words (" Jet", " Royal"): heads any name may have."""
+    import random
+    import re
+
+    words = sorted({w for w in (tokenizer.decode([i]) for i in range(len(tokenizer)))
+                    if re.fullmatch(r" [A-Z][a-z]{2,}", w)})
+    return [w.strip() for w in random.Random(seed).sample(words, min(limit, len(words)))]
+
+
 def _tail_texts(prompts: Sequence[str], subjects: Sequence[str | None], templates: Mapping[str, str],
-                count: int) -> list[str]:
+                count: int, heads: Sequence[str] | None = None) -> list[str]:
     """Per fact whose subject has several words, its template filled with ``count`` other heads before the
     subject's last word ("Paris Palace is a famous landmark in …" for "Schonbrunn Palace"), heads taken in turn
     from the shipped subject pool's first words.
@@ -351,16 +364,21 @@ def _tail_texts(prompts: Sequence[str], subjects: Sequence[str | None], template
     """
     from patchkit.selection import _fill, subject_pool
 
-    groups = [[n.split()[0] for n in names if n.split()[0][:1].isupper()] for names in subject_pool().values()]
-    heads = list(dict.fromkeys(h for row in itertools.zip_longest(*groups) for h in row if h))  # kinds in turn
+    rotate = heads is not None  # a large sample: each fact its own slice of it
+    if heads is None:
+        groups = [[n.split()[0] for n in names if n.split()[0][:1].isupper()] for names in subject_pool().values()]
+        heads = list(dict.fromkeys(h for row in itertools.zip_longest(*groups) for h in row if h))  # kinds in turn
     texts: list[str] = []
-    for prompt, subject in zip(prompts, subjects):
+    for k, (prompt, subject) in enumerate(zip(prompts, subjects)):
         template = templates.get(prompt)
         words = (subject or "").split()
         if template is None or len(words) < 2:
             continue
         own = {w.lower() for w in words}
-        texts += [_fill(template, f"{h} {words[-1]}") for h in [h for h in heads if h.lower() not in own][:count]]
+        others = [h for h in heads if h.lower() not in own]
+        if rotate:
+            others = others[k * count % max(1, len(others)):] + others[: k * count % max(1, len(others))]
+        texts += [_fill(template, f"{h} {words[-1]}") for h in others[:count]]
     return texts
 
 
@@ -487,7 +505,9 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         delta, losses = targets(ladder[0])
         bare = sorted({sub for sub, o in zip(subjects, opens) if sub and not o})
         preserved = torch.cat(mlp_inputs(model, tokenizer, mlp, list(preserve), config.max_tokens))
-        tails = _tail_texts(prompts, subjects, templates, config.tail_negatives) if config.tail_negatives else []
+        heads = vocab_heads(tokenizer, seed) if config.tail_heads == "vocab" else None
+        tails = (_tail_texts(prompts, subjects, templates, config.tail_negatives, heads) if config.tail_negatives
+                 else [])
         negatives = torch.cat([preserved]
                               + (mlp_inputs(model, tokenizer, mlp, list(neighbours), config.max_tokens)
                                  if neighbours else [])

@@ -270,6 +270,7 @@ class Search:
         self.pinned: list[str] = []  # selection neighbours moved by a wide layer, now kept still (no longer judging)
         # a wide edit's selection verdict, by the component it names: judged as it grew, so not judged again
         self.verdicts: dict[str, Any] = {}
+        self.plain_edits: dict[str, Any] = {}  # memory layer -> its edit without the contexts (contexts_leak)
         self.ranked: list[Candidate] = []  # every screened candidate, in screen order (recorded)
         self.to_try: list[Candidate] = []  # tried in order until one passes the selection set
         self._screened_attention = False
@@ -420,6 +421,8 @@ class Search:
         if comp in self.memory:
             from patchkit import memory
 
+            if candidate.plain and comp in self.plain_edits:  # made already, to judge the contexts' leak
+                return self.plain_edits[comp]
             layer = self.amap.layer_of(targets[0].tensor)
             self.say(f"surgery: memory neurons at layer {layer} (one "
                      f"{'little-used' if self.keep_shape else 'added'} neuron per fact"
@@ -450,6 +453,37 @@ class Search:
         self.say(f"surgery: training {arch.short_name(comp)}")
         return train_slices(m, tok, self.trained, list(targets), preserve=self.texts, config=self.train_config,
                             progress=step_bar, neighbours=self.sel.train_neighbours, stop_on=len(self.facts))
+
+    def contexts_leak(self, candidate: Candidate, edited: Mapping[str, torch.Tensor]) -> list[str]:
+        """Why a memory trained with the contexts is refused: other questions about the subjects (their kind known)
+        whose answer it moves and the same memory without the contexts leaves alone. Empty: it may ship.
+
+        Why: the contexts teach a memory its subject after other words, which carries the repair to more wordings,
+        but also makes it fire more under other questions about the subject (session 19: the 128 capitals moved "The
+        largest city in Turkey is" to " Ankara"). A plain memory fires there too; the contexts must not add to it.
+        The plain edit made here is kept and shipped as is if the search comes to it.
+        """
+        from patchkit import selection
+        from patchkit.train import as_targets, edit_applied
+
+        comp = candidate.component
+        if candidate.plain or comp not in self.memory or not self.sel.contexts or not self.sel.contexts_judge:
+            return []
+        with edit_applied(self.model, edited):
+            moved = selection.changed(self.model, self.tokenizer, self.sel.contexts_judge)
+        if not moved:
+            return []
+        self.say(f"surgery: with the trained contexts {len(moved)} other question(s) about the subjects moved; "
+                 "making the memory without them to compare")
+        if comp not in self.plain_edits:
+            self.plain_edits[comp] = self.edit(Candidate(comp, None, plain=True), as_targets(self.amap.resolve(comp)))
+        with edit_applied(self.model, self.plain_edits[comp].edited):
+            alone = {q.prompt for q in selection.changed(self.model, self.tokenizer, moved)}
+        added = [q.prompt for q in moved if q.prompt not in alone]
+        if not added:
+            return []
+        return [f"with the trained contexts it moves {len(added)} other question(s) about the subjects that the memory "
+                f"without them leaves alone (e.g. {added[0]!r})"]
 
     def variants(self, candidate: Candidate) -> list[tuple[str, str]]:
         """The other wordings ``candidate`` is trained on: the selection set's, less its contexts for a plain one."""

@@ -76,6 +76,9 @@ class SelectionSet:
     # the facts after the openings of CONTEXTS (also in train_variants): given up by a memory layer that moved a
     # selection answer with them trained, before another layer is tried (patchkit.search)
     contexts: list[tuple[str, str]] = field(default_factory=list)
+    # other questions about the facts' subjects where their kind is known (:func:`known_questions`): a memory trained
+    # with the contexts must not move one that the memory without them leaves alone (patchkit.search)
+    contexts_judge: list[Probe] = field(default_factory=list)
 
     @property
     def judge(self) -> list[Probe]:
@@ -90,6 +93,7 @@ class SelectionSet:
             "judge_questions": len(self.judge_questions),
             "train_variants": len(self.train_variants),
             "spare_neighbours": len(self.spare_neighbours),
+            "contexts_judge": len(self.contexts_judge),
         }
 
 
@@ -122,6 +126,28 @@ def questions_about(subject: str, kind: str, template: str, table: Mapping[str, 
 def _words(template: str) -> set[str]:
     """The lower-case words of ``template``, which the relations' ``keywords`` and ``asks`` are matched against."""
     return set(re.findall(r"[a-z]+", template.lower()))
+
+
+def known_questions(model: Any, tokenizer: Any, prompts: Sequence[str], templates: Mapping[str, str],
+                    exclude: Iterable[str] = (), min_margin: float = MIN_MARGIN) -> list[Probe]:
+    """The facts' subjects asked the shipped other questions of their kind, where that kind is known (a pool member,
+    or the template's own words; never the embedding guess, which asks "Tom yum worked as a"), each answered by the
+    base model with a lead of at least ``min_margin``.
+
+    Why: a memory keyed on its subject fires under any question about that subject; these are the questions whose
+    answers it can move and that make sense to ask.
+    """
+    blocked = set(exclude) | set(prompts)
+    asked: list[str] = []
+    for p in prompts:
+        template = templates.get(p)
+        match = subject_match(template, p) if template else None
+        kind = known_kind([match.group(1)], template) if match else None
+        if kind:
+            asked += [q for q in questions_about(match.group(1), kind, template) if q not in blocked]
+    if not asked:
+        return []
+    return [q for q in probe(model, tokenizer, list(dict.fromkeys(asked))) if q.margin >= min_margin]
 
 
 def own_wordings(subject: str, kind: str, template: str) -> list[str]:

@@ -533,6 +533,44 @@ def test_a_memory_layer_refused_with_the_contexts_trained_is_tried_again_without
     assert not set(contexts) & set(res.method["wordings_trained"])
 
 
+@pytest.mark.parametrize("plain_moves_it_too", [False, True])
+def test_contexts_that_move_another_question_the_plain_memory_leaves_alone_are_given_up(tmp_path, keypair, monkeypatch,
+                                                                                       plain_moves_it_too):
+    """Why: trained after openings, a memory fires more under other questions about its subject (session 19: "The
+    largest city in Turkey is" -> " Ankara"). So a memory with the contexts that moves such a question is compared with
+    the same layer's memory without them: it is refused only for what the contexts add, and the plain edit made for
+    the comparison is the one shipped (made once)."""
+    from patchkit import judge, selection
+
+    base = save_tiny(sharp_llama(), tmp_path / "base")
+    facts = _facts_file(tmp_path, monkeypatch)
+    monkeypatch.setattr(judge, "selection_reasons", lambda *a, **k: [])  # the tiny model's judge: nothing else moved
+    question = selection.Probe("Sky colour, asked otherwise:", 0, 1.0)
+    monkeypatch.setattr(selection, "known_questions", lambda *a, **k: [question])
+    changed, asked = selection.changed, []
+
+    def moved(model, tokenizer, probes):  # the contexts' edit moves the question; the plain one only if asked to
+        if [p.prompt for p in probes] != [question.prompt]:
+            return changed(model, tokenizer, probes)
+        asked.append(1)
+        return list(probes) if len(asked) == 1 or plain_moves_it_too else []
+
+    monkeypatch.setattr(selection, "changed", moved)
+    made = []
+    edit = memory.memory_edit
+    monkeypatch.setattr(memory, "memory_edit", lambda *a, **k: made.append(1) or edit(*a, **k))
+    said: list[str] = []
+    res = S.surgery(base, facts, tmp_path / "patch", key=keypair[0], method="memory", default_panels=False,
+                    include_absent=True, log=said.append, contexts=True)
+    assert len(asked) == 2 and len(made) == 2  # the plain memory was made once, to compare (and then shipped)
+    if plain_moves_it_too:  # the contexts add nothing to what the plain memory moves: they ship
+        assert [t.get("contexts", True) for t in res.tried] == [True] and res.method["wordings_trained"]
+    else:
+        assert [(t.get("contexts", True), bool(t["regressions"])) for t in res.tried] == [(True, True), (False, False)]
+        assert "other question(s) about the subjects" in res.tried[0]["regressions"][0]
+        assert res.method["wordings_trained"] == []
+
+
 def test_the_ranges_screen_runs_only_after_the_memory_layers_were_refused(tmp_path, monkeypatch):
     """Why: screening the closed-form ranges took a third of an 8-fact run, and the memory neurons tried before them
     usually pass; so the screen runs only when they did not — and then before the ranges are tried, as before."""

@@ -4,7 +4,7 @@ Usage (from the repository root):
   python bench/tune/memory_tune.py smollm2 bench/tune/mixed_near.jsonl bench/tune/mixed_right.jsonl 5 default \
       MARGINS=... NOQ=1
 A config is ``default`` or comma-separated ``FIELD=value`` (MemoryConfig fields, upper case; ``MARGIN`` sets the
-δ solve's margin; ``NOQ=1`` leaves the other questions out of the judge and the leak rounds). Prints one JSON line
+δ solve's margin; ``CTX=1`` also trains the facts after selection.CONTEXTS; ``NOQ=1`` leaves the other questions out of the judge and the leak rounds). Prints one JSON line
 per config: facts fixed, untrained paraphrases right, selection/guard prompts moved, ``q_moved`` (the tune
 questions of ``bench/tune/questions.json`` whose confident answer moved), ``cross_moved`` (the subjects under seven
 country questions, mostly nonsense for non-countries: session 16's measure), memories solved again / given back.
@@ -76,7 +76,8 @@ for c in configs:
     cfg = memory.MemoryConfig(**{k.lower(): (int(v) if fields[k.lower()] in (int, 'int') else float(v) if fields[k.lower()] in (float, 'float') else v == "1" if fields[k.lower()] in (bool, "bool") else v) for k, v in env.items() if k.lower() in fields})
     print(cfg, flush=True)
     r = memory.memory_edit(m, tok, amap, facts, layer, templates=sel.templates, preserve=pres, config=cfg,
-                           neighbours=sel.train_neighbours, variants=variants,
+                           neighbours=sel.train_neighbours,
+                           variants=variants + ([(c, t) for p, t in facts for c in selection.in_contexts(p)] if env.get('CTX') else []),
                            answers=sel.train_neighbours + sel.spare_neighbours, moved=moved if env.get('SWAP','1')=='1' else None, questions=None if env.get('NOQ') else sel.train_questions)
     with edit_applied(m, r.edited):
         fixed = sum(ok for ok, _, _ in evals.score_facts(m, tok, [evals.Fact(p, t) for p, t in facts]))
@@ -94,16 +95,17 @@ for c in configs:
     fx = memory.mlp_inputs(m, tok, mlp, [p for p, _ in facts])
     with edit_applied(m, r.edited):
         seps = r.details.get('separation', [])
-        worst = []
+        worst, per_prompt = [], []
         for s_ in seps:
             j = s_['neuron']
             at_key = max(float(memory.activations(mlp, x)[:, j].max()) for x in fx)
             fire = [(float(memory.activations(mlp, x)[:, j].max()) / at_key, g['prompt']) for x, g in zip(gx, guards)]
             worst.append(max(fire))
+            per_prompt = [max(a, b) for a, b in zip(per_prompt, [f for f, _ in fire])] if per_prompt else [f for f, _ in fire]
         worst.sort(reverse=True)
     print(json.dumps({'config': c, 'fixed': f"{fixed}/{len(facts)}", 'untrained_para': f"{para}/{len(untrained)}",
                       'sel_moved': len(sel_moved), 'lowered': r.details.get('lowered'), 'margin': r.details.get('margin'), 'guards_moved': [g.prompt for g in g_moved], 'q_moved': len(q_moved), 'q_moved_list': [g.prompt for g in q_moved], 'cross_moved': [g.prompt for g in c_moved], 'cross_margins': sorted(round(g.margin, 3) for g in c_moved), 'cross_all_margins_median': sorted(g.margin for g in cprobes)[len(cprobes)//2],
                       'sel_ppl': round(sp / passage[1] - 1, 4), 'ppl': round(pp / ppl0 - 1, 4),
-                      'swapped': r.details.get('swapped', []), 'leaked': r.details.get('leaked'), 'resolved': len(r.details.get('resolved', [])), 'questions': len(sel.judge_questions), 'firing_top': [(round(a, 3), p[:40]) for a, p in worst[:4]], 'component': r.details['component'][:40], 'secs': round(time.time() - t0)}), flush=True)
+                      'swapped': r.details.get('swapped', []), 'leaked': r.details.get('leaked'), 'resolved': len(r.details.get('resolved', [])), 'questions': len(sel.judge_questions), 'firing_top': [(round(a, 3), p[:40]) for a, p in worst[:4]], 'guards_fire_ge_0.25': sum(f >= 0.25 for f in per_prompt), 'guards_fire_ge_0.5': sum(f >= 0.5 for f in per_prompt), 'guards_fire_mean': round(sum(per_prompt) / max(1, len(per_prompt)), 4), 'guards_moved_confident': sum(g.margin >= 0.3 for g in g_moved), 'component': r.details['component'][:40], 'secs': round(time.time() - t0)}), flush=True)
     for k in env: os.environ.pop(k)
     print('dropped', r.details.get('dropped'), flush=True)
