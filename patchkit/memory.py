@@ -88,6 +88,12 @@ class MemoryConfig:
         return asdict(self)
 
 
+# the tail negatives of a memory trained with the contexts (patchkit.search): 48 heads a fact from the vocabulary. Tune
+# (SmolLM2, 68 mixed facts at L5): the contexts alone moved 35 confident answers of 227 real look-alikes ("Cukaricki
+# Belgrade" under Red Star Belgrade's memory; the default: 25); with these, 15, and untrained paraphrases 39 of 68
+# against 41 (the default: 32) (docs/repair.md, session 21)
+CONTEXT_TAILS: dict[str, Any] = {"tail_heads": "vocab", "tail_negatives": 48}
+
 FORMULA = ("neuron j_i per fact i (or per answer, up to `share` facts with it): by default added to the MLP (a zero "
            "neuron before, a_old = 0); with grow off, of the half least used on preserved text (E[a_j^2] "
            "|W_down[:, j]|^2) those whose absence moves the selection neighbours' answer margins least "

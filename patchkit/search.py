@@ -59,6 +59,9 @@ class Candidate:
     reasons: list[str] = field(default_factory=list)
     seconds: float = 0.0
     plain: bool = False  # a memory layer tried again without the selection set's trained contexts
+    # facts whose contexts this memory layer gave up: with them, its memories moved other questions about their
+    # subjects that the memories without them leave alone (:meth:`Search.edit`)
+    given_up: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"component": self.component, "score": None if self.score is None else round(self.score, 4), "tried": self.tried,
@@ -66,8 +69,9 @@ class Candidate:
 
     @property
     def marks(self) -> dict[str, Any]:
-        """What a record of this try adds to its component: ``{"contexts": False}`` for a plain memory layer."""
-        return {"contexts": False} if self.plain else {}
+        """What a record of this try adds to its component: ``{"contexts": False}`` for a plain memory layer, the facts
+        whose contexts it gave up otherwise."""
+        return {"contexts": False} if self.plain else {"contexts_given_up": list(self.given_up)} if self.given_up else {}
 
 
 def candidate_components(amap: Any, kinds: Sequence[str] = KINDS, heads: bool = True,
@@ -270,7 +274,8 @@ class Search:
         self.pinned: list[str] = []  # selection neighbours moved by a wide layer, now kept still (no longer judging)
         # a wide edit's selection verdict, by the component it names: judged as it grew, so not judged again
         self.verdicts: dict[str, Any] = {}
-        self.plain_edits: dict[str, Any] = {}  # memory layer -> its edit without the contexts (contexts_leak)
+        self.plain_edits: dict[str, Any] = {}  # memory layer -> its edit without the contexts (_contexts_moved)
+        self.plain_moved: dict[str, set[str]] = {}  # memory layer -> the other questions that edit moves
         self.ranked: list[Candidate] = []  # every screened candidate, in screen order (recorded)
         self.to_try: list[Candidate] = []  # tried in order until one passes the selection set
         self._screened_attention = False
@@ -427,13 +432,19 @@ class Search:
             self.say(f"surgery: memory neurons at layer {layer} (one "
                      f"{'little-used' if self.keep_shape else 'added'} neuron per fact"
                      + (", without the trained contexts)" if candidate.plain else ")"))
-            return memory.memory_edit(m, tok, self.amap, self.facts, layer, templates=self.templates,
-                                      preserve=self.closed_form_texts(), neighbours=self.sel.train_neighbours,
-                                      variants=self.variants(candidate),
-                                      answers=self.sel.train_neighbours + self.sel.spare_neighbours,
-                                      config=memory.MemoryConfig(grow=not self.keep_shape),
-                                      seed=self.train_config.seed, moved=self._moved,
-                                      questions=self.sel.train_questions)
+            result = self._memory(candidate, layer)
+            added = self._contexts_moved(candidate, result)
+            if added:  # the contexts of the facts asked those questions are given up, the others kept
+                candidate.given_up = sorted({self.sel.contexts_asked[q] for q in added})
+                self.say(f"surgery: with the trained contexts {len(added)} other question(s) about the subjects moved "
+                         f"that the memories without them leave alone (e.g. {added[0]!r}); giving up the contexts of "
+                         f"{len(candidate.given_up)} fact(s)")
+                result = self._memory(candidate, layer)
+                result.details["contexts_given_up"] = list(candidate.given_up)
+                still = self._contexts_moved(candidate, result)
+                if still:
+                    result.details["contexts_moved"] = still
+            return result
         if self.solved(comp) and comp == self.head:
             self.say(f"surgery: solving {comp} in closed form at the last token (the override head's output)")
             # the routing edit: what the override head writes where the answer is read out; every neighbour
@@ -454,42 +465,71 @@ class Search:
         return train_slices(m, tok, self.trained, list(targets), preserve=self.texts, config=self.train_config,
                             progress=step_bar, neighbours=self.sel.train_neighbours, stop_on=len(self.facts))
 
-    def contexts_leak(self, candidate: Candidate, edited: Mapping[str, torch.Tensor]) -> list[str]:
-        """Why a memory trained with the contexts is refused: other questions about the subjects (their kind known)
-        whose answer it moves and the same memory without the contexts leaves alone. Empty: it may ship.
+    def _memory(self, candidate: Candidate, layer: int) -> Any:
+        """Memory neurons at ``layer``, trained on ``candidate``'s wordings.
+
+        With contexts, the tail negatives are many and drawn from the whole vocabulary: the contexts make a memory fire
+        on its subject after any words, and on another subject ending in the same word too ("CSKA Sofia" -> "Slavia
+        Sofia"); the negatives take that back (docs/repair.md, session 21).
+        """
+        from patchkit import memory
+
+        tails = memory.CONTEXT_TAILS if self.sel.contexts and not candidate.plain else {}
+        return memory.memory_edit(self.model, self.tokenizer, self.amap, self.facts, layer, templates=self.templates,
+                                  preserve=self.closed_form_texts(), neighbours=self.sel.train_neighbours,
+                                  variants=self.variants(candidate),
+                                  answers=self.sel.train_neighbours + self.sel.spare_neighbours,
+                                  config=memory.MemoryConfig(grow=not self.keep_shape, **tails),
+                                  seed=self.train_config.seed, moved=self._moved, questions=self.sel.train_questions)
+
+    def _contexts_moved(self, candidate: Candidate, result: Any) -> list[str]:
+        """Other questions about the subjects (their kind known) whose answer ``result``, a memory trained with the
+        contexts, moves and the same layer's memory without them leaves alone.
 
         Why: the contexts teach a memory its subject after other words, which carries the repair to more wordings,
-        but also makes it fire more under other questions about the subject (session 19: the 128 capitals moved "The
-        largest city in Turkey is" to " Ankara"). A plain memory fires there too; the contexts must not add to it.
-        The plain edit made here is kept and shipped as is if the search comes to it.
+        but also makes it fire more under other questions about its subject (session 19: the 128 capitals moved "The
+        largest city in Turkey is" to " Ankara"). A plain memory fires there too; the contexts must not add to it. The
+        plain edit made here is kept, and shipped as is if the search comes to it.
         """
         from patchkit import selection
         from patchkit.train import as_targets, edit_applied
 
         comp = candidate.component
-        if candidate.plain or comp not in self.memory or not self.sel.contexts or not self.sel.contexts_judge:
+        if candidate.plain or not self.sel.contexts or not self.sel.contexts_judge:
             return []
-        with edit_applied(self.model, edited):
+        with edit_applied(self.model, result.edited):
             moved = selection.changed(self.model, self.tokenizer, self.sel.contexts_judge)
         if not moved:
             return []
-        self.say(f"surgery: with the trained contexts {len(moved)} other question(s) about the subjects moved; "
-                 "making the memory without them to compare")
-        if comp not in self.plain_edits:
-            self.plain_edits[comp] = self.edit(Candidate(comp, None, plain=True), as_targets(self.amap.resolve(comp)))
-        with edit_applied(self.model, self.plain_edits[comp].edited):
-            alone = {q.prompt for q in selection.changed(self.model, self.tokenizer, moved)}
-        added = [q.prompt for q in moved if q.prompt not in alone]
-        if not added:
+        if comp not in self.plain_moved:
+            if comp not in self.plain_edits:
+                self.plain_edits[comp] = self.edit(Candidate(comp, None, plain=True), as_targets(self.amap.resolve(comp)))
+            with edit_applied(self.model, self.plain_edits[comp].edited):
+                self.plain_moved[comp] = {q.prompt for q in selection.changed(self.model, self.tokenizer,
+                                                                              self.sel.contexts_judge)}
+        return [q.prompt for q in moved if q.prompt not in self.plain_moved[comp]]
+
+    @staticmethod
+    def contexts_leak(train: Any) -> list[str]:
+        """A refusal reason when a memory still moves other questions its plain twin leaves alone, after giving up
+        the contexts of the facts they ask about (another fact's memory moved them)."""
+        still = train.details.get("contexts_moved") if train.details else None
+        if not still:
             return []
-        return [f"with the trained contexts it moves {len(added)} other question(s) about the subjects that the memory "
-                f"without them leaves alone (e.g. {added[0]!r})"]
+        return [f"with the trained contexts it moves {len(still)} other question(s) about the subjects that the memory "
+                f"without them leaves alone (e.g. {still[0]!r})"]
 
     def variants(self, candidate: Candidate) -> list[tuple[str, str]]:
         """The other wordings ``candidate`` is trained on: the selection set's, less its contexts for a plain one."""
-        if not candidate.plain:
+        if not candidate.plain and not candidate.given_up:
             return list(self.sel.train_variants)
-        contexts = set(self.sel.contexts)
+        from patchkit import selection
+
+        if candidate.plain:
+            contexts = set(self.sel.contexts)
+        else:
+            dropped = {c for p in candidate.given_up for c in selection.in_contexts(p)}
+            contexts = {v for v in self.sel.contexts if v[0] in dropped}
         return [v for v in self.sel.train_variants if v not in contexts]
 
     def _moved(self, edited: Mapping[str, torch.Tensor]) -> list[Any]:

@@ -79,6 +79,7 @@ class SelectionSet:
     # other questions about the facts' subjects where their kind is known (:func:`known_questions`): a memory trained
     # with the contexts must not move one that the memory without them leaves alone (patchkit.search)
     contexts_judge: list[Probe] = field(default_factory=list)
+    contexts_asked: dict[str, str] = field(default_factory=dict)  # each of those questions -> the fact it asks about
 
     @property
     def judge(self) -> list[Probe]:
@@ -129,25 +130,27 @@ def _words(template: str) -> set[str]:
 
 
 def known_questions(model: Any, tokenizer: Any, prompts: Sequence[str], templates: Mapping[str, str],
-                    exclude: Iterable[str] = (), min_margin: float = MIN_MARGIN) -> list[Probe]:
+                    exclude: Iterable[str] = (), min_margin: float = MIN_MARGIN) -> list[tuple[str, Probe]]:
     """The facts' subjects asked the shipped other questions of their kind, where that kind is known (a pool member,
     or the template's own words; never the embedding guess, which asks "Tom yum worked as a"), each answered by the
-    base model with a lead of at least ``min_margin``.
+    base model with a lead of at least ``min_margin``; each with the fact prompt whose subject it asks about.
 
     Why: a memory keyed on its subject fires under any question about that subject; these are the questions whose
     answers it can move and that make sense to ask.
     """
     blocked = set(exclude) | set(prompts)
-    asked: list[str] = []
+    asked: dict[str, str] = {}  # question -> the first fact asked it
     for p in prompts:
         template = templates.get(p)
         match = subject_match(template, p) if template else None
         kind = known_kind([match.group(1)], template) if match else None
         if kind:
-            asked += [q for q in questions_about(match.group(1), kind, template) if q not in blocked]
+            for q in questions_about(match.group(1), kind, template):
+                if q not in blocked:
+                    asked.setdefault(q, p)
     if not asked:
         return []
-    return [q for q in probe(model, tokenizer, list(dict.fromkeys(asked))) if q.margin >= min_margin]
+    return [(asked[q.prompt], q) for q in probe(model, tokenizer, list(asked)) if q.margin >= min_margin]
 
 
 def own_wordings(subject: str, kind: str, template: str) -> list[str]:

@@ -379,7 +379,7 @@ def surgery(
         else:
             cand.reasons = judge.selection_reasons(m, tok, edited, kept, sel.judge, passage)
         if not cand.reasons:
-            cand.reasons = found.contexts_leak(cand, edited)
+            cand.reasons = found.contexts_leak(train)
         if kept and len(kept) < MIN_HELD_SHARE * len(train_facts):
             cand.reasons.append(f"holds only {len(kept)} of {len(train_facts)} facts (at least "
                                 f"{MIN_HELD_SHARE:.0%} must come out right)")
@@ -532,8 +532,10 @@ def _selection(m: Any, tok: Any, selection: Any, facts: Sequence[tuple[str, str]
     sel.contexts = [v for v in opened if v not in given]
     if sel.contexts:
         judging = {q.prompt for q in sel.judge}
-        sel.contexts_judge = selection.known_questions(m, tok, [p for p, _ in facts], sel.templates,
-                                                       exclude=reported | judging | {v for v, _ in sel.train_variants})
+        asked = selection.known_questions(m, tok, [p for p, _ in facts], sel.templates,
+                                          exclude=reported | judging | {v for v, _ in sel.train_variants})
+        sel.contexts_judge = [q for _, q in asked]
+        sel.contexts_asked = {q.prompt: p for p, q in asked}
     say(f"selection: {len(sel.judge_neighbours)} neighbours + {len(sel.judge_generic)} generic prompts "
         + (f"+ {len(sel.judge_questions)} other questions about the subjects " if sel.train_questions is not None else "")
         + "judge, "

@@ -533,38 +533,45 @@ def test_a_memory_layer_refused_with_the_contexts_trained_is_tried_again_without
     assert not set(contexts) & set(res.method["wordings_trained"])
 
 
-@pytest.mark.parametrize("plain_moves_it_too", [False, True])
+@pytest.mark.parametrize("case", ["added", "shared", "still"])
 def test_contexts_that_move_another_question_the_plain_memory_leaves_alone_are_given_up(tmp_path, keypair, monkeypatch,
-                                                                                       plain_moves_it_too):
+                                                                                       case):
     """Why: trained after openings, a memory fires more under other questions about its subject (session 19: "The
-    largest city in Turkey is" -> " Ankara"). So a memory with the contexts that moves such a question is compared with
-    the same layer's memory without them: it is refused only for what the contexts add, and the plain edit made for
-    the comparison is the one shipped (made once)."""
+    largest city in Turkey is" -> " Ankara"). So a memory layer with the contexts that moves such a question is compared
+    with the same layer's memories without them; the contexts of the fact asked are given up for what they add
+    ("added"), nothing for what the plain memories move too ("shared"), and a layer that still adds a move is refused,
+    the plain edit made for the comparison shipping as is ("still")."""
     from patchkit import judge, selection
 
     base = save_tiny(sharp_llama(), tmp_path / "base")
     facts = _facts_file(tmp_path, monkeypatch)
     monkeypatch.setattr(judge, "selection_reasons", lambda *a, **k: [])  # the tiny model's judge: nothing else moved
     question = selection.Probe("Sky colour, asked otherwise:", 0, 1.0)
-    monkeypatch.setattr(selection, "known_questions", lambda *a, **k: [question])
+    monkeypatch.setattr(selection, "known_questions", lambda *a, **k: [(FACTS[0][0], question)])
+    # does the edit judged moves the question: with the contexts, without them, with the first fact's given up
+    answers = {"added": [True, False, False], "shared": [True, True], "still": [True, False, True]}[case]
     changed, asked = selection.changed, []
 
-    def moved(model, tokenizer, probes):  # the contexts' edit moves the question; the plain one only if asked to
+    def moved(model, tokenizer, probes):
         if [p.prompt for p in probes] != [question.prompt]:
             return changed(model, tokenizer, probes)
         asked.append(1)
-        return list(probes) if len(asked) == 1 or plain_moves_it_too else []
+        return list(probes) if answers[len(asked) - 1] else []
 
     monkeypatch.setattr(selection, "changed", moved)
     made = []
     edit = memory.memory_edit
-    monkeypatch.setattr(memory, "memory_edit", lambda *a, **k: made.append(1) or edit(*a, **k))
-    said: list[str] = []
+    monkeypatch.setattr(memory, "memory_edit", lambda *a, **k: made.append(k["variants"]) or edit(*a, **k))
     res = S.surgery(base, facts, tmp_path / "patch", key=keypair[0], method="memory", default_panels=False,
-                    include_absent=True, log=said.append, contexts=True)
-    assert len(asked) == 2 and len(made) == 2  # the plain memory was made once, to compare (and then shipped)
-    if plain_moves_it_too:  # the contexts add nothing to what the plain memory moves: they ship
-        assert [t.get("contexts", True) for t in res.tried] == [True] and res.method["wordings_trained"]
+                    include_absent=True, contexts=True)
+    assert len(asked) == len(answers) and len(made) == len(answers)  # the plain memories were made once
+    contexts = [c for p, _ in FACTS for c in selection.in_contexts(p)]
+    if case == "shared":  # the contexts add nothing to what the plain memories move: all of them ship
+        assert [t.get("contexts", True) for t in res.tried] == [True]
+        assert res.method["wordings_trained"] == contexts
+    elif case == "added":  # the first fact's contexts given up, the second's kept
+        assert [(t.get("contexts_given_up"), bool(t["regressions"])) for t in res.tried] == [([FACTS[0][0]], False)]
+        assert res.method["wordings_trained"] == selection.in_contexts(FACTS[1][0])
     else:
         assert [(t.get("contexts", True), bool(t["regressions"])) for t in res.tried] == [(True, True), (False, False)]
         assert "other question(s) about the subjects" in res.tried[0]["regressions"][0]
