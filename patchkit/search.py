@@ -46,6 +46,9 @@ MEMORY_TRIES = 2
 # a wide layer refused for a few moved selection neighbours is solved again with them kept still ("pinned"): at
 # most PIN_MOVED of them at a time, PIN_TRIES times per layer, each counting PIN_WEIGHT times in C
 PIN_MOVED, PIN_TRIES, PIN_WEIGHT = 3, 2, 10
+# rounds in which a memory layer trained with the contexts gives up those of the facts whose other questions it moved
+# (one was not enough on SmolLM2's tuning set: the edit made again moved a question the first had not)
+CONTEXT_ROUNDS = 2
 
 
 @dataclass
@@ -434,16 +437,18 @@ class Search:
                      + (", without the trained contexts)" if candidate.plain else ")"))
             result = self._memory(candidate, layer)
             added = self._contexts_moved(candidate, result)
-            if added:  # the contexts of the facts asked those questions are given up, the others kept
-                candidate.given_up = sorted({self.sel.contexts_asked[q] for q in added})
+            for _ in range(CONTEXT_ROUNDS):  # the contexts of the facts asked those questions are given up, the rest kept
+                if not added:
+                    break
+                candidate.given_up = sorted(set(candidate.given_up) | {self.sel.contexts_asked[q] for q in added})
                 self.say(f"surgery: with the trained contexts {len(added)} other question(s) about the subjects moved "
                          f"that the memories without them leave alone (e.g. {added[0]!r}); giving up the contexts of "
                          f"{len(candidate.given_up)} fact(s)")
                 result = self._memory(candidate, layer)
                 result.details["contexts_given_up"] = list(candidate.given_up)
-                still = self._contexts_moved(candidate, result)
-                if still:
-                    result.details["contexts_moved"] = still
+                added = self._contexts_moved(candidate, result)
+            if added:
+                result.details["contexts_moved"] = added
             return result
         if self.solved(comp) and comp == self.head:
             self.say(f"surgery: solving {comp} in closed form at the last token (the override head's output)")

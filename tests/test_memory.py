@@ -548,8 +548,8 @@ def test_contexts_that_move_another_question_the_plain_memory_leaves_alone_are_g
     monkeypatch.setattr(judge, "selection_reasons", lambda *a, **k: [])  # the tiny model's judge: nothing else moved
     question = selection.Probe("Sky colour, asked otherwise:", 0, 1.0)
     monkeypatch.setattr(selection, "known_questions", lambda *a, **k: [(FACTS[0][0], question)])
-    # does the edit judged moves the question: with the contexts, without them, with the first fact's given up
-    answers = {"added": [True, False, False], "shared": [True, True], "still": [True, False, True]}[case]
+    # whether the edit judged moves the question: with the contexts, without them, then after each round of giving up
+    answers = {"added": [True, False, False], "shared": [True, True], "still": [True, False, True, True]}[case]
     changed, asked = selection.changed, []
 
     def moved(model, tokenizer, probes):
