@@ -516,8 +516,8 @@ class Search:
 
     @staticmethod
     def contexts_leak(train: Any) -> list[str]:
-        """A refusal reason when a memory still moves other questions its plain twin leaves alone, after giving up
-        the contexts of the facts they ask about (another fact's memory moved them)."""
+        """A refusal reason when a memory layer still moves other questions its plain twin leaves alone after
+        :data:`CONTEXT_ROUNDS` rounds of giving up the contexts of the facts they ask about."""
         still = train.details.get("contexts_moved") if train.details else None
         if not still:
             return []
