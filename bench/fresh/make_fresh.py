@@ -720,14 +720,15 @@ def held_out(pool: list[dict], text: str, prompts: set[str]) -> list[dict]:
     return keep
 
 
-def generic_pool(prompts: set[str]) -> list[dict]:
-    """The generic prompts, less any that equals or nearly equals a prompt the project has (printed)."""
+def generic_pool(prompts: set[str], generic: str | None = None, ids: str = "generic:f{:02d}") -> list[dict]:
+    """The generic prompts (``generic``, "prompt|target" lines; this file's GENERIC by default), less any that equals or
+    nearly equals a prompt the project has (printed); ``ids`` formats each kept prompt's id from its line number."""
     def norm(s: str) -> str:
         return " ".join(re.sub(r"[^a-z0-9 ]", " ", s.lower()).split())
 
     known = [norm(p) for p in prompts]
     pool, dropped, similar = [], [], []
-    for k, line in enumerate(x for x in GENERIC.strip().splitlines() if x.strip()):
+    for k, line in enumerate(x for x in (GENERIC if generic is None else generic).strip().splitlines() if x.strip()):
         prompt, _, target = line.partition("|")
         n = norm(prompt)
         # near-equal: the same words once case and punctuation are ignored, or one inside the other
@@ -738,7 +739,7 @@ def generic_pool(prompts: set[str]) -> list[dict]:
             continue
         # printed for the record, kept: same frame, another question ("The opposite of love is" ~ "... open is")
         similar += [f"{prompt!r} ~ {q!r}" for q in known if difflib.SequenceMatcher(None, q, n).ratio() > 0.93]
-        pool.append({"prompt": prompt, "target": target, "id": f"generic:f{k:02d}"})
+        pool.append({"prompt": prompt, "target": target, "id": ids.format(k)})
     print(f"generic: {len(pool)} candidates, dropped {len(dropped)} as (near) duplicates: {dropped}")
     print(f"generic: similar but another question (kept): {similar}")
     return pool

@@ -23,7 +23,6 @@ Run from the repository root: `python bench/fresh2/make_fresh2.py` (both models;
 from __future__ import annotations
 
 import argparse
-import difflib
 import importlib.util
 import json
 import random
@@ -41,7 +40,7 @@ mf = importlib.util.module_from_spec(_spec)
 sys.modules["make_fresh"] = mf
 _spec.loader.exec_module(mf)
 parse, words, occurs, score, greedy_text = mf.parse, mf.words, mf.occurs, mf.score, mf.greedy_text
-starts_with, even_quota, by_relation = mf.starts_with, mf.even_quota, mf.by_relation
+starts_with, even_quota, by_relation, note = mf.starts_with, mf.even_quota, mf.by_relation, mf.note
 COUNTRIES, FUNCTION_WORDS = mf.COUNTRIES, mf.FUNCTION_WORDS
 
 OUT = Path("bench/fresh2")
@@ -760,28 +759,6 @@ def held_out(pool: list[dict], text: str, prompts: set[str]) -> list[dict]:
     return keep
 
 
-def generic_pool(prompts: set[str]) -> list[dict]:
-    """The generic prompts, less any that equals or nearly equals a prompt the project has (printed)."""
-    def norm(s: str) -> str:
-        return " ".join(re.sub(r"[^a-z0-9 ]", " ", s.lower()).split())
-
-    known = [norm(p) for p in prompts]
-    pool, dropped, similar = [], [], []
-    for k, line in enumerate(x for x in GENERIC.strip().splitlines() if x.strip()):
-        prompt, _, target = line.partition("|")
-        n = norm(prompt)
-        near = [q for q in known
-                if q == n or min(len(q), len(n)) >= 10 and (f" {n} " in f" {q} " or f" {q} " in f" {n} ")]
-        if near:
-            dropped.append(f"{prompt!r} ~ {near[0]!r}")
-            continue
-        similar += [f"{prompt!r} ~ {q!r}" for q in known if difflib.SequenceMatcher(None, q, n).ratio() > 0.93]
-        pool.append({"prompt": prompt, "target": target, "id": f"generic:g{k:03d}"})
-    print(f"generic: {len(pool)} candidates, dropped {len(dropped)} as (near) duplicates: {dropped}")
-    print(f"generic: similar but another question (kept): {similar}")
-    return pool
-
-
 # --- near misses --------------------------------------------------------------------------------------------------
 
 def why_not_near(top: str, text: str, target: str, subject: str = "") -> str | None:
@@ -820,12 +797,6 @@ def repeats_subject(text: str, subject: str) -> bool:
     first = re.match(r"\w+", t)
     return bool(first and len(first.group()) >= 4 and any(n.startswith(first.group()) for n in names))
 
-
-def note(f: dict, s: dict) -> str:
-    return f"relation={f['id'].split(':')[0]} rank={s['rank']} gap={s['gap']:.2f} top={s['top']!r}"
-
-
-# --- picks and files ----------------------------------------------------------------------------------------------
 
 def pick_guards(right_by: dict[str, list[dict]], near8: list[dict], per_rel: int = 12) -> list[dict]:
     """Per relation up to `per_rel` right facts (lead >= LEAD): first up to half of them sharing their last word with
@@ -965,7 +936,7 @@ def main() -> None:
     print(f"candidates written: {len(pool)} " + str({r: len(parse(s)) for r, s in SUBJECTS.items()}))
     pool = held_out(pool, text, prompts)
     print(f"candidates kept: {len(pool)}")
-    gen_pool = generic_pool(prompts)
+    gen_pool = mf.generic_pool(prompts, GENERIC, "generic:g{:03d}")
     if args.dry:
         return
     torch.set_num_threads(2)
