@@ -72,7 +72,8 @@ class MemoryConfig:
     # Tower" (Gemma) 60% -> 35%; untrained paraphrases 36 -> 32 of 68 and 8 -> 8 of 26 (docs/repair.md, session 15)
     tail_negatives: int = 16
     # where those heads come from: "pool" (the shipped subject pool's first words, kinds in turn) or "vocab" (the
-    # tokenizer's capitalised whole words, a seeded sample: any word can head a name, "Jet Airways")
+    # tokenizer's capitalised whole words, a seeded sample: any word can head a name, "Jet Airways") or "model" (per
+    # last word, the words after which the base model most expects it: the names it knows, :mod:`patchkit.lookalikes`)
     tail_heads: str = "pool"
     # the lead δ makes each target win by, tried in order: added neurons judged by a selection set take the first
     # whose edit moves none of its answers (a larger δ carries to more untrained wordings); rewritten neurons and an
@@ -352,18 +353,19 @@ def _leaking(model: torch.nn.Module, tokenizer: Any, mlp: torch.nn.Module, name:
 def vocab_heads(tokenizer: Any, seed: int = 0, limit: int = 512) -> list[str]:
     """A seeded sample of the tokenizer's capitalised whole words (" Jet", " Royal"): heads any name may have."""
     import random
-    import re
 
-    words = sorted({w for w in (tokenizer.decode([i]) for i in range(len(tokenizer)))
-                    if re.fullmatch(r" [A-Z][a-z]{2,}", w)})
-    return [w.strip() for w in random.Random(seed).sample(words, min(limit, len(words)))]
+    from patchkit.lookalikes import head_words
+
+    words = sorted(w for _, w in head_words(tokenizer))
+    return random.Random(seed).sample(words, min(limit, len(words)))
 
 
 def _tail_texts(prompts: Sequence[str], subjects: Sequence[str | None], templates: Mapping[str, str],
-                count: int, heads: Sequence[str] | None = None) -> list[str]:
+                count: int, heads: Sequence[str] | Callable[[str], Sequence[str]] | None = None) -> list[str]:
     """Per fact whose subject has several words, its template filled with ``count`` other heads before the
     subject's last word ("Paris Palace is a famous landmark in …" for "Schonbrunn Palace"), heads taken in turn
-    from the shipped subject pool's first words.
+    from the shipped subject pool's first words, from a large sample (``heads``, each fact its own slice), or per
+    last word (``heads`` callable: :func:`patchkit.lookalikes.likely_heads`).
 
     Why: the memory's key is the MLP's input at the subject's last token, and other subjects that end in the same
     word ("Buckingham Palace", "Levski Sofia") have a key near it; the separator must learn the head from the key.
@@ -381,11 +383,23 @@ def _tail_texts(prompts: Sequence[str], subjects: Sequence[str | None], template
         if template is None or len(words) < 2:
             continue
         own = {w.lower() for w in words}
-        others = [h for h in heads if h.lower() not in own]
-        if rotate:
+        others = [h for h in (heads(words[-1]) if callable(heads) else heads) if h.lower() not in own]
+        if rotate and not callable(heads):
             others = others[k * count % max(1, len(others)):] + others[: k * count % max(1, len(others))]
         texts += [_fill(template, f"{h} {words[-1]}") for h in others[:count]]
     return texts
+
+
+def _heads(model: Any, tokenizer: Any, config: MemoryConfig, seed: int) -> Any:
+    """The tail negatives' heads ``config.tail_heads`` names (None: the subject pool's)."""
+    if config.tail_heads == "vocab":
+        return vocab_heads(tokenizer, seed)
+    if config.tail_heads == "model":
+        from patchkit import lookalikes
+
+        states = lookalikes.head_states(model, tokenizer)
+        return lambda tail: lookalikes.likely_heads(model, tokenizer, tail, config.tail_negatives + 8, states=states)
+    return None
 
 
 def _share(facts: Sequence[tuple[str, str]], keyed: Sequence[int], share: int) -> list[list[int]]:
@@ -511,7 +525,7 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         delta, losses = targets(ladder[0])
         bare = sorted({sub for sub, o in zip(subjects, opens) if sub and not o})
         preserved = torch.cat(mlp_inputs(model, tokenizer, mlp, list(preserve), config.max_tokens))
-        heads = vocab_heads(tokenizer, seed) if config.tail_heads == "vocab" else None
+        heads = _heads(model, tokenizer, config, seed)
         tails = (_tail_texts(prompts, subjects, templates, config.tail_negatives, heads) if config.tail_negatives
                  else [])
         negatives = torch.cat([preserved]

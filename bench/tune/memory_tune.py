@@ -4,7 +4,7 @@ Usage (from the repository root):
   python bench/tune/memory_tune.py smollm2 bench/tune/mixed_near.jsonl bench/tune/mixed_right.jsonl 5 default \
       MARGINS=... NOQ=1
 A config is ``default`` or comma-separated ``FIELD=value`` (MemoryConfig fields, upper case; ``MARGIN`` sets the
-δ solve's margin; ``CTX=1`` also trains the facts after selection.CONTEXTS; ``NOQ=1`` leaves the other questions out of the judge and the leak rounds). Prints one JSON line
+δ solve's margin; ``CTX=1`` also trains the facts after selection.CONTEXTS; ``MARGINS=6:3`` sets the δ lead ladder; ``NOQ=1`` leaves the other questions out of the judge and the leak rounds). Prints one JSON line
 per config: facts fixed, untrained paraphrases right, selection/guard prompts moved, ``q_moved`` (the tune
 questions of ``bench/tune/questions.json`` whose confident answer moved), ``cross_moved`` (the subjects under seven
 country questions, mostly nonsense for non-countries: session 16's measure), memories solved again / given back.
@@ -73,7 +73,7 @@ for c in configs:
     if not hasattr(_solve, '_Orig'): _solve._Orig = _solve.SolveConfig
     _solve.SolveConfig = (lambda **kw: _solve._Orig(**({'margin': float(env['MARGIN'])} | kw))) if 'MARGIN' in env else _solve._Orig
     fields = {f.name: f.type for f in dataclasses.fields(memory.MemoryConfig)}
-    cfg = memory.MemoryConfig(**{k.lower(): (int(v) if fields[k.lower()] in (int, 'int') else float(v) if fields[k.lower()] in (float, 'float') else v == "1" if fields[k.lower()] in (bool, "bool") else v) for k, v in env.items() if k.lower() in fields})
+    cfg = memory.MemoryConfig(**{k.lower(): (int(v) if fields[k.lower()] in (int, 'int') else float(v) if fields[k.lower()] in (float, 'float') else v == "1" if fields[k.lower()] in (bool, "bool") else tuple(float(x) for x in v.split(':')) if 'tuple' in str(fields[k.lower()]) else v) for k, v in env.items() if k.lower() in fields})
     print(cfg, flush=True)
     r = memory.memory_edit(m, tok, amap, facts, layer, templates=sel.templates, preserve=pres, config=cfg,
                            neighbours=sel.train_neighbours,
