@@ -81,10 +81,12 @@ def head_states(model: Any, tokenizer: Any, fingerprint: str | None = None,
 
 def _compute(model: Any, tokenizer: Any, ids: Sequence[int]) -> torch.Tensor:
     """Per word, the final hidden state after the prefix and the word, and (last column) its logits' logsumexp."""
+    from patchkit.progress import bar
+
     prefix = tokenizer(PREFIX)["input_ids"]
     out = []
     with torch.no_grad():
-        for k in range(0, len(ids), BATCH):
+        for k in bar(range(0, len(ids), BATCH), desc="look-alike names (once per model)", unit="batch"):
             chunk = torch.tensor([list(prefix) + [i] for i in ids[k : k + BATCH]])
             hidden = model.base_model(input_ids=chunk).last_hidden_state[:, -1].float()  # after the final norm
             lse = model.get_output_embeddings()(hidden.to(model.dtype)).float().logsumexp(-1, keepdim=True)

@@ -68,19 +68,22 @@ class MemoryConfig:
     grow: bool = True
     # per fact with a several-word subject, this many negatives that end in its last word after another head ("Paris
     # Palace" for "Schonbrunn Palace"): the key sits on the last token, which other subjects ending in that word share.
-    # Tune: the memory's firing on "Levski Sofia" (SmolLM2, CSKA Sofia's memory) 42% -> 5% of its key's, on "The Galata
-    # Tower" (Gemma) 60% -> 35%; untrained paraphrases 36 -> 32 of 68 and 8 -> 8 of 26 (docs/repair.md, session 15)
-    tail_negatives: int = 16
-    # where those heads come from: "pool" (the shipped subject pool's first words, kinds in turn) or "vocab" (the
-    # tokenizer's capitalised whole words, a seeded sample: any word can head a name, "Jet Airways") or "model" (per
-    # last word, the words after which the base model most expects it: the names it knows, :mod:`patchkit.lookalikes`)
-    tail_heads: str = "pool"
+    # 16 pool heads from session 15 to 21; 48 heads the model knows since session 22 (``tail_heads``)
+    tail_negatives: int = 48
+    # where those heads come from: "pool" (the shipped subject pool's first words, kinds in turn), "vocab" (the
+    # tokenizer's capitalised whole words, a seeded sample) or "model" (per last word, the words after which the base
+    # model most expects it: the names it knows, :mod:`patchkit.lookalikes`). Tune, with ``margins`` (6, 3), against
+    # 16 pool heads at 3: confident answers of real look-alikes moved SmolLM2 25 -> 12 of 227 (memories firing at half
+    # their key's strength on 32 -> 5), Gemma 9 -> 3 of 128 (11 -> 1); untrained paraphrases 32 -> 32 of 68, 8 -> 9 of
+    # 26; other questions about the subjects moved 23 -> 32 of 72 on SmolLM2 (the larger δ), 26 -> 25 of Gemma's
+    # (docs/repair.md, session 22)
+    tail_heads: str = "model"
     # the lead δ makes each target win by, tried in order: added neurons judged by a selection set take the first
     # whose edit moves none of its answers (a larger δ carries to more untrained wordings); rewritten neurons and an
-    # edit with no judge take the last. (6.0, 3.0) was tried and is not the default: tune paraphrases SmolLM2 32 -> 38
-    # of 68, but Gemma fell back to 3, and the 8-fact run took 0.53x the bare loop (the bar is 0.5; 0.46x at 3)
-    # (docs/repair.md, session 16)
-    margins: tuple[float, ...] = (3.0,)
+    # edit with no judge take the last. (6.0, 3.0) with 16 pool heads (session 16): tune paraphrases SmolLM2 32 -> 38 of
+    # 68 but look-alikes moved 25 -> 34; with the 48 model heads (the default since session 22) the heads cost the
+    # paraphrases the larger δ gains and the look-alikes fall (above)
+    margins: tuple[float, ...] = (6.0, 3.0)
     # rounds in which an added memory that moved a selection answer is solved again, its δ kept off the other questions
     # about its subject (:func:`patchkit.solve.residual_targets`' ``keep``), and given back if it still moves one
     leak_rounds: int = 3
@@ -88,12 +91,6 @@ class MemoryConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-
-# the tail negatives of a memory trained with the contexts (patchkit.search): 48 heads a fact from the vocabulary. Tune
-# (SmolLM2, 68 mixed facts at L5): the contexts alone moved 35 confident answers of 227 real look-alikes ("Cukaricki
-# Belgrade" under Red Star Belgrade's memory; the default: 25); with these, 15, and untrained paraphrases 39 of 68
-# against 41 (the default: 32) (docs/repair.md, session 21)
-CONTEXT_TAILS: dict[str, Any] = {"tail_heads": "vocab", "tail_negatives": 48}
 
 FORMULA = ("neuron j_i per fact i (or per answer, up to `share` facts with it): by default added to the MLP (a zero "
            "neuron before, a_old = 0); with grow off, of the half least used on preserved text (E[a_j^2] "

@@ -471,20 +471,14 @@ class Search:
                             progress=step_bar, neighbours=self.sel.train_neighbours, stop_on=len(self.facts))
 
     def _memory(self, candidate: Candidate, layer: int) -> Any:
-        """Memory neurons at ``layer``, trained on ``candidate``'s wordings.
-
-        With contexts, the tail negatives are many and drawn from the whole vocabulary: the contexts make a memory fire
-        on its subject after any words, and on another subject ending in the same word too ("CSKA Sofia" -> "Slavia
-        Sofia"); the negatives take that back (docs/repair.md, session 21).
-        """
+        """Memory neurons at ``layer``, trained on ``candidate``'s wordings."""
         from patchkit import memory
 
-        tails = memory.CONTEXT_TAILS if self.sel.contexts and not candidate.plain else {}
         return memory.memory_edit(self.model, self.tokenizer, self.amap, self.facts, layer, templates=self.templates,
                                   preserve=self.closed_form_texts(), neighbours=self.sel.train_neighbours,
                                   variants=self.variants(candidate),
                                   answers=self.sel.train_neighbours + self.sel.spare_neighbours,
-                                  config=memory.MemoryConfig(grow=not self.keep_shape, **tails),
+                                  config=memory.MemoryConfig(grow=not self.keep_shape),
                                   seed=self.train_config.seed, moved=self._moved, questions=self.sel.train_questions)
 
     def _contexts_moved(self, candidate: Candidate, result: Any) -> list[str]:

@@ -274,7 +274,7 @@ def surgery(
             The capital of Poland is"); a memory layer refused with them is tried again without them, and the facts
             whose contexts make their memories move other questions about their subjects (where the kind is known:
             :func:`patchkit.selection.known_questions`) that the memories without them leave alone give them up
-            (session 21); memories with contexts take :data:`patchkit.memory.CONTEXT_TAILS`. Off by
+            (session 21). Off by
             default: on the tuning sets untrained paraphrases went 32 -> 41 of 68 (SmolLM2) and 8 -> 10 of 26
             (Gemma) with no right answer changed, but the memories fire more on their subjects under other questions:
             the 128-capital run was refused ("The largest city in Turkey is" -> " Ankara"), and on held-out sets the

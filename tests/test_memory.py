@@ -392,8 +392,9 @@ def test_a_memory_that_moves_another_question_about_its_subject_is_given_back_an
         seen.append(edited[down].shape[1] - amap.d_mlp)
         return [probe] if edited[down].shape[1] == amap.d_mlp + len(FACTS) else []
 
+    one_target = memory.MemoryConfig(margins=(3.0,))  # the leak rounds alone, no larger target tried first
     res = memory.memory_edit(model, tok, amap, FACTS, 1, templates=TEMPLATES, preserve=PRESERVE, moved=moved,
-                             questions={})
+                             questions={}, config=one_target)
     assert seen == [len(FACTS), len(FACTS) - 1]  # judged, one memory given back (no questions to solve it again with)
     assert res.details["leaked"] == [{"facts": [FACTS[0][0]], "moved": question}]
     assert res.details["dropped"] == [FACTS[0][0]] and res.details["neurons"] == len(FACTS) - 1
@@ -425,7 +426,7 @@ def test_a_leaking_memory_is_first_solved_again_with_its_subjects_other_question
 
     asked = {facts[0][0]: ["Sky colour: size", "Sky colour: age"]}
     res = memory.memory_edit(model, tok, amap, facts, 1, templates=templates, preserve=PRESERVE, moved=moved,
-                             questions=asked)
+                             questions=asked, config=memory.MemoryConfig(margins=(3.0,)))  # no larger target first
     assert res.details["resolved"] == [{"facts": [facts[0][0]], "moved": question}]
     assert "leaked" not in res.details and "dropped" not in res.details and res.details["neurons"] == len(facts)
     assert len(columns) == 2 and not torch.equal(columns[0], columns[1])
