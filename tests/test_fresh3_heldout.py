@@ -1,0 +1,93 @@
+"""bench/fresh3 (the third fresh held-out sets) stays held out: the sibling of test_fresh2_heldout.py. Data-only
+checks (no model): its subjects are named by no other file, its prompts are new, the files nest and keep their
+schema and counts."""
+import json
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+FOLDER = REPO / "bench" / "fresh3"
+RELATIONS = {"cheese_country", "party_country", "broadcaster_country", "lake_country"}
+FILES = ("near_all", "near8", "near50", "guards8", "right", "generic")
+# rows per file as built by make_fresh3.py (see the README's table)
+COUNTS = {"smollm2": {"near_all": 108, "near8": 8, "near50": 56, "guards8": 68, "right": 58, "generic": 17},
+          "gemma": {"near_all": 50, "near8": 8, "near50": 50, "guards8": 66, "right": 125, "generic": 59}}
+
+
+def _rows(folder: Path) -> list[dict]:
+    return [json.loads(line) for p in sorted(folder.glob("*.jsonl"))
+            for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _file(model: str, name: str) -> list[dict]:
+    return [json.loads(x) for x in (FOLDER / f"{model}_{name}.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def _other_files() -> list[Path]:
+    """Every file under patchkit/, bench/ and tests/ but this set's own (bench/fresh2 and bench/fresh included)."""
+    out = []
+    for top in ("patchkit", "bench", "tests"):
+        for p in (REPO / top).rglob("*"):
+            if (p.is_file() and "__pycache__" not in p.parts and FOLDER not in p.parents
+                    and p.name != Path(__file__).name):
+                out.append(p)
+    return out
+
+
+def test_no_fresh3_held_out_subject_is_named_by_another_file_or_the_selection_pool():
+    """bench/fresh3's figures are held out only while no shipped file, tuning file, earlier held-out set or the
+    selection pool names their subjects, and its relations are none of the earlier sets'."""
+    from patchkit import selection
+
+    rows = _rows(FOLDER)
+    subjects = {r["id"].split(":", 1)[1] for r in rows if not r["id"].startswith("generic:")}
+    assert len(subjects) > 300
+    assert {r["id"].split(":", 1)[0] for r in rows} == RELATIONS | {"generic"}
+    earlier = {r["id"].split(":", 1)[0] for folder in ("bench/fresh", "bench/fresh2", "bench/heldout", "bench/tune")
+               for r in _rows(REPO / folder) if isinstance(r, dict) and "id" in r}
+    assert not RELATIONS & earlier
+    pool = {n.lower() for names in selection.subject_pool().values() for n in names}
+    assert not {s for s in subjects if s.lower() in pool}
+    seen = "\n".join(p.read_text(encoding="utf-8", errors="ignore") for p in _other_files())
+    # one pattern for all subjects (longest first): no match at all <=> no subject occurs
+    names = "|".join(re.escape(s) for s in sorted(subjects, key=len, reverse=True))
+    assert re.findall(r"(?<!\w)(?:" + names + r")(?!\w)", seen, re.IGNORECASE) == []
+
+
+def test_no_fresh3_prompt_is_a_prompt_the_project_already_has():
+    earlier = [json.loads(line) for p in _other_files() if p.suffix == ".jsonl"
+               for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    known = {x for r in earlier if isinstance(r, dict)
+             for x in [r.get("prompt"), r.get("text"), *r.get("paraphrases", [])] if isinstance(x, str)}
+    ours = {x for r in _rows(FOLDER) for x in [r["prompt"], *r.get("paraphrases", [])]}
+    assert not ours & known
+
+
+def test_fresh3_near8_is_in_near50_is_in_near_all_and_guards_are_no_near_miss():
+    for m in ("smollm2", "gemma"):
+        ids = {f: {r["id"] for r in _file(m, f)} for f in FILES}
+        assert ids["near8"] <= ids["near50"] <= ids["near_all"]
+        assert not (ids["guards8"] | ids["right"] | ids["generic"]) & ids["near_all"]
+        assert not ids["right"] & ids["guards8"] and not ids["generic"] & ids["guards8"]
+
+
+def test_fresh3_counts_and_schema():
+    for m in ("smollm2", "gemma"):
+        for name in FILES:
+            rows = _file(m, name)
+            assert len(rows) == COUNTS[m][name], (m, name)
+            assert len({r["id"] for r in rows}) == len(rows)
+            for r in rows:
+                assert set(r) <= {"prompt", "target", "paraphrases", "id", "note"}
+                assert r["prompt"] and r["target"].startswith(" ") and r["note"].startswith("relation=")
+                generic = r["id"].startswith("generic:")
+                assert ("paraphrases" not in r) if generic else len(r["paraphrases"]) == 2
+                if name.startswith("near"):
+                    assert not generic and 2 <= int(re.search(r"rank=(\d+)", r["note"]).group(1)) <= 5
+                else:
+                    assert re.search(r"rank=1 gap=(\d+\.\d+)", r["note"])
+                    assert float(re.search(r"gap=(-?\d+\.\d+)", r["note"]).group(1)) >= 0.3
+        assert len(_file(m, "near8")) == 8
+        assert len(_file(m, "guards8")) >= 50
+        assert sum(r["id"].startswith("generic:") for r in _file(m, "guards8")) == 20
+    assert len((FOLDER / "perplexity.txt").read_text(encoding="utf-8").split()) >= 300
