@@ -84,7 +84,7 @@ def test_warm_cache_leaves_nothing_for_a_first_surgery_to_compute(cache, tmp_pat
     """After ``warm_cache`` (what ``models prepare`` runs), the samples and base scores are read, never computed."""
     from helpers_tiny import save_tiny
 
-    from patchkit import evals, surgery
+    from patchkit import evals, lookalikes, surgery
 
     path = save_tiny(tiny_llama(torch.float32), tmp_path / "base")
     assert surgery.warm_cache(path) > 0
@@ -94,4 +94,5 @@ def test_warm_cache_leaves_nothing_for_a_first_surgery_to_compute(cache, tmp_pat
 
     monkeypatch.setattr(samples, "generate", computed)
     monkeypatch.setattr(evals, "run_panel", computed)
+    monkeypatch.setattr(lookalikes, "_compute", computed)
     surgery.warm_cache(path)  # every step now reads the cache
