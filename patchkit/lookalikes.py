@@ -6,7 +6,7 @@ another subject ending in the same word has a key near it. The separator is taug
 the ones the model has an answer for. Held-out misses of sessions 15–21 were all such names: "Buckingham
 Palace", "Jet Airways", "Access Bank". The model's own next-word guess finds them: after "The Jet" it expects
 " Airways"; after "The Green" it does not. Ranking every capitalised vocabulary word by the base model's score for
-the tail after it ("The <word>" → " Airways") puts Jet 3rd of 24,507 words on Gemma 3 270M and Buckingham 3rd
+the tail after it ("The <word>" → " Airways") puts Jet 4th of 24,507 words on Gemma 3 270M and Buckingham 3rd
 before " Palace" (docs/repair.md, session 22).
 
 The final hidden state after "The <word>" depends only on the weights, so it is computed once per model (one
