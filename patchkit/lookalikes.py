@@ -62,7 +62,8 @@ def head_states(model: Any, tokenizer: Any, fingerprint: str | None = None,
     if path is not None and path.exists():
         try:
             kept = load_file(str(path))
-            if kept["ids"].tolist() == [i for i, _ in words]:
+            width = model.get_output_embeddings().weight.shape[1] + 1
+            if kept["ids"].tolist() == [i for i, _ in words] and tuple(kept["states"].shape) == (len(words), width):
                 return [w for _, w in words], kept["states"].float()
         except Exception:  # a damaged entry is recomputed  # noqa: BLE001
             pass

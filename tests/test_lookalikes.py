@@ -61,6 +61,12 @@ def test_a_damaged_cache_entry_is_recomputed_not_trusted(tmp_path, monkeypatch):
     again_words, again = lookalikes.head_states(model, tok)
     assert again_words == words and torch.equal(again, states)
 
+    from safetensors.torch import save_file  # a readable entry of the wrong shape is not trusted either
+    save_file({"ids": torch.tensor([i for i, _ in lookalikes.head_words(tok)]), "states": torch.zeros(len(words), 3)},
+              str(path))
+    again_words, again = lookalikes.head_states(model, tok)
+    assert again_words == words and torch.equal(again, states)
+
 
 @pytest.mark.parametrize("heads", ["model"])
 def test_tail_negatives_from_the_model_put_its_likeliest_heads_before_the_last_word(heads, tmp_path, monkeypatch):
