@@ -387,14 +387,14 @@ def _tail_texts(prompts: Sequence[str], subjects: Sequence[str | None], template
     return texts
 
 
-def _heads(model: Any, tokenizer: Any, config: MemoryConfig, seed: int) -> Any:
+def _heads(model: Any, tokenizer: Any, config: MemoryConfig, seed: int, fingerprint: str | None = None) -> Any:
     """The tail negatives' heads ``config.tail_heads`` names (None: the subject pool's)."""
     if config.tail_heads == "vocab":
         return vocab_heads(tokenizer, seed)
     if config.tail_heads == "model":
         from patchkit import lookalikes
 
-        states = lookalikes.head_states(model, tokenizer)
+        states = lookalikes.head_states(model, tokenizer, fingerprint)
         return lambda tail: lookalikes.likely_heads(model, tokenizer, tail, config.tail_negatives + 8, states=states)
     return None
 
@@ -417,7 +417,7 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                 templates: Mapping[str, str], preserve: Sequence[str], neighbours: Sequence[str] = (),
                 variants: Sequence[tuple[str, str]] = (), answers: Sequence[str] = (), config: MemoryConfig = MemoryConfig(),
                 seed: int = 0, moved: Callable[[Mapping[str, torch.Tensor]], Sequence[Any]] | None = None,
-                questions: Mapping[str, Sequence[str]] | None = None) -> Any:
+                questions: Mapping[str, Sequence[str]] | None = None, fingerprint: str | None = None) -> Any:
     """Add one neuron to ``layer``'s MLP per fact (``config.grow``; else rewrite a little-used one) so that every fact is
     predicted.
 
@@ -441,6 +441,8 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
             solved again with δ off what moves those questions' answers, and given back (its facts dropped) if it
             still moves one, up to ``config.leak_rounds`` rounds. None (the default): the edit is judged by the
             caller only.
+        fingerprint: :func:`patchkit.modelcache.weights_fingerprint` of the model, if known (the look-alike cache's
+            key; hashed here otherwise).
     Returns:
         :class:`patchkit.train.TrainResult`; ``details["component"]`` names the neurons
         (``L5.mlp.n3,17``; ``L5.mlp``, nothing changed, when no fact came out right), ``details["dropped"]``
@@ -522,7 +524,7 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         delta, losses = targets(ladder[0])
         bare = sorted({sub for sub, o in zip(subjects, opens) if sub and not o})
         preserved = torch.cat(mlp_inputs(model, tokenizer, mlp, list(preserve), config.max_tokens))
-        heads = _heads(model, tokenizer, config, seed)
+        heads = _heads(model, tokenizer, config, seed, fingerprint)
         tails = (_tail_texts(prompts, subjects, templates, config.tail_negatives, heads) if config.tail_negatives
                  else [])
         negatives = torch.cat([preserved]

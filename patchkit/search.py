@@ -479,7 +479,8 @@ class Search:
                                   variants=self.variants(candidate),
                                   answers=self.sel.train_neighbours + self.sel.spare_neighbours,
                                   config=memory.MemoryConfig(grow=not self.keep_shape),
-                                  seed=self.train_config.seed, moved=self._moved, questions=self.sel.train_questions)
+                                  seed=self.train_config.seed, moved=self._moved, questions=self.sel.train_questions,
+                                  fingerprint=self.fingerprint())
 
     def _contexts_moved(self, candidate: Candidate, result: Any) -> list[str]:
         """Other questions about the subjects (their kind known) whose answer ``result``, a memory trained with the
