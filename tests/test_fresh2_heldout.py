@@ -1,45 +1,34 @@
 """bench/fresh2 (the second fresh held-out sets) stays held out: the sibling of test_surgery.py's
 test_no_fresh_held_out_subject_is_in_a_shipped_file_or_the_selection_pool."""
 import json
-import re
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from helpers_heldout import REPO, in_pool, named, prompts, rows, subjects
+
 FOLDER = REPO / "bench" / "fresh2"
-
-
-def _rows(folder: Path) -> list[dict]:
-    return [json.loads(line) for p in folder.glob("*.jsonl") for line in p.read_text(encoding="utf-8").splitlines()]
 
 
 def test_no_fresh2_held_out_subject_is_in_a_shipped_file_bench_fresh_or_the_selection_pool():
     """bench/fresh2's figures are held out only while no shipped file, tuning file, earlier held-out set or the
     selection pool names their subjects, and its relations are none of bench/fresh's."""
-    from patchkit import selection
-
-    rows = _rows(FOLDER)
-    subjects = {r["id"].split(":", 1)[1] for r in rows if not r["id"].startswith("generic:")}
-    assert len(subjects) > 300
-    assert {r["id"].split(":", 1)[0] for r in rows} == {"university_country", "bank_country", "newspaper_country",
-                                                         "beer_country", "generic"}
-    pool = {n.lower() for names in selection.subject_pool().values() for n in names}
-    assert not {s for s in subjects if s.lower() in pool}
+    held_out = rows(FOLDER)
+    names = subjects(held_out)
+    assert len(names) > 300
+    assert {r["id"].split(":", 1)[0] for r in held_out} == {"university_country", "bank_country", "newspaper_country",
+                                                             "beer_country", "generic"}
+    assert not in_pool(names)
     seen = "\n".join(p.read_text(encoding="utf-8", errors="ignore")
                      for folder in ("patchkit/data", "bench/tune", "bench/heldout", "bench/fresh")
                      for p in (REPO / folder).iterdir() if p.is_file())
     seen += "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "bench").glob("*.jsonl"))
-    assert [s for s in subjects if re.search(r"(?<!\w)" + re.escape(s) + r"(?!\w)", seen, re.IGNORECASE)] == []
+    assert named(names, seen) == []
 
 
 def test_no_fresh2_prompt_is_a_prompt_the_project_already_has():
-    earlier = [r for folder in ("bench/tune", "bench/heldout", "bench/fresh") for r in _rows(REPO / folder)
-               if isinstance(r, dict)]
+    earlier = [r for folder in ("bench/tune", "bench/heldout", "bench/fresh") for r in rows(REPO / folder)]
     earlier += [json.loads(line) for p in (REPO / "bench").glob("*.jsonl")
                 for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
-    known = {x for r in earlier if isinstance(r, dict)
-             for x in [r.get("prompt"), r.get("text"), *r.get("paraphrases", [])] if isinstance(x, str)}
-    ours = {x for r in _rows(FOLDER) for x in [r["prompt"], *r.get("paraphrases", [])]}
-    assert not ours & known
+    ours = {x for r in rows(FOLDER) for x in [r["prompt"], *r.get("paraphrases", [])]}
+    assert not ours & prompts(earlier)
 
 
 def test_fresh2_near8_is_in_near50_is_in_near_all_and_guards_are_no_near_miss():

@@ -5,18 +5,14 @@ import json
 import re
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from helpers_heldout import REPO, in_pool, named, prompts, rows, subjects
+
 FOLDER = REPO / "bench" / "fresh3"
 RELATIONS = {"cheese_country", "party_country", "broadcaster_country", "lake_country"}
 FILES = ("near_all", "near8", "near50", "guards8", "right", "generic")
 # rows per file as built by make_fresh3.py (see the README's table)
 COUNTS = {"smollm2": {"near_all": 108, "near8": 8, "near50": 56, "guards8": 68, "right": 58, "generic": 17},
           "gemma": {"near_all": 50, "near8": 8, "near50": 50, "guards8": 66, "right": 125, "generic": 59}}
-
-
-def _rows(folder: Path) -> list[dict]:
-    return [json.loads(line) for p in sorted(folder.glob("*.jsonl"))
-            for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _file(model: str, name: str) -> list[dict]:
@@ -37,30 +33,22 @@ def _other_files() -> list[Path]:
 def test_no_fresh3_held_out_subject_is_named_by_another_file_or_the_selection_pool():
     """bench/fresh3's figures are held out only while no shipped file, tuning file, earlier held-out set or the
     selection pool names their subjects, and its relations are none of the earlier sets'."""
-    from patchkit import selection
-
-    rows = _rows(FOLDER)
-    subjects = {r["id"].split(":", 1)[1] for r in rows if not r["id"].startswith("generic:")}
-    assert len(subjects) > 300
-    assert {r["id"].split(":", 1)[0] for r in rows} == RELATIONS | {"generic"}
+    held_out = rows(FOLDER)
+    names = subjects(held_out)
+    assert len(names) > 300
+    assert {r["id"].split(":", 1)[0] for r in held_out} == RELATIONS | {"generic"}
     earlier = {r["id"].split(":", 1)[0] for folder in ("bench/fresh", "bench/fresh2", "bench/heldout", "bench/tune")
-               for r in _rows(REPO / folder) if isinstance(r, dict) and "id" in r}
+               for r in rows(REPO / folder) if isinstance(r, dict) and "id" in r}
     assert not RELATIONS & earlier
-    pool = {n.lower() for names in selection.subject_pool().values() for n in names}
-    assert not {s for s in subjects if s.lower() in pool}
-    seen = "\n".join(p.read_text(encoding="utf-8", errors="ignore") for p in _other_files())
-    # one pattern for all subjects (longest first): no match at all <=> no subject occurs
-    names = "|".join(re.escape(s) for s in sorted(subjects, key=len, reverse=True))
-    assert re.findall(r"(?<!\w)(?:" + names + r")(?!\w)", seen, re.IGNORECASE) == []
+    assert not in_pool(names)
+    assert named(names, "\n".join(p.read_text(encoding="utf-8", errors="ignore") for p in _other_files())) == []
 
 
 def test_no_fresh3_prompt_is_a_prompt_the_project_already_has():
     earlier = [json.loads(line) for p in _other_files() if p.suffix == ".jsonl"
                for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
-    known = {x for r in earlier if isinstance(r, dict)
-             for x in [r.get("prompt"), r.get("text"), *r.get("paraphrases", [])] if isinstance(x, str)}
-    ours = {x for r in _rows(FOLDER) for x in [r["prompt"], *r.get("paraphrases", [])]}
-    assert not ours & known
+    ours = {x for r in rows(FOLDER) for x in [r["prompt"], *r.get("paraphrases", [])]}
+    assert not ours & prompts(earlier)
 
 
 def test_fresh3_near8_is_in_near50_is_in_near_all_and_guards_are_no_near_miss():

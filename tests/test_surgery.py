@@ -405,21 +405,14 @@ def test_no_fresh_held_out_subject_is_in_a_shipped_file_or_the_selection_pool():
     """bench/fresh's figures (session 20) are held out only while no shipped file, tuning file or pool names their
     subjects. (Three subjects contain a pool city — "Air Berlin", "Bangkok Airways", "Dublin coddle" — and so are
     judged near the pool's "Berlin is an airline …": noted in bench/fresh/README.md.)"""
-    import re
-    from pathlib import Path
+    from helpers_heldout import REPO, in_pool, named, rows, subjects
 
-    from patchkit import selection
-
-    repo = Path(__file__).resolve().parents[1]
-    rows = [json.loads(line) for p in (repo / "bench" / "fresh").glob("*.jsonl")
-            for line in p.read_text(encoding="utf-8").splitlines()]
-    subjects = {r["id"].split(":", 1)[1] for r in rows if not r["id"].startswith("generic:")}
-    assert len(subjects) > 300
-    pool = {n.lower() for names in selection.subject_pool().values() for n in names}
-    assert not {s for s in subjects if s.lower() in pool}
+    names = subjects(rows(REPO / "bench" / "fresh"))
+    assert len(names) > 300
+    assert not in_pool(names)
     seen = "\n".join(p.read_text(encoding="utf-8") for folder in ("patchkit/data", "bench/tune", "bench/heldout")
-                     for p in (repo / folder).iterdir() if p.is_file())
-    assert [s for s in subjects if re.search(r"\b" + re.escape(s) + r"\b", seen, re.IGNORECASE)] == []
+                     for p in (REPO / folder).iterdir() if p.is_file())
+    assert named(names, seen) == []
 
 
 @pytest.mark.parametrize("template, subject, prompt", [
