@@ -911,24 +911,27 @@ def build(prefix: str, name: str, pool: list[dict], gen_pool: list[dict]) -> dic
     return verify(prefix, model, tok, list(out))
 
 
-def verify(prefix: str, model, tok, names: list[str]) -> dict[str, int]:
-    """Re-score every written file from its own prompt/target: near = wrong at rank 2..5, the rest right."""
+def verify(prefix: str, model, tok, names: list[str], folder: Path | None = None,
+           lead: float | None = None) -> dict[str, int]:
+    """Re-score every written file (in ``folder``, default this set's) from its own prompt/target: near = wrong at
+    rank 2..5, the rest right (and, with ``lead``, ahead of the runner-up by at least that)."""
+    folder = folder or OUT
     counts, bad, prompts = {}, [], []
     for fname in names:
-        rows = [json.loads(x) for x in (OUT / f"{prefix}_{fname}.jsonl").read_text().splitlines()]
-        evals.load_facts(OUT / f"{prefix}_{fname}.jsonl") if rows else None  # schema check
+        rows = [json.loads(x) for x in (folder / f"{prefix}_{fname}.jsonl").read_text().splitlines()]
+        evals.load_facts(folder / f"{prefix}_{fname}.jsonl") if rows else None  # schema check
         counts[fname] = len(rows)
         for r, s in zip(rows, score(model, tok, rows)):
             if fname.startswith("near"):
                 good = not s["right"] and 2 <= s["rank"] <= 5
             else:
-                good = s["right"] and s["rank"] == 1
+                good = s["right"] and s["rank"] == 1 and (lead is None or s["gap"] >= lead)
             if not good:
                 bad.append((fname, r["id"], s))
         if fname in ("near_all", "guards8", "right", "generic"):
             prompts += [r["prompt"] for r in rows]
     # the base model on near50's paraphrases (before any edit; context for the paraphrase figure of a repair)
-    rows = [json.loads(x) for x in (OUT / f"{prefix}_near50.jsonl").read_text().splitlines()]
+    rows = [json.loads(x) for x in (folder / f"{prefix}_near50.jsonl").read_text().splitlines()]
     paras = [{"prompt": q, "target": r["target"]} for r in rows for q in r["paraphrases"]]
     ps = score(model, tok, paras)
     print(f"{prefix}: near50's {len(paras)} paraphrases before any edit: {sum(s['right'] for s in ps)} right, "

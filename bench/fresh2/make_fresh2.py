@@ -896,31 +896,9 @@ def build(prefix: str, name: str, pool: list[dict], gen_pool: list[dict]) -> dic
 
 
 def verify(prefix: str, model, tok, names: list[str]) -> dict[str, int]:
-    """Re-score every written file from its own prompt/target: near = wrong at rank 2..5, the rest right with lead."""
-    counts, bad, prompts = {}, [], []
-    for fname in names:
-        rows = [json.loads(x) for x in (OUT / f"{prefix}_{fname}.jsonl").read_text().splitlines()]
-        evals.load_facts(OUT / f"{prefix}_{fname}.jsonl") if rows else None  # schema check
-        counts[fname] = len(rows)
-        for r, s in zip(rows, score(model, tok, rows)):
-            if fname.startswith("near"):
-                good = not s["right"] and 2 <= s["rank"] <= 5
-            else:
-                good = s["right"] and s["rank"] == 1 and s["gap"] >= LEAD
-            if not good:
-                bad.append((fname, r["id"], s))
-        if fname in ("near_all", "guards8", "right", "generic"):
-            prompts += [r["prompt"] for r in rows]
-    rows = [json.loads(x) for x in (OUT / f"{prefix}_near50.jsonl").read_text().splitlines()]
-    paras = [{"prompt": q, "target": r["target"]} for r in rows for q in r["paraphrases"]]
-    ps = score(model, tok, paras)
-    print(f"{prefix}: near50's {len(paras)} paraphrases before any edit: {sum(s['right'] for s in ps)} right, "
-          f"{sum(not s['right'] and 2 <= s['rank'] <= 5 for s in ps)} wrong at rank 2..5, "
-          f"{sum(not s['right'] and s['rank'] > 5 for s in ps)} rank > 5")
-    dup = len(prompts) - len(set(prompts))
-    print(f"{prefix}: re-scored {sum(counts.values())} rows: {len(bad)} exceptions, {dup} duplicate prompts "
-          f"across near_all/guards8/right/generic {bad if bad else ''}")
-    return counts
+    """make_fresh's re-scoring of every written file, in this set's folder (``OUT``, read at call time: make_fresh3
+    points it at its own), right rows with the lead ``LEAD``."""
+    return mf.verify(prefix, model, tok, names, folder=OUT, lead=LEAD)
 
 
 def main() -> None:
