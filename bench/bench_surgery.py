@@ -1,12 +1,12 @@
 """Speed of the whole default `patchkit surgery` against a bare PyTorch training loop, in one process.
 
-Usage: python bench/bench_surgery.py [--sizes 8 32 128] [--json] [--no-cold]
+Usage: python bench/bench_surgery.py [--model smollm2|gemma3-270m] [--sizes 8 32 128] [--json] [--no-cold]
 
 For each size N (the first N lines of bench/capitals_128.jsonl: the 26 capitals of
 patchkit/data/capitals.jsonl, then 102 more), two things run back to back in this process:
 
 * baseline — a bare batched PyTorch loop: the full model, only one layer's ``v_proj``
-  (L15) trainable, Adam, the same step count as surgery's default, each step a forward and
+  (the middle layer: L15 of SmolLM2's 30, L9 of Gemma 3 270M's 18) trainable, Adam, the same step count as surgery's default, each step a forward and
   backward of the N facts (cross-entropy on the targets) plus 8 preservation texts (KL to
   base), as anyone would write it without patchkit;
 * surgery — the library call behind the default command, no component named, no patch
@@ -33,18 +33,20 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def bare_loop(facts: list[tuple[str, str]], steps: int, layer: int = 15) -> float:
-    """Seconds for ``steps`` plain Adam steps on one layer's v_proj (the baseline)."""
+def bare_loop(facts: list[tuple[str, str]], steps: int, model: str = "smollm2", layer: int | None = None) -> float:
+    """Seconds for ``steps`` plain Adam steps on one layer's v_proj (the baseline; default the middle layer)."""
     import torch
 
-    from patchkit import models
+    from patchkit import arch, models
     from patchkit import surgery as S
 
-    m, tok = models.load_model("smollm2")
+    m, tok = models.load_model(model)
+    amap = arch.for_model(m)
     texts = S.load_preserve()
     torch.manual_seed(0)
     m.requires_grad_(False)
-    w = m.model.layers[layer].self_attn.v_proj.weight
+    layer = amap.num_layers // 2 if layer is None else layer
+    w = m.get_parameter(amap.resolve(f"L{layer}.attn.v")[0].tensor)
     w.requires_grad_(True)
     opt = torch.optim.Adam([w], lr=2e-3)
     enc = [(tok(p).input_ids, tok(t, add_special_tokens=False).input_ids) for p, t in facts]
@@ -77,27 +79,27 @@ def bare_loop(facts: list[tuple[str, str]], steps: int, layer: int = 15) -> floa
     return time.perf_counter() - start
 
 
-def _forget_cached_results() -> None:
-    """Remove every result kept for SmolLM2 (patchkit.modelcache: its own samples, its panel scores)."""
+def _forget_cached_results(model: str) -> None:
+    """Remove every result kept for ``model`` (patchkit.modelcache: its own samples, its panel scores)."""
     from patchkit import modelcache, models, settings
 
-    m, _ = models.load_model("smollm2")
+    m, _ = models.load_model(model)
     for path in (settings.cache_dir() / "results").glob(f"{modelcache.weights_fingerprint(m)[:32]}-*.json"):
         path.unlink()
 
 
-def _timed_surgery(path: Path, **options: object) -> tuple[float, object, str | None]:
+def _timed_surgery(model: str, path: Path, **options: object) -> tuple[float, object, str | None]:
     from patchkit import surgery as S
 
     start = time.perf_counter()
     try:
-        res, refused = S.surgery("smollm2", path, None, key=None, **options), None
+        res, refused = S.surgery(model, path, None, key=None, **options), None
     except S.SurgeryRegression as exc:
         res, refused = exc.result, str(exc)
     return time.perf_counter() - start, res, refused
 
 
-def run(sizes: list[int], cold_too: bool = True, wordings: bool = False) -> list[dict]:
+def run(sizes: list[int], cold_too: bool = True, wordings: bool = False, model: str = "smollm2") -> list[dict]:
     from patchkit import surgery as S
 
     lines = (HERE / "capitals_128.jsonl").read_text(encoding="utf-8").splitlines()
@@ -105,21 +107,22 @@ def run(sizes: list[int], cold_too: bool = True, wordings: bool = False) -> list
     rows = []
     for n in sizes:
         facts = [(json.loads(x)["prompt"], json.loads(x)["target"]) for x in lines[:n]]
-        base_s = bare_loop(facts, steps)
+        base_s = bare_loop(facts, steps, model)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"capitals_{n}.jsonl"
             path.write_text("\n".join(lines[:n]) + "\n", encoding="utf-8")
             if cold_too:
-                _forget_cached_results()  # cold: as on the first repair of this base model without `models prepare`
-                cold, _, _ = _timed_surgery(path)
+                _forget_cached_results(model)  # cold: as on the first repair of this base model without `models prepare`
+                cold, _, _ = _timed_surgery(model, path)
             else:
-                S.warm_cache("smollm2")  # untimed: what `patchkit models prepare smollm2` leaves in the cache
+                S.warm_cache(model)  # untimed: what `patchkit models prepare MODEL` leaves in the cache
                 cold = float("nan")
-            total, res, refused = _timed_surgery(path)  # warm: samples read from the cache (any later run)
+            total, res, refused = _timed_surgery(model, path)  # warm: samples read from the cache (any later run)
             if wordings:  # the option, against the same loop
-                total_w, res_w, refused_w = _timed_surgery(path, wordings=True)
+                total_w, res_w, refused_w = _timed_surgery(model, path, wordings=True)
         by = {r["kind"]: r for r in res.panels}
         rows.append({
+            "model": model,
             "facts": n,
             "baseline_s": round(base_s, 1),
             "surgery_s": round(total, 1),
@@ -148,12 +151,13 @@ def run(sizes: list[int], cold_too: bool = True, wordings: bool = False) -> list
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="smollm2", help="a prepared model (smollm2, gemma3-270m)")
     ap.add_argument("--sizes", type=int, nargs="+", default=[8, 32, 128])
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--no-cold", action="store_true", help="skip the cold run (time only the run after prepare)")
     ap.add_argument("--wordings", action="store_true", help="also time surgery --wordings against the same loop")
     args = ap.parse_args()
-    rows = run(args.sizes, cold_too=not args.no_cold, wordings=args.wordings)
+    rows = run(args.sizes, cold_too=not args.no_cold, wordings=args.wordings, model=args.model)
     if args.json:
         return
     print(f"\n{'facts':>5} {'baseline s':>10} {'cold s':>7} {'ratio':>6} {'warm s':>7} {'ratio':>6} {'component':>22} "

@@ -269,6 +269,8 @@ def _echo_summary(s: dict) -> None:
                    f"({r['n']} facts), breaks {r['broken']}")
     for panel in (s.get("evals") or {}).get("panels", []):
         changed = f", {_num(panel['changed'])} changed" if "changed" in panel else ""
+        if panel.get("changed_repaired"):
+            changed += f" ({_num(panel['changed_repaired'])} of them repaired facts)"
         click.echo(f"eval    {panel['name']} ({panel['kind']}, n={panel['n']}): {panel['metric']} "
                    f"{_num(panel['before'])} -> {_num(panel['after'])}{changed}")
 

@@ -9,7 +9,7 @@ reports and refuses it if any regresses; it never chooses between candidates.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,8 +118,22 @@ def panel_file(panel: Any) -> str:
     return f"panels/{panel.name}{Path(panel.path).suffix}"
 
 
-def panel_row(evals: Any, panel: Any, before: Any, after: Any, tol: Mapping[str, float]) -> dict[str, Any]:
+def panel_row(evals: Any, panel: Any, before: Any, after: Any, tol: Mapping[str, float],
+              repaired: Collection[str] = ()) -> dict[str, Any]:
+    """One panel's before/after row for the manifest.
+
+    ``repaired``: the prompts the patch sets out to change (its facts and their paraphrases). A general or
+    side-effect item that asks one of them ("The capital of Mexico is" in the shipped side-effect panel, when the
+    user repairs Mexico's capital) is the facts panel's to judge: its change is listed (``repaired``,
+    ``changed_repaired``) and not counted as a side effect by :func:`regressions`. ``changed`` stays the plain count,
+    as ``verify --reproduce`` recomputes it.
+    """
     row = evals.compare(before, after)
+    if panel.kind in ("general", "side_effects") and repaired:
+        own = [k for k, item in enumerate(panel.items) if item.prompt in repaired]
+        if own:
+            row["repaired"] = [panel.items[k].prompt for k in own]
+            row["changed_repaired"] = sum(before.predictions[k] != after.predictions[k] for k in own)
     row["sha256"] = panel.sha256
     row["file"] = panel_file(panel) if panel.kind != "paraphrases" else _panel_file_of_facts(panel)
     row["tolerance"] = tol.get(panel.kind, 0)
@@ -161,8 +175,9 @@ def regressions(rows: Sequence[Mapping[str, Any]], tol: Mapping[str, float]) -> 
             if abs(rel) > t:
                 out.append(f"{r['name']}: perplexity {r['before']:.3f} -> {r['after']:.3f} ({rel:+.2%}, tolerance ±{t:.0%})")
         elif r["kind"] in ("general", "side_effects"):
-            if r["changed"] > t:
-                out.append(f"{r['name']}: {r['changed']} changed answers (tolerance {t:g})")
+            changed = r["changed"] - r.get("changed_repaired", 0)  # a prompt the patch repairs is no side effect
+            if changed > t:
+                out.append(f"{r['name']}: {changed} changed answers (tolerance {t:g})")
         elif r.get("broken", 0) > t:
             out.append(f"{r['name']}: {r['broken']} answers right before are wrong after (tolerance {t:g})")
     return out

@@ -87,6 +87,20 @@ class MemoryConfig:
     # rounds in which an added memory that moved a selection answer is solved again, its δ kept off the other questions
     # about its subject (:func:`patchkit.solve.residual_targets`' ``keep``), and given back if it still moves one
     leak_rounds: int = 3
+    # the weight of each fact's own subject asked other questions (the shipped frames of every kind whose relation is
+    # not the fact's, the subject after the question words: "The largest city in Turkey is" for "The capital of Turkey
+    # is") as negatives with a loss term of their own, like the positives'; 0 (the default): none. Why it can work:
+    # the key at the subject has read the question before it, and with a term of their own (not drowned among
+    # thousands of preserved-text negatives, as in session 16's try) a separator tells "capital of" from "largest city
+    # in" (Gemma L3: -1.6 on unseen wordings "The biggest city in …" where the fact keys at +1.5). Why it is off: on
+    # the tuning sets it cost untrained paraphrases (SmolLM2 32 -> 12..26 of 68) and did not lower the tune questions
+    # moved (32 -> 22..30; Gemma 25 -> 40 with the larger target it then kept): most of them open with the subject or
+    # share the fact's words before it ("The city of Hue …"), where no key can tell (docs/repair.md, session 23)
+    question_weight: float = 0.0
+    # of those questions, only the ones where the base model ranks the fact's target 2nd..question_rank-th (0: all):
+    # there a memory firing can make the target win; where it already wins, or is far down (" Ankara" for "The
+    # currency of Turkey is the"), firing moves nothing and the negative only costs paraphrases
+    question_rank: int = 10
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -224,12 +238,13 @@ def quiet_neurons(mlp: torch.nn.Module, inputs: torch.Tensor, count: int,
 
 
 def separators(positives: Sequence[torch.Tensor], negatives: torch.Tensor, config: MemoryConfig,
-               seed: int = 0) -> torch.Tensor:
+               seed: int = 0, own_negatives: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
     """Per fact, ``w`` with ``w·x ≥ 1`` on its positives and ``≤ −1`` on the negatives and the other facts'.
 
     ``positives[i]``: ``[p_i, d]``. A soft margin (softplus), fitted for every fact at once, with the
     hardest ``config.hard`` negatives weighed again: a mean over tens of thousands of negatives
-    would let a percent of them fire.
+    would let a percent of them fire. ``own_negatives[i]`` (``[q_i, d]``, may be empty): negatives of fact
+    ``i`` alone (its subject under other questions), their mean weighed ``config.question_weight``.
     """
     torch.manual_seed(seed)
     n = len(positives)
@@ -241,6 +256,11 @@ def separators(positives: Sequence[torch.Tensor], negatives: torch.Tensor, confi
     opt = torch.optim.Adam([w], lr=0.01 / scale)
     own = owner[:, None] == torch.arange(n)[None, :]  # [P, n]: row p is fact i's own positive
     hard = min(config.hard, len(negatives))
+    mine = None
+    if own_negatives is not None and config.question_weight and any(len(q) for q in own_negatives):
+        mine = torch.cat([q for q in own_negatives if len(q)])  # [Q, d]
+        whose = torch.cat([torch.full((len(q),), i) for i, q in enumerate(own_negatives) if len(q)])
+        counts = torch.tensor([len(q) for q in own_negatives]).float()
     for _ in range(config.fit_steps):
         on_pos = pos @ w.T  # [P, n]
         on_neg = negatives @ w.T  # [N, n]
@@ -249,6 +269,10 @@ def separators(positives: Sequence[torch.Tensor], negatives: torch.Tensor, confi
         sn = torch.nn.functional.softplus(4 * (1 + on_neg))
         ln = sn.mean(0) + sn.topk(hard, dim=0).values.mean(0) + other.sum(0) / (~own).sum(0).clamp_min(1)
         loss = (config.positive_weight * lp + ln).sum() + 1e-3 * (w.norm(dim=1) * scale).pow(2).sum()
+        if mine is not None:  # each fact's own negatives, one mean per fact
+            sq = torch.nn.functional.softplus(4 * (1 + (mine * w[whose]).sum(1)))
+            per = torch.zeros(n).index_add(0, whose, sq) / counts.clamp_min(1)
+            loss = loss + config.question_weight * per.sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -399,6 +423,50 @@ def _heads(model: Any, tokenizer: Any, config: MemoryConfig, seed: int, fingerpr
     return None
 
 
+def question_texts(subject: str | None, template: str | None, skip: Sequence[str] = ()) -> list[tuple[str, int]]:
+    """``subject`` asked the shipped other questions (every kind's, ``data/questions.json``) whose relation is not the
+    one ``template`` asks (by the relations' keywords), each with where the subject ends in it; only frames that put
+    the subject after their question words (where it opens the text, its key has read no question).
+
+    Every kind's frames, not only the subject's kind: the kind of a held-out subject is a guess, and a memory has no
+    business firing on "The currency of Ringo Starr is" either.
+    """
+    from patchkit.selection import _fill, _words, other_questions
+
+    if not subject or not template:
+        return []
+    words = _words(template)
+    out: dict[str, int] = {}
+    for relations in other_questions().values():
+        for rel in relations.values():
+            if words & set(rel["keywords"]):
+                continue
+            for frame in rel["templates"]:
+                if frame.startswith("{}"):
+                    continue
+                text = _fill(frame, subject)
+                at = text.rfind(subject) if subject in text else -1
+                if at > 0 and text not in skip:
+                    out.setdefault(text, at + len(subject))
+    return list(out.items())
+
+
+def target_ranks(model: torch.nn.Module, tokenizer: Any, pairs: Sequence[tuple[str, str]]) -> list[int]:
+    """Per ``(prompt, target)``, how many tokens the base model puts above the target's first token (0: it answers it)."""
+    from patchkit.train import _last_batch, _logits_at, _pad_id
+
+    out: list[int] = []
+    with torch.no_grad():
+        for k in range(0, len(pairs), 32):
+            chunk = pairs[k : k + 32]
+            batch = _last_batch([tokenizer(p)["input_ids"] for p, _ in chunk], _pad_id(tokenizer))
+            logits = _logits_at(model, {}, batch).float()
+            token = torch.tensor([tokenizer(t, add_special_tokens=False)["input_ids"][0] for _, t in chunk])
+            at = logits.gather(1, token[:, None])
+            out += (logits > at).sum(1).tolist()
+    return out
+
+
 def _share(facts: Sequence[tuple[str, str]], keyed: Sequence[int], share: int) -> list[list[int]]:
     """Facts ``keyed`` grouped by answer, at most ``share`` a group, in the order of their first fact.
 
@@ -537,8 +605,23 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         if not keyed:
             raise errors.UsageError("memory neurons: every fact's subject is its prompt's first token (the attention "
                                 "sink's input, which every text shares); name a component or use --method auto")
+        own_negatives = None
+        if config.question_weight:  # each fact's subject under other questions: negatives of its own memory
+            asked = [question_texts(subjects[i], templates.get(prompts[i]), [r[0] for r in rows]) if i in positives
+                     else [] for i in range(len(facts))]
+            flat = [(i, t, end) for i in range(len(facts)) for t, end in asked[i]]
+            if config.question_rank and flat:
+                ranks = target_ranks(model, tokenizer, [(t, facts[i][1]) for i, t, _ in flat])
+                flat = [f for f, r in zip(flat, ranks) if 1 <= r < config.question_rank]
+            inputs = mlp_inputs(model, tokenizer, mlp, [t for _, t, _ in flat], config.max_tokens) if flat else []
+            per: dict[int, list[torch.Tensor]] = {}
+            for (i, t, end), x in zip(flat, inputs):
+                per.setdefault(i, []).append(x[solve._token_ending(tokenizer, t, end)])
+            own_negatives = [torch.stack([x for i in group for x in per.get(i, [])]) if any(per.get(i) for i in group)
+                             else torch.zeros(0, negatives.shape[1]) for group in keyed]
+            details["question_negatives"] = len(flat)
         w = separators([torch.stack([x for i in group for x in positives[i]]) for group in keyed], negatives, config,
-                       seed)
+                       seed, own_negatives)
         width = mlp.down_proj.weight.shape[1]
         swapped: list[int] = []
         rounds: list[list[str]] = []  # per swap round, the selection prompts the edit moved

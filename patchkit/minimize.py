@@ -60,6 +60,8 @@ def minimize(m: Any, tok: Any, amap: Any, component: str, targets: list[SliceTar
         return targets, edited, None
     base = {k: v.detach() for k, v in m.named_parameters()}
     judge = [p for p in panel_list if p.kind != "paraphrases"]
+    repaired = {f.prompt for p in panel_list if p.kind == "facts" for f in p.items}
+    repaired |= {q for p in panel_list if p.kind == "facts" for f in p.items for q in f.paraphrases}
     judge_before = [b for p, b in zip(panel_list, before) if p.kind != "paraphrases"]
 
     def evaluate(ed: Mapping[str, torch.Tensor]) -> tuple[int, list[str]]:
@@ -68,7 +70,7 @@ def minimize(m: Any, tok: Any, amap: Any, component: str, targets: list[SliceTar
             after = [evals.run_panel(m, tok, p) for p in judge]
         finally:
             restore(m, saved)
-        rows = [panel_row(evals, p, b, a, tol) for p, b, a in zip(judge, judge_before, after)]
+        rows = [panel_row(evals, p, b, a, tol, repaired) for p, b, a in zip(judge, judge_before, after)]
         return sum(int(r["after"]) for r in rows if r["kind"] == "facts"), regressions(rows, tol)
 
     full_correct, _ = evaluate(edited)

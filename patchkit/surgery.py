@@ -409,7 +409,8 @@ def surgery(
         after = [evals.run_panel(m, tok, p, progress=progress) for p in panel_list]
     finally:
         restore(m, saved)
-    rows = [judge.panel_row(evals, p, b, a, tol) for p, b, a in zip(panel_list, before, after)]
+    repaired = {f.prompt for f in fact_list} | {q for f in fact_list for q in f.paraphrases}
+    rows = [judge.panel_row(evals, p, b, a, tol, repaired) for p, b, a in zip(panel_list, before, after)]
     regressions = judge.regressions(rows, tol)
     if not passed:
         regressions = [f"selection: no candidate passed ({len(tried)} tried)"] + regressions
@@ -669,6 +670,8 @@ def format_table(result: SurgeryResult) -> str:
         else:
             b, a = f"{r['before']:.2f}", f"{r['after']:.2f}"
         lines.append(f"{r['name']:<24}{r['kind']:<14}{b:>12}{a:>12}{r['changed']:>9}")
+        if r.get("changed_repaired"):
+            lines.append(f"  ({r['changed_repaired']} of them ask a repaired fact: judged by the facts panel)")
     if result.routing_fixed[1]:
         lines.append(f"fixable facts fixed (routing + near misses): {result.routing_fixed[0]}/{result.routing_fixed[1]}")
     if result.paraphrases_fixed[1]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -590,3 +591,59 @@ def test_the_ranges_screen_runs_only_after_the_memory_layers_were_refused(tmp_pa
     screened = next(i for i, line in enumerate(said) if "down-projection slices" in line)
     solved = next(i for i, line in enumerate(said) if line.startswith("surgery: solving L1.mlp.down"))
     assert refused_memory < screened < solved
+
+
+def test_question_negatives_ask_the_subject_other_questions_never_its_own_or_with_it_first():
+    """Why: "The largest city in Turkey is" must not fire "The capital of Turkey is"'s memory; the fact's own
+    relation (and its shipped wordings) must stay positive, and a frame that opens with the subject has no question
+    before its key."""
+    asked = dict(memory.question_texts("Turkey", "The capital of {} is"))
+    assert "The biggest city in Turkey is" in asked and "The most populous city of Turkey is" in asked
+    assert not any("capital" in t or "seat of government" in t for t in asked)  # its own relation
+    assert not any(t.startswith("Turkey") for t in asked)
+    assert all(t[:end].endswith("Turkey") for t, end in asked.items())
+    assert memory.question_texts("Turkey", None) == [] and memory.question_texts(None, "The capital of {} is") == []
+    skip = ["The biggest city in Turkey is"]
+    assert "The biggest city in Turkey is" not in dict(memory.question_texts("Turkey", "The capital of {} is", skip))
+
+
+def test_own_negatives_push_a_memory_below_zero_on_its_subject_under_another_question():
+    """Why the negatives get a loss term of their own: among thousands of preserved-text negatives a handful of
+    question keys barely weigh (session 16 found the memory still firing there); with their own term they are
+    separated, and the separator stays positive on the fact."""
+    torch.manual_seed(0)
+    d = 16
+    base = torch.randn(4, d)  # four subjects
+    question = torch.randn(d) * 0.3  # what the question before the subject adds to its key
+    positives = [(b + question)[None] for b in base]
+    own_neg = [(b - question)[None] for b in base]
+    preserved = torch.randn(500, d)
+    config = memory.MemoryConfig()
+    w_off = memory.separators(positives, preserved, dataclasses.replace(config, question_weight=0.0))
+    w_on = memory.separators(positives, preserved, dataclasses.replace(config, question_weight=10.0), own_negatives=own_neg)
+    on_neg = torch.stack([w_on[i] @ own_neg[i][0] for i in range(4)])
+    on_pos = torch.stack([w_on[i] @ positives[i][0] for i in range(4)])
+    assert (on_neg < 0).all() and (on_pos > 0.5).all()
+    assert (torch.stack([w_off[i] @ own_neg[i][0] for i in range(4)]) > on_neg + 0.5).all()
+
+
+def test_memory_edit_takes_each_facts_question_negatives_only_when_asked_and_filters_them_by_the_targets_rank():
+    """The negatives are the subject's other questions (:func:`memory.question_texts`), per fact; with
+    ``question_rank`` only those where the base model ranks the target 2nd..n-th (a tiny model ranks its one-letter
+    targets anywhere, so the filtered count is checked against the ranks themselves)."""
+    model, tok = sharp_llama(), tiny_tokenizer()
+    facts = [("The capital of Sky is", "b"), ("The capital of Grass is", "g")]
+    templates = {p: "The capital of {} is" for p, _ in facts}
+    amap = arch.for_model(model)
+
+    def count(**kw: object) -> int | None:
+        config = memory.MemoryConfig(tail_heads="pool", **kw)
+        res = memory.memory_edit(model, tok, amap, facts, 1, templates=templates, preserve=PRESERVE, config=config)
+        return res.details.get("question_negatives")
+
+    asked = {s: memory.question_texts(s, "The capital of {} is") for s in ("Sky", "Grass")}
+    assert count() is None  # off by default
+    assert count(question_weight=10.0, question_rank=0) == sum(len(a) for a in asked.values())
+    ranks = memory.target_ranks(model, tok, [(t, target) for (_, target), s in zip(facts, asked)
+                                             for t, _ in asked[s]])
+    assert count(question_weight=10.0, question_rank=5) == sum(1 <= r < 5 for r in ranks)

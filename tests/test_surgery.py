@@ -553,3 +553,28 @@ def test_the_selection_set_words_each_fact_s_own_question_in_the_shipped_wording
     assert sel.wordings["The capital of Turkey is"] == ["The seat of government of Turkey is in"]
     river = selection.build(model, tok, ["The river Zorblat flows through the country of"])
     assert river.wordings == {}
+
+
+def test_a_side_effect_item_that_asks_a_repaired_fact_is_listed_not_counted_as_a_side_effect(tiny_ckpt, tmp_path,
+                                                                                              keypair):
+    """A user repairing "The capital of Mexico is" on a model that gets it wrong must not be refused because the
+    shipped side-effect panel asks that very prompt: the facts panel judges it. Other items still count."""
+    from patchkit import evals, judge
+
+    facts, _, text = _files(tmp_path)
+    side = tmp_path / "neighbours.jsonl"
+    side.write_text("".join(json.dumps({"prompt": p, "target": t}) + "\n" for p, t in FACTS[:1] + [("Snow is ", "w")]))
+    res = S.surgery(tiny_ckpt, facts, tmp_path / "fix", key=keypair[0], component="L2.attn.v",
+                    config=S.SurgeryConfig(steps=40, lr=0.1, kl_weight=1.0), panels=[side, text],
+                    default_panels=False, include_absent=True, allow_regressions=True)
+    (row,) = [r for r in res.panels if r["name"] == "neighbours"]
+    assert row["repaired"] == [FACTS[0][0]]
+    assert row["changed_repaired"] == 1 and row["changed"] >= 1  # the fact itself moved, as it should
+    others = row["changed"] - row["changed_repaired"]  # "Snow is " moved or not: only it can count
+    regs = judge.regressions([row], S.DEFAULT_TOLERANCES)
+    assert regs == ([] if others == 0 else [f"neighbours: {others} changed answers (tolerance 0)"])
+    # the same row without the repaired prompts known: the fact's own change is a side effect
+    plain = {k: v for k, v in row.items() if k != "changed_repaired"}
+    assert judge.regressions([plain], S.DEFAULT_TOLERANCES) == [f"neighbours: {row['changed']} changed answers "
+                                                                 "(tolerance 0)"]
+    assert evals.load_panel(side, kind="side_effects").items[0].prompt in row["repaired"]
