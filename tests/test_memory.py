@@ -162,9 +162,9 @@ def test_a_wording_that_opens_with_the_subject_keys_no_memory_unless_the_fact_it
     seen: dict[str, int] = {}
     real = memory.separators
 
-    def spy(positives, negatives, config, seed=0):
+    def spy(positives, negatives, config, seed=0, own_negatives=None):
         seen["positives"] = sum(len(p) for p in positives)
-        return real(positives, negatives, config, seed)
+        return real(positives, negatives, config, seed, own_negatives)
 
     monkeypatch.setattr(memory, "separators", spy)
     asked_first = [("The capital of Poland is", " W")]
