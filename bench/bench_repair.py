@@ -95,6 +95,7 @@ def run(facts: str, guards: str | None, right: str | None, generic: str | None, 
         "lowered": res.train.details.get("lowered", []),  # larger targets given up for a moved selection answer
         "resolved": res.train.details.get("resolved", []),  # memories solved again for moving a selection answer
         "leaked": res.train.details.get("leaked", []),  # memories given back for moving a selection answer
+        "refit": res.train.details.get("refit", []),  # memories fitted again for answering another question (option)
         "subject_questions_changed": len(moved), "subject_questions_n": len(asked),
         "subject_questions_changes": [q.prompt for q in moved],
     }
@@ -129,14 +130,15 @@ def run(facts: str, guards: str | None, right: str | None, generic: str | None, 
     return row
 
 
-def with_margins(margins: tuple[float, ...]) -> None:
-    """Make every memory edit of this process use ``margins`` (an experiment; no CLI option sets it)."""
+def with_memory(**fields: object) -> None:
+    """Make every memory edit of this process use these ``MemoryConfig`` fields (an experiment; no CLI option sets
+    them), unless the caller names them itself."""
     import dataclasses
 
     from patchkit import memory
 
     base = memory.MemoryConfig
-    memory.MemoryConfig = lambda **kw: dataclasses.replace(base(**kw), margins=kw.get("margins", margins))
+    memory.MemoryConfig = lambda **kw: dataclasses.replace(base(**kw), **{k: v for k, v in fields.items() if k not in kw})
 
 
 def main() -> None:
@@ -154,9 +156,14 @@ def main() -> None:
     ap.add_argument("--contexts", action="store_true", help="surgery's --contexts (off by default)")
     ap.add_argument("--margins", type=float, nargs="+",
                     help="experiment: the memory edit's margin ladder (MemoryConfig.margins) instead of the default")
+    ap.add_argument("--memory", action="append", default=[], metavar="FIELD=VALUE",
+                    help="experiment: a MemoryConfig field (number) for every memory edit, e.g. leak_refit=1")
     args = ap.parse_args()
+    fields: dict[str, object] = {k: float(v) if "." in v else int(v) for k, v in (x.split("=", 1) for x in args.memory)}
     if args.margins:
-        with_margins(tuple(args.margins))
+        fields["margins"] = tuple(args.margins)
+    if fields:
+        with_memory(**fields)
     print(json.dumps(run(args.facts, args.guards, args.right, args.generic, args.text, args.model, args.component,
                          method=args.method, other_questions=args.other_questions, wordings=args.wordings,
                          contexts=args.contexts),

@@ -36,6 +36,7 @@ change, and every neuron rewritten is one more old function lost. A patch edits 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -101,6 +102,12 @@ class MemoryConfig:
     # there a memory firing can make the target win; where it already wins, or is far down (" Ankara" for "The
     # currency of Turkey is the"), firing moves nothing and the negative only costs paraphrases
     question_rank: int = 10
+    # after the edit is written, each fact's subject is asked those questions (where the base model ranks the target
+    # 2nd..question_rank-th); a memory that made its target the answer to one is fitted again with the questions it so
+    # answered as negatives of its own, at this weight (0: no refit). Off: on the tuning sets (weight 1) SmolLM2 kept
+    # 24 of 68 untrained paraphrases (32 without), its perplexity panel moved +1.5 %, and tune questions moved 32 -> 30;
+    # Gemma 9 -> 7 paraphrases, 25 -> 24 (docs/repair.md, session 23)
+    leak_refit: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -467,6 +474,33 @@ def target_ranks(model: torch.nn.Module, tokenizer: Any, pairs: Sequence[tuple[s
     return out
 
 
+def _answered_questions(model: torch.nn.Module, tokenizer: Any, edited: Mapping[str, torch.Tensor],
+                        facts: Sequence[tuple[str, str]], subjects: Sequence[str | None], templates: Mapping[str, str],
+                        prompts: Sequence[str], keyed: Mapping[int, Any], skip: Sequence[str],
+                        config: MemoryConfig) -> list[tuple[int, str, int]]:
+    """``(fact, question, subject end)`` for each other question about a keyed fact's subject (:func:`question_texts`)
+    that the base model does not answer with the fact's target but ranks it 2nd..``question_rank``-th, and that
+    ``edited`` answers with it: where the memory wrote its fact into another question ("The largest city in Turkey is"
+    -> " Ankara")."""
+    from patchkit.train import _last_batch, _logits_at, _pad_id
+
+    asked = [(i, t, end) for i in keyed for t, end in question_texts(subjects[i], templates.get(prompts[i]), skip)]
+    if not asked:
+        return []
+    ranks = target_ranks(model, tokenizer, [(t, facts[i][1]) for i, t, _ in asked])
+    asked = [a for a, r in zip(asked, ranks) if 1 <= r < max(2, config.question_rank)]
+    out = []
+    with torch.no_grad():
+        for k in range(0, len(asked), 32):
+            chunk = asked[k : k + 32]
+            batch = _last_batch([tokenizer(t)["input_ids"] for _, t, _ in chunk], _pad_id(tokenizer))
+            top = _logits_at(model, edited, batch).argmax(1).tolist()
+            for (i, t, end), j in zip(chunk, top):
+                if j == tokenizer(facts[i][1], add_special_tokens=False)["input_ids"][0]:
+                    out.append((i, t, end))
+    return out
+
+
 def _share(facts: Sequence[tuple[str, str]], keyed: Sequence[int], share: int) -> list[list[int]]:
     """Facts ``keyed`` grouped by answer, at most ``share`` a group, in the order of their first fact.
 
@@ -642,6 +676,23 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                     break
                 lowered.append({"margin": margin, "moved": [p.prompt for p in changed]})
             details["margin"] = margin
+            if config.leak_refit and kept:
+                leaked = _answered_questions(model, tokenizer, edited, facts, subjects, templates, prompts, positives,
+                                             [r[0] for r in rows], config)
+                if leaked:  # refit the memories that answered another question about their subject with their target
+                    hit: dict[int, list[torch.Tensor]] = {}
+                    xs = mlp_inputs(model, tokenizer, mlp, [t for _, t, _ in leaked], config.max_tokens)
+                    for (i, t, end), x in zip(leaked, xs):
+                        hit.setdefault(group_of[i], []).append(x[solve._token_ending(tokenizer, t, end)])
+                    own_q = [torch.stack(hit[g]) if g in hit else torch.zeros(0, negatives.shape[1])
+                             for g in range(len(keyed))]
+                    refit = dataclasses.replace(config, question_weight=config.leak_refit)
+                    w = separators([torch.stack([x for i in group for x in positives[i]]) for group in keyed],
+                                   negatives, refit, seed, own_q)
+                    edited, right, kept = _rewrite(model, mlp, name, keyed, neurons, w, delta, own, positions, config,
+                                                   batch, cache)
+                    changed = moved(edited) if moved is not None and kept and questions is not None else changed
+                    details["refit"] = [{"fact": prompts[i], "question": t} for i, t, _ in leaked]
             # a memory that fires where a selection answer moved (its subject asked another question: the key at the
             # subject does not know the question) is solved again, its δ kept off the other questions about its
             # subject; if it still moves one, it is given back and its facts dropped, rather than the whole layer

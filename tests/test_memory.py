@@ -647,3 +647,34 @@ def test_memory_edit_takes_each_facts_question_negatives_only_when_asked_and_fil
     ranks = memory.target_ranks(model, tok, [(t, target) for (_, target), s in zip(facts, asked)
                                              for t, _ in asked[s]])
     assert count(question_weight=10.0, question_rank=5) == sum(1 <= r < 5 for r in ranks)
+
+
+def test_a_question_counts_as_answered_by_the_memory_only_if_the_base_did_not_answer_it_and_the_edit_does(monkeypatch):
+    """The leak refit's trigger: "The largest city in Turkey is" counts when the base model ranks " Ankara" 2nd..n-th
+    and the edit answers " Ankara"; not when the base already answered it, the target is far down, or the edit does
+    not answer it."""
+    from patchkit import train
+
+    model, tok = sharp_llama(), tiny_tokenizer()
+    facts = [("The capital of Sky is", "b")]
+    templates = {facts[0][0]: "The capital of {} is"}
+    asked = memory.question_texts("Sky", templates[facts[0][0]])
+    assert len(asked) >= 4
+    ranks = [0, 3, 50] + [1] * (len(asked) - 3)  # answered by the base / plausible / far down / plausible
+    monkeypatch.setattr(memory, "target_ranks", lambda m, t, pairs: ranks[: len(pairs)])
+    target = tok("b", add_special_tokens=False)["input_ids"][0]
+    answers_target = {t for t, _ in asked[:4]}  # the edit answers " b" to the first four only
+
+    def logits_at(m, weights, batch, cache=None):
+        out = torch.zeros(batch.input_ids.shape[0], 300)
+        for r in range(batch.input_ids.shape[0]):
+            text = tok.decode(batch.input_ids[r][batch.attention_mask[r].bool()], skip_special_tokens=True)
+            out[r, target if text in answers_target else target + 1] = 1.0
+        return out
+
+    monkeypatch.setattr(train, "_logits_at", logits_at)
+    config = memory.MemoryConfig(question_rank=10)
+    got = memory._answered_questions(model, tok, {}, facts, ["Sky"], templates, [facts[0][0]], {0: None}, [],
+                                     config)
+    assert [t for _, t, _ in got] == [asked[1][0], asked[3][0]]
+    assert all(i == 0 and t[:end].endswith("Sky") for i, t, end in got)
