@@ -9,7 +9,7 @@ reports and refuses it if any regresses; it never chooses between candidates.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,6 +116,11 @@ def panels(evals: Any, facts: Path, extra: Sequence[str | Path], default: bool =
 
 def panel_file(panel: Any) -> str:
     return f"panels/{panel.name}{Path(panel.path).suffix}"
+
+
+def repaired_prompts(facts: Iterable[Any]) -> set[str]:
+    """The prompts a patch sets out to change: its facts' prompts and all their paraphrases (see :func:`panel_row`)."""
+    return {p for f in facts for p in (f.prompt, *f.paraphrases)}
 
 
 def panel_row(evals: Any, panel: Any, before: Any, after: Any, tol: Mapping[str, float],

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from patchkit import errors
-from patchkit.judge import panel_row, regressions
+from patchkit.judge import panel_row, regressions, repaired_prompts
 from patchkit.train import SliceTarget, SurgeryConfig, apply_edit, as_targets, restore, train_slices
 
 
@@ -60,8 +60,7 @@ def minimize(m: Any, tok: Any, amap: Any, component: str, targets: list[SliceTar
         return targets, edited, None
     base = {k: v.detach() for k, v in m.named_parameters()}
     judge = [p for p in panel_list if p.kind != "paraphrases"]
-    repaired = {f.prompt for p in panel_list if p.kind == "facts" for f in p.items}
-    repaired |= {q for p in panel_list if p.kind == "facts" for f in p.items for q in f.paraphrases}
+    repaired = repaired_prompts(f for p in panel_list if p.kind == "facts" for f in p.items)
     judge_before = [b for p, b in zip(panel_list, before) if p.kind != "paraphrases"]
 
     def evaluate(ed: Mapping[str, torch.Tensor]) -> tuple[int, list[str]]:

@@ -409,7 +409,7 @@ def surgery(
         after = [evals.run_panel(m, tok, p, progress=progress) for p in panel_list]
     finally:
         restore(m, saved)
-    repaired = {f.prompt for f in fact_list} | {q for f in fact_list for q in f.paraphrases}
+    repaired = judge.repaired_prompts(fact_list)
     rows = [judge.panel_row(evals, p, b, a, tol, repaired) for p, b, a in zip(panel_list, before, after)]
     regressions = judge.regressions(rows, tol)
     if not passed:
