@@ -141,6 +141,16 @@ def with_memory(**fields: object) -> None:
     memory.MemoryConfig = lambda **kw: dataclasses.replace(base(**kw), **{k: v for k, v in fields.items() if k not in kw})
 
 
+def _value(text: str) -> object:
+    """A ``--memory`` value: an int, a float, or the text itself."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--facts", required=True)
@@ -157,9 +167,9 @@ def main() -> None:
     ap.add_argument("--margins", type=float, nargs="+",
                     help="experiment: the memory edit's margin ladder (MemoryConfig.margins) instead of the default")
     ap.add_argument("--memory", action="append", default=[], metavar="FIELD=VALUE",
-                    help="experiment: a MemoryConfig field (number) for every memory edit, e.g. leak_refit=1")
+                    help="experiment: a MemoryConfig field for every memory edit, e.g. leak_refit=1 or refit_on=fire")
     args = ap.parse_args()
-    fields: dict[str, object] = {k: float(v) if "." in v else int(v) for k, v in (x.split("=", 1) for x in args.memory)}
+    fields: dict[str, object] = {k: _value(v) for k, v in (x.split("=", 1) for x in args.memory)}
     if args.margins:
         fields["margins"] = tuple(args.margins)
     if fields:

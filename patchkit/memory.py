@@ -108,6 +108,9 @@ class MemoryConfig:
     # 24 of 68 untrained paraphrases (32 without), its perplexity panel moved +1.5 %, and tune questions moved 32 -> 30;
     # Gemma 9 -> 7 paraphrases, 25 -> 24 (docs/repair.md, session 23)
     leak_refit: float = 0.0
+    # what makes a memory refitted: "answer" (the edit answers the question with the target) or "fire" (the memory fires
+    # at the question's subject at least half as strongly as at its own key)
+    refit_on: str = "answer"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -489,6 +492,8 @@ def _answered_questions(model: torch.nn.Module, tokenizer: Any, edited: Mapping[
         return []
     ranks = target_ranks(model, tokenizer, [(t, facts[i][1]) for i, t, _ in asked])
     asked = [a for a, r in zip(asked, ranks) if 1 <= r < max(2, config.question_rank)]
+    if config.refit_on == "fire":
+        return asked  # the caller keeps those its memory fires on
     out = []
     with torch.no_grad():
         for k in range(0, len(asked), 32):
@@ -499,6 +504,30 @@ def _answered_questions(model: torch.nn.Module, tokenizer: Any, edited: Mapping[
                 if j == tokenizer(facts[i][1], add_special_tokens=False)["input_ids"][0]:
                     out.append((i, t, end))
     return out
+
+
+def _firing_questions(model: torch.nn.Module, tokenizer: Any, mlp: torch.nn.Module, name: str,
+                      edited: Mapping[str, torch.Tensor], width: int, keyed: Sequence[Sequence[int]],
+                      right: Sequence[bool], own: Sequence[torch.Tensor], positions: Sequence[int],
+                      asked: Sequence[tuple[int, str, int]], config: MemoryConfig) -> list[tuple[int, str, int]]:
+    """Of ``asked`` (fact, question, subject end), those at whose subject the fact's added neuron fires at least half
+    as strongly as at the fact's own key."""
+    if not asked:
+        return []
+    kept_groups = [g for g, group in enumerate(keyed) if any(right[i] for i in group)]
+    neuron = {i: width + n for n, g in enumerate(kept_groups) for i in keyed[g]}
+    gate, up = (edited[f"{name}.{part}.weight"].detach().float() for part in ("gate_proj", "up_proj"))
+
+    def fire(i: int, x: torch.Tensor) -> float:
+        j = neuron[i]
+        return float(mlp.act_fn(gate[j] @ x) * (up[j] @ x))
+
+    asked = [a for a in asked if a[0] in neuron]
+    xs = mlp_inputs(model, tokenizer, mlp, [t for _, t, _ in asked], config.max_tokens)
+    from patchkit import solve
+
+    return [(i, t, end) for (i, t, end), x in zip(asked, xs)
+            if fire(i, x[solve._token_ending(tokenizer, t, end)]) >= 0.5 * fire(i, own[i][positions[i]])]
 
 
 def _share(facts: Sequence[tuple[str, str]], keyed: Sequence[int], share: int) -> list[list[int]]:
@@ -679,6 +708,9 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
             if config.leak_refit and kept:
                 leaked = _answered_questions(model, tokenizer, edited, facts, subjects, templates, prompts, positives,
                                              [r[0] for r in rows], config)
+                if config.refit_on == "fire":
+                    leaked = _firing_questions(model, tokenizer, mlp, name, edited, width, keyed, right, own,
+                                               positions, leaked, config)
                 if leaked:  # refit the memories that answered another question about their subject with their target
                     hit: dict[int, list[torch.Tensor]] = {}
                     xs = mlp_inputs(model, tokenizer, mlp, [t for _, t, _ in leaked], config.max_tokens)

@@ -678,3 +678,26 @@ def test_a_question_counts_as_answered_by_the_memory_only_if_the_base_did_not_an
                                      config)
     assert [t for _, t, _ in got] == [asked[1][0], asked[3][0]]
     assert all(i == 0 and t[:end].endswith("Sky") for i, t, end in got)
+
+
+def test_the_fire_trigger_keeps_the_questions_at_whose_subject_the_memory_fires_half_as_strongly_as_at_its_key():
+    model, tok = sharp_llama(), tiny_tokenizer()
+    amap = arch.for_model(model)
+    name, mlp = memory._mlp(model, amap, 1)
+    texts = ["The capital of Sky is", "The capital of Sky was", "Seven green frogs sang."]
+    xs = memory.mlp_inputs(model, tok, mlp, texts)
+    from patchkit import solve
+
+    positions = [solve._token_ending(tok, texts[0], len("The capital of Sky"))]
+    key = xs[0][positions[0]]  # where "Sky" ends in the fact
+    width = mlp.down_proj.weight.shape[1]
+    w = key / key.norm() ** 2  # w·key = 1: the neuron fires at its key
+    edited = {f"{name}.gate_proj.weight": torch.cat([mlp.gate_proj.weight, 10 * w[None]]),
+              f"{name}.up_proj.weight": torch.cat([mlp.up_proj.weight, w[None]])}
+    asked = [(0, texts[1], len("The capital of Sky")), (0, texts[2], len("Seven green frogs"))]
+    own = [xs[0]]
+    config = memory.MemoryConfig()
+    got = memory._firing_questions(model, tok, mlp, name, edited, width, [[0]], [True], own, positions, asked, config)
+    assert got == asked[:1]  # the same subject after the same words fires as at the key; frogs do not
+    assert memory._firing_questions(model, tok, mlp, name, edited, width, [[0]], [False], own, positions, asked,
+                                    config) == []  # a memory not kept fires nowhere
