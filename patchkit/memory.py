@@ -39,7 +39,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -477,23 +477,25 @@ def target_ranks(model: torch.nn.Module, tokenizer: Any, pairs: Sequence[tuple[s
     return out
 
 
-def _answered_questions(model: torch.nn.Module, tokenizer: Any, edited: Mapping[str, torch.Tensor],
-                        facts: Sequence[tuple[str, str]], subjects: Sequence[str | None], templates: Mapping[str, str],
-                        prompts: Sequence[str], keyed: Mapping[int, Any], skip: Sequence[str],
-                        config: MemoryConfig) -> list[tuple[int, str, int]]:
+def _plausible_questions(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[str, str]],
+                         subjects: Sequence[str | None], templates: Mapping[str, str], prompts: Sequence[str],
+                         keyed: Iterable[int], skip: Sequence[str], rank: int) -> list[tuple[int, str, int]]:
     """``(fact, question, subject end)`` for each other question about a keyed fact's subject (:func:`question_texts`)
-    that the base model does not answer with the fact's target but ranks it 2nd..``question_rank``-th, and that
-    ``edited`` answers with it: where the memory wrote its fact into another question ("The largest city in Turkey is"
-    -> " Ankara")."""
+    on which the base model ranks the fact's target 2nd..``rank``-th (``rank`` 0: every question)."""
+    asked = [(i, t, end) for i in keyed for t, end in question_texts(subjects[i], templates.get(prompts[i]), skip)]
+    if not rank or not asked:
+        return asked
+    ranks = target_ranks(model, tokenizer, [(t, facts[i][1]) for i, t, _ in asked])
+    return [a for a, r in zip(asked, ranks) if 1 <= r < rank]
+
+
+def _answered_questions(model: torch.nn.Module, tokenizer: Any, edited: Mapping[str, torch.Tensor],
+                        facts: Sequence[tuple[str, str]], asked: Sequence[tuple[int, str, int]]
+                        ) -> list[tuple[int, str, int]]:
+    """Of ``asked`` (fact, question, subject end), those ``edited`` answers with the fact's target: where the memory
+    wrote its fact into another question ("The largest city in Turkey is" -> " Ankara")."""
     from patchkit.train import _last_batch, _logits_at, _pad_id
 
-    asked = [(i, t, end) for i in keyed for t, end in question_texts(subjects[i], templates.get(prompts[i]), skip)]
-    if not asked:
-        return []
-    ranks = target_ranks(model, tokenizer, [(t, facts[i][1]) for i, t, _ in asked])
-    asked = [a for a, r in zip(asked, ranks) if 1 <= r < max(2, config.question_rank)]
-    if config.refit_on == "fire":
-        return asked  # the caller keeps those its memory fires on
     out = []
     with torch.no_grad():
         for k in range(0, len(asked), 32):
@@ -504,6 +506,21 @@ def _answered_questions(model: torch.nn.Module, tokenizer: Any, edited: Mapping[
                 if j == tokenizer(facts[i][1], add_special_tokens=False)["input_ids"][0]:
                     out.append((i, t, end))
     return out
+
+
+def _question_keys(model: torch.nn.Module, tokenizer: Any, mlp: torch.nn.Module,
+                   asked: Sequence[tuple[int, str, int]], keyed: Sequence[Sequence[int]], width: int,
+                   max_tokens: int) -> list[torch.Tensor]:
+    """Per neuron's group of facts, the MLP inputs at the subject of each of its facts' questions in ``asked``
+    (``[q, d]``, ``q`` may be 0): the negatives of its own that :func:`separators` takes."""
+    from patchkit import solve
+
+    group_of = {i: g for g, group in enumerate(keyed) for i in group}
+    per: dict[int, list[torch.Tensor]] = {}
+    inputs = mlp_inputs(model, tokenizer, mlp, [t for _, t, _ in asked], max_tokens) if asked else []
+    for (i, t, end), x in zip(asked, inputs):
+        per.setdefault(group_of[i], []).append(x[solve._token_ending(tokenizer, t, end)])
+    return [torch.stack(per[g]) if g in per else torch.zeros(0, width) for g in range(len(keyed))]
 
 
 def _firing_questions(model: torch.nn.Module, tokenizer: Any, mlp: torch.nn.Module, name: str,
@@ -670,19 +687,10 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                                 "sink's input, which every text shares); name a component or use --method auto")
         own_negatives = None
         if config.question_weight:  # each fact's subject under other questions: negatives of its own memory
-            asked = [question_texts(subjects[i], templates.get(prompts[i]), [r[0] for r in rows]) if i in positives
-                     else [] for i in range(len(facts))]
-            flat = [(i, t, end) for i in range(len(facts)) for t, end in asked[i]]
-            if config.question_rank and flat:
-                ranks = target_ranks(model, tokenizer, [(t, facts[i][1]) for i, t, _ in flat])
-                flat = [f for f, r in zip(flat, ranks) if 1 <= r < config.question_rank]
-            inputs = mlp_inputs(model, tokenizer, mlp, [t for _, t, _ in flat], config.max_tokens) if flat else []
-            per: dict[int, list[torch.Tensor]] = {}
-            for (i, t, end), x in zip(flat, inputs):
-                per.setdefault(i, []).append(x[solve._token_ending(tokenizer, t, end)])
-            own_negatives = [torch.stack([x for i in group for x in per.get(i, [])]) if any(per.get(i) for i in group)
-                             else torch.zeros(0, negatives.shape[1]) for group in keyed]
-            details["question_negatives"] = len(flat)
+            asked = _plausible_questions(model, tokenizer, facts, subjects, templates, prompts, positives,
+                                         [r[0] for r in rows], config.question_rank)
+            own_negatives = _question_keys(model, tokenizer, mlp, asked, keyed, negatives.shape[1], config.max_tokens)
+            details["question_negatives"] = len(asked)
         w = separators([torch.stack([x for i in group for x in positives[i]]) for group in keyed], negatives, config,
                        seed, own_negatives)
         width = mlp.down_proj.weight.shape[1]
@@ -706,25 +714,23 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                 lowered.append({"margin": margin, "moved": [p.prompt for p in changed]})
             details["margin"] = margin
             if config.leak_refit and kept:
-                leaked = _answered_questions(model, tokenizer, edited, facts, subjects, templates, prompts, positives,
-                                             [r[0] for r in rows], config)
+                answered = _plausible_questions(model, tokenizer, facts, subjects, templates, prompts, positives,
+                                                [r[0] for r in rows], max(2, config.question_rank))
                 if config.refit_on == "fire":
-                    leaked = _firing_questions(model, tokenizer, mlp, name, edited, width, keyed, right, own,
-                                               positions, leaked, config)
-                if leaked:  # refit the memories that answered another question about their subject with their target
-                    hit: dict[int, list[torch.Tensor]] = {}
-                    xs = mlp_inputs(model, tokenizer, mlp, [t for _, t, _ in leaked], config.max_tokens)
-                    for (i, t, end), x in zip(leaked, xs):
-                        hit.setdefault(group_of[i], []).append(x[solve._token_ending(tokenizer, t, end)])
-                    own_q = [torch.stack(hit[g]) if g in hit else torch.zeros(0, negatives.shape[1])
-                             for g in range(len(keyed))]
+                    answered = _firing_questions(model, tokenizer, mlp, name, edited, width, keyed, right, own,
+                                                 positions, answered, config)
+                else:
+                    answered = _answered_questions(model, tokenizer, edited, facts, answered)
+                if answered:  # refit the memories that wrote their target into another question about their subject
+                    own_q = _question_keys(model, tokenizer, mlp, answered, keyed, negatives.shape[1],
+                                           config.max_tokens)
                     refit = dataclasses.replace(config, question_weight=config.leak_refit)
                     w = separators([torch.stack([x for i in group for x in positives[i]]) for group in keyed],
                                    negatives, refit, seed, own_q)
                     edited, right, kept = _rewrite(model, mlp, name, keyed, neurons, w, delta, own, positions, config,
                                                    batch, cache)
                     changed = moved(edited) if moved is not None and kept and questions is not None else changed
-                    details["refit"] = [{"fact": prompts[i], "question": t} for i, t, _ in leaked]
+                    details["refit"] = [{"fact": prompts[i], "question": t} for i, t, _ in answered]
             # a memory that fires where a selection answer moved (its subject asked another question: the key at the
             # subject does not know the question) is solved again, its δ kept off the other questions about its
             # subject; if it still moves one, it is given back and its facts dropped, rather than the whole layer

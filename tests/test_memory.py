@@ -673,9 +673,8 @@ def test_a_question_counts_as_answered_by_the_memory_only_if_the_base_did_not_an
         return out
 
     monkeypatch.setattr(train, "_logits_at", logits_at)
-    config = memory.MemoryConfig(question_rank=10)
-    got = memory._answered_questions(model, tok, {}, facts, ["Sky"], templates, [facts[0][0]], {0: None}, [],
-                                     config)
+    plausible = memory._plausible_questions(model, tok, facts, ["Sky"], templates, [facts[0][0]], [0], [], 10)
+    got = memory._answered_questions(model, tok, {}, facts, plausible)
     assert [t for _, t, _ in got] == [asked[1][0], asked[3][0]]
     assert all(i == 0 and t[:end].endswith("Sky") for i, t, end in got)
 
