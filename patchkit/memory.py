@@ -102,6 +102,10 @@ class MemoryConfig:
     # there a memory firing can make the target win; where it already wins, or is far down (" Ankara" for "The
     # currency of Turkey is the"), firing moves nothing and the negative only costs paraphrases
     question_rank: int = 10
+    # which other questions those are (for the negatives and the leak refit): "plausible", every kind's frames;
+    # "known", the frames of the subject's known kind only; "answered", those the base model answers confidently
+    # with a content word, not " the" (:func:`_plausible_questions`)
+    question_source: str = "plausible"
     # after the edit is written, each fact's subject is asked those questions (where the base model ranks the target
     # 2nd..question_rank-th); a memory that made its target the answer to one is fitted again with the questions it so
     # answered as negatives of its own, at this weight (0: no refit). Off: on the tuning sets (weight 1) SmolLM2 kept
@@ -479,14 +483,46 @@ def target_ranks(model: torch.nn.Module, tokenizer: Any, pairs: Sequence[tuple[s
 
 def _plausible_questions(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[str, str]],
                          subjects: Sequence[str | None], templates: Mapping[str, str], prompts: Sequence[str],
-                         keyed: Iterable[int], skip: Sequence[str], rank: int) -> list[tuple[int, str, int]]:
-    """``(fact, question, subject end)`` for each other question about a keyed fact's subject (:func:`question_texts`)
-    on which the base model ranks the fact's target 2nd..``rank``-th (``rank`` 0: every question)."""
-    asked = [(i, t, end) for i in keyed for t, end in question_texts(subjects[i], templates.get(prompts[i]), skip)]
-    if not rank or not asked:
-        return asked
+                         keyed: Iterable[int], skip: Sequence[str], rank: int,
+                         source: str = "plausible") -> list[tuple[int, str, int]]:
+    """``(fact, question, subject end)`` for each other question about a keyed fact's subject on which the base model
+    ranks the fact's target 2nd..``rank``-th (``rank`` 0: anywhere below 1st).
+
+    ``source`` says which questions are asked: "plausible", every kind's frames (:func:`question_texts`); "known",
+    the frames of the subject's known kind only (:func:`patchkit.selection.known_kind`: a pool member's, or the
+    template's words'); "answered", those of them the base model answers confidently with a content word (not one of
+    :data:`_FUNCTION_WORDS`): the facts the model knows about the subject that the memory's target could replace.
+    """
+    from patchkit import selection
+
+    asked: list[tuple[int, str, int]] = []
+    for i in keyed:
+        if source == "plausible":
+            asked += [(i, t, end) for t, end in question_texts(subjects[i], templates.get(prompts[i]), skip)]
+            continue
+        sub, template = subjects[i], templates.get(prompts[i])
+        kind = selection.known_kind([sub], template) if sub and template else None
+        for q in selection.questions_about(sub, kind, template) if kind else ():
+            at = q.rfind(sub)
+            if at > 0 and q not in skip:  # a subject that opens the question has read no question: no key tells it
+                asked.append((i, q, at + len(sub)))
+    if not asked:
+        return []
     ranks = target_ranks(model, tokenizer, [(t, facts[i][1]) for i, t, _ in asked])
-    return [a for a, r in zip(asked, ranks) if 1 <= r < rank]
+    keep = [r >= 1 and (not rank or r < rank) for r in ranks]
+    if source == "answered":
+        for k, pr in enumerate(selection.probe(model, tokenizer, [t for _, t, _ in asked])):
+            word = tokenizer.decode([pr.token]).strip()
+            keep[k] = keep[k] and pr.margin >= selection.MIN_MARGIN and word.isalpha() and word.lower() not in _FUNCTION_WORDS
+    return [a for a, k in zip(asked, keep) if k]
+
+
+# answers that say nothing about the subject ("The biggest city in Egypt is" -> " the"): a memory that turns one
+# into its target has overwritten no fact the model knew, so such a question is no negative of "answered" kind
+_FUNCTION_WORDS = frozenset(
+    "a an the of in on at to for from by with and or but nor is was are were be been being it its this that these "
+    "those his her their our my your not no also very so as one home located known called considered situated "
+    "about around over under than then there here which who whom whose what when where why how".split())
 
 
 def _answered_questions(model: torch.nn.Module, tokenizer: Any, edited: Mapping[str, torch.Tensor],
@@ -688,7 +724,7 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         own_negatives = None
         if config.question_weight:  # each fact's subject under other questions: negatives of its own memory
             asked = _plausible_questions(model, tokenizer, facts, subjects, templates, prompts, positives,
-                                         [r[0] for r in rows], config.question_rank)
+                                         [r[0] for r in rows], config.question_rank, config.question_source)
             own_negatives = _question_keys(model, tokenizer, mlp, asked, keyed, negatives.shape[1], config.max_tokens)
             details["question_negatives"] = len(asked)
         w = separators([torch.stack([x for i in group for x in positives[i]]) for group in keyed], negatives, config,
@@ -715,7 +751,7 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
             details["margin"] = margin
             if config.leak_refit and kept:
                 answered = _plausible_questions(model, tokenizer, facts, subjects, templates, prompts, positives,
-                                                [r[0] for r in rows], max(2, config.question_rank))
+                                                [r[0] for r in rows], config.question_rank, config.question_source)
                 if config.refit_on == "fire":
                     answered = _firing_questions(model, tokenizer, mlp, name, edited, width, keyed, right, own,
                                                  positions, answered, config)

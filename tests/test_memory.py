@@ -700,3 +700,30 @@ def test_the_fire_trigger_keeps_the_questions_at_whose_subject_the_memory_fires_
     assert got == asked[:1]  # the same subject after the same words fires as at the key; frogs do not
     assert memory._firing_questions(model, tok, mlp, name, edited, width, [[0]], [False], own, positions, asked,
                                     config) == []  # a memory not kept fires nowhere
+
+
+def test_known_questions_are_the_subjects_kind_frames_and_answered_ones_need_a_confident_content_word(monkeypatch):
+    """``source="known"`` asks (Poland is a country of the shipped pool) a capital fact's country only country questions ("The biggest city in Poland is"), not
+    every kind's ("The company Poland is based in …"); ``"answered"`` keeps those the base model answers confidently
+    with a content word, not " the", where a memory's target could replace a fact the model knows."""
+    from patchkit import selection
+
+    model, tok = sharp_llama(), tiny_tokenizer()
+    facts = [("The capital of Poland is", "b")]
+    templates = {facts[0][0]: "The capital of {} is"}
+    monkeypatch.setattr(memory, "target_ranks", lambda m, t, pairs: [1] * len(pairs))
+    country = [q for q in selection.questions_about("Poland", "country", templates[facts[0][0]]) if q.rfind("Poland") > 0]
+    known = memory._plausible_questions(model, tok, facts, ["Poland"], templates, [facts[0][0]], [0], [], 0, "known")
+    assert [t for _, t, _ in known] == country and len(country) >= 4
+    assert all(t[:end].endswith("Poland") for _, t, end in known)
+    every = memory._plausible_questions(model, tok, facts, ["Poland"], templates, [facts[0][0]], [0], [], 0)
+    assert len(every) > len(known)  # "plausible": every kind's frames
+
+    # the base answers: a content word with a clear lead, " a" (a function word), a content word without a lead
+    answers = [("c", 2.0), ("a", 2.0), ("c", 0.1)] + [("d", 1.0)] * (len(country) - 3)
+    monkeypatch.setattr(selection, "probe", lambda m, t, prompts, batch=32: [
+        selection.Probe(p, tok(w, add_special_tokens=False)["input_ids"][0], margin)
+        for p, (w, margin) in zip(prompts, answers)])
+    answered = memory._plausible_questions(model, tok, facts, ["Poland"], templates, [facts[0][0]], [0], [], 0,
+                                           "answered")
+    assert [t for _, t, _ in answered] == [country[0]] + country[3:]
