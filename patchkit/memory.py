@@ -98,23 +98,29 @@ class MemoryConfig:
     # moved (32 -> 22..30; Gemma 25 -> 40 with the larger target it then kept): most of them open with the subject or
     # share the fact's words before it ("The city of Hue …"), where no key can tell (docs/repair.md, session 23)
     question_weight: float = 0.0
-    # of those questions, only the ones where the base model ranks the fact's target 2nd..question_rank-th (0: all):
-    # there a memory firing can make the target win; where it already wins, or is far down (" Ankara" for "The
-    # currency of Turkey is the"), firing moves nothing and the negative only costs paraphrases
-    question_rank: int = 10
-    # which other questions those are (for the negatives and the leak refit): "plausible", every kind's frames;
-    # "known", the frames of the subject's known kind only; "answered", those the base model answers confidently
-    # with a content word, not " the" (:func:`_plausible_questions`)
-    question_source: str = "plausible"
-    # after the edit is written, each fact's subject is asked those questions (where the base model ranks the target
-    # 2nd..question_rank-th); a memory that made its target the answer to one is fitted again with the questions it so
-    # answered as negatives of its own, at this weight (0: no refit). Off: on the tuning sets (weight 1) SmolLM2 kept
-    # 24 of 68 untrained paraphrases (32 without), its perplexity panel moved +1.5 %, and tune questions moved 32 -> 30;
-    # Gemma 9 -> 7 paraphrases, 25 -> 24 (docs/repair.md, session 23)
-    leak_refit: float = 0.0
-    # what makes a memory refitted: "answer" (the edit answers the question with the target) or "fire" (the memory fires
-    # at the question's subject at least half as strongly as at its own key)
-    refit_on: str = "answer"
+    # of those questions, only the ones where the base model ranks the fact's target 2nd..question_rank-th (0: any
+    # rank below 1st, the default): where the target already wins, firing moves nothing. A window of 2nd..10th missed
+    # the leak it was meant for: Gemma ranks " Ankara" 14th and 25th on the shipped "The biggest city in Turkey is" and
+    # "The most populous city of Turkey is", yet a capital memory that fires there makes it the answer to "The largest
+    # city in Turkey is" (session 24)
+    question_rank: int = 0
+    # which other questions those are: "plausible", every kind's frames (:func:`question_texts`); "known" (the
+    # default), the frames of the subject's known kind only (a pool member's or the template's words': "The currency
+    # of Ringo Starr is the" is no question to keep still); "answered", those of them the base model answers
+    # confidently with a content word, not " the" (:func:`_plausible_questions`)
+    question_source: str = "known"
+    # after the edit is written, each fact's subject is asked those questions, and a memory that fires at the
+    # question's subject at least half as strongly as at its own key (``refit_on="fire"``; "answer": only where the
+    # edit answers the question with the target) is fitted again with those questions as negatives of its own, at
+    # this weight (0: no refit), and rewritten. Session 24's default, chosen on the tuning sets (docs/repair.md):
+    # Gemma's capital memories fired on nearly every "city" question about their country ("The oldest city in Peru
+    # is" " the" -> " Lima": 139 of 168 unseen wordings changed over 21 shipped capitals, 5 of 32 content answers
+    # such as "The most important city in Morocco is" " Casablanca"); refitted, 16 of 168 and 0 of 32. The price on
+    # the mixed tuning sets: untrained paraphrases 32 -> 26 of 68 (SmolLM2) and 9 -> 6 of 26 (Gemma), perplexity
+    # panel +0.27 % (SmolLM2); tune questions moved 32 -> 30 and 25 -> 22, cross questions 138 -> 111 and 103 -> 86.
+    # Weight 0.3 cost fewer paraphrases (28, 7) and kept less still (31 of 168)
+    leak_refit: float = 1.0
+    refit_on: str = "fire"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

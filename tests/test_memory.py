@@ -637,7 +637,7 @@ def test_memory_edit_takes_each_facts_question_negatives_only_when_asked_and_fil
     amap = arch.for_model(model)
 
     def count(**kw: object) -> int | None:
-        config = memory.MemoryConfig(tail_heads="pool", **kw)
+        config = memory.MemoryConfig(tail_heads="pool", question_source="plausible", **kw)
         res = memory.memory_edit(model, tok, amap, facts, 1, templates=templates, preserve=PRESERVE, config=config)
         return res.details.get("question_negatives")
 
