@@ -121,6 +121,8 @@ class MemoryConfig:
     # Weight 0.3 cost fewer paraphrases (28, 7) and kept less still (31 of 168)
     leak_refit: float = 1.0
     refit_on: str = "fire"
+    # the refit starts from the first separators and is held near them with this weight (0: a fresh fit, the default)
+    refit_anchor: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -258,13 +260,15 @@ def quiet_neurons(mlp: torch.nn.Module, inputs: torch.Tensor, count: int,
 
 
 def separators(positives: Sequence[torch.Tensor], negatives: torch.Tensor, config: MemoryConfig,
-               seed: int = 0, own_negatives: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
+               seed: int = 0, own_negatives: Sequence[torch.Tensor] | None = None,
+               anchor: torch.Tensor | None = None) -> torch.Tensor:
     """Per fact, ``w`` with ``w·x ≥ 1`` on its positives and ``≤ −1`` on the negatives and the other facts'.
 
     ``positives[i]``: ``[p_i, d]``. A soft margin (softplus), fitted for every fact at once, with the
     hardest ``config.hard`` negatives weighed again: a mean over tens of thousands of negatives
     would let a percent of them fire. ``own_negatives[i]`` (``[q_i, d]``, may be empty): negatives of fact
     ``i`` alone (its subject under other questions), their mean weighed ``config.question_weight``.
+    ``anchor`` (``[n, d]``, a first fit): start there, and with ``config.refit_anchor`` stay near it.
     """
     torch.manual_seed(seed)
     n = len(positives)
@@ -272,7 +276,7 @@ def separators(positives: Sequence[torch.Tensor], negatives: torch.Tensor, confi
     owner = torch.cat([torch.full((len(p),), i) for i, p in enumerate(positives)])
     scale = float(pos.norm(dim=1).mean())
     init = torch.stack([p.mean(0) for p in positives]) / scale**2
-    w = init.clone().requires_grad_(True)
+    w = (anchor.clone() if anchor is not None else init.clone()).requires_grad_(True)
     opt = torch.optim.Adam([w], lr=0.01 / scale)
     own = owner[:, None] == torch.arange(n)[None, :]  # [P, n]: row p is fact i's own positive
     hard = min(config.hard, len(negatives))
@@ -289,6 +293,8 @@ def separators(positives: Sequence[torch.Tensor], negatives: torch.Tensor, confi
         sn = torch.nn.functional.softplus(4 * (1 + on_neg))
         ln = sn.mean(0) + sn.topk(hard, dim=0).values.mean(0) + other.sum(0) / (~own).sum(0).clamp_min(1)
         loss = (config.positive_weight * lp + ln).sum() + 1e-3 * (w.norm(dim=1) * scale).pow(2).sum()
+        if anchor is not None and config.refit_anchor:
+            loss = loss + config.refit_anchor * ((w - anchor).norm(dim=1) * scale).pow(2).sum()
         if mine is not None:  # each fact's own negatives, one mean per fact
             sq = torch.nn.functional.softplus(4 * (1 + (mine * w[whose]).sum(1)))
             per = torch.zeros(n).index_add(0, whose, sq) / counts.clamp_min(1)
@@ -768,7 +774,7 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                                            config.max_tokens)
                     refit = dataclasses.replace(config, question_weight=config.leak_refit)
                     w = separators([torch.stack([x for i in group for x in positives[i]]) for group in keyed],
-                                   negatives, refit, seed, own_q)
+                                   negatives, refit, seed, own_q, anchor=w if config.refit_anchor else None)
                     edited, right, kept = _rewrite(model, mlp, name, keyed, neurons, w, delta, own, positions, config,
                                                    batch, cache)
                     changed = moved(edited) if moved is not None and kept and questions is not None else changed
