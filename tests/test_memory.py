@@ -727,3 +727,24 @@ def test_known_questions_are_the_subjects_kind_frames_and_answered_ones_need_a_c
     answered = memory._plausible_questions(model, tok, facts, ["Poland"], templates, [facts[0][0]], [0], [], 0,
                                            "answered")
     assert [t for _, t, _ in answered] == [country[0]] + country[3:]
+
+
+def test_an_anchored_refit_stays_nearer_its_first_fit_than_a_fresh_one():
+    """``refit_anchor``: the refit starts from the first separators and a penalty holds it near them, so it moves
+    less than a fresh refit with the same question negatives — while those still pull it below zero's side."""
+    torch.manual_seed(0)
+    d = 16
+    base = torch.randn(4, d)
+    question = torch.randn(d) * 0.3
+    positives = [(b + question)[None] for b in base]
+    own_neg = [(b - question)[None] for b in base]
+    preserved = torch.randn(500, d)
+    config = memory.MemoryConfig()
+    first = memory.separators(positives, preserved, dataclasses.replace(config, question_weight=0.0))
+    refit = dataclasses.replace(config, question_weight=1.0)
+    fresh = memory.separators(positives, preserved, refit, own_negatives=own_neg)
+    held = memory.separators(positives, preserved, dataclasses.replace(refit, refit_anchor=10.0),
+                             own_negatives=own_neg, anchor=first)
+    assert (held - first).norm() < 0.5 * (fresh - first).norm()
+    free = memory.separators(positives, preserved, refit, own_negatives=own_neg, anchor=first)  # weight 0: no pull
+    assert (free - first).norm() > (held - first).norm()
