@@ -255,7 +255,7 @@ def test_show_counts_the_facts_repaired_not_the_panel_and_rounds(capsys):
     code, out, _ = _main(capsys, "show", patch)
     assert code == 0
     assert "repairs 8 of the 8 facts that were wrong in capitals (26 facts), breaks 0" in out
-    assert "perplexity 18.24 -> 18.21" in out and "18.243866" not in out  # rounded, not the raw float
+    assert "perplexity 18.24 -> 18.24" in out and "18.243866" not in out  # rounded, not the raw float
     assert engine.repairs({"panels": [{"name": "f", "kind": "facts", "metric": "accuracy", "n": 10,
                                        "before": 5, "after": 7, "broken": 1}]}) == [
         {"panel": "f", "n": 10, "wrong_before": 5, "fixed": 3, "broken": 1}]
