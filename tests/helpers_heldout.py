@@ -1,5 +1,5 @@
-"""Checks that keep a held-out set held out (bench/fresh, fresh2, fresh3): its subjects are named by no other file
-and no selection pool entry, and its prompts are new. One place for what the three sets' tests share."""
+"""Checks that keep a held-out set held out (bench/fresh, fresh2, fresh3, fresh4): its subjects are named by no other file
+and no selection pool entry, and its prompts are new. One place for what the sets' tests share."""
 from __future__ import annotations
 
 import json
@@ -41,3 +41,64 @@ def prompts(held_out: Iterable[dict]) -> set[str]:
     """Every prompt, text and paraphrase the rows hold."""
     return {x for r in held_out if isinstance(r, dict)
             for x in [r.get("prompt"), r.get("text"), *r.get("paraphrases", [])] if isinstance(x, str)}
+
+
+# --- the checks bench/fresh3 and bench/fresh4 share (files {model}_{name}.jsonl per model) ---------------------------
+
+MODELS = ("smollm2", "gemma")
+
+
+def set_file(folder: Path, model: str, name: str) -> list[dict]:
+    """The rows of one of a held-out set's files, ``{model}_{name}.jsonl``."""
+    return [json.loads(x) for x in (folder / f"{model}_{name}.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def other_files(folder: Path, test_file: str) -> list[Path]:
+    """Every file under patchkit/, bench/ and tests/ but the set's own folder and its own test file."""
+    out = []
+    for top in ("patchkit", "bench", "tests"):
+        for p in (REPO / top).rglob("*"):
+            if (p.is_file() and "__pycache__" not in p.parts and folder not in p.parents
+                    and p.name != Path(test_file).name):
+                out.append(p)
+    return out
+
+
+def check_prompts_are_new(folder: Path, test_file: str) -> None:
+    """No prompt or paraphrase of the set is one any other JSON Lines file of the project has."""
+    earlier = [json.loads(line) for p in other_files(folder, test_file) if p.suffix == ".jsonl"
+               for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    ours = {x for r in rows(folder) for x in [r["prompt"], *r.get("paraphrases", [])]}
+    assert not ours & prompts(earlier)
+
+
+def check_nesting(folder: Path, files: Iterable[str]) -> None:
+    """near8 ⊆ near50 ⊆ near_all, and no guard, right or generic row is a near miss or another file's row."""
+    for m in MODELS:
+        ids = {f: {r["id"] for r in set_file(folder, m, f)} for f in files}
+        assert ids["near8"] <= ids["near50"] <= ids["near_all"]
+        assert not (ids["guards8"] | ids["right"] | ids["generic"]) & ids["near_all"]
+        assert not ids["right"] & ids["guards8"] and not ids["generic"] & ids["guards8"]
+
+
+def check_counts_and_schema(folder: Path, files: Iterable[str], counts: dict[str, dict[str, int]]) -> None:
+    """Each file holds the rows its build wrote, in the schema and with the notes (rank, gap) the bench reads."""
+    for m in MODELS:
+        for name in files:
+            found = set_file(folder, m, name)
+            assert len(found) == counts[m][name], (m, name)
+            assert len({r["id"] for r in found}) == len(found)
+            for r in found:
+                assert set(r) <= {"prompt", "target", "paraphrases", "id", "note"}
+                assert r["prompt"] and r["target"].startswith(" ") and r["note"].startswith("relation=")
+                generic = r["id"].startswith("generic:")
+                assert ("paraphrases" not in r) if generic else len(r["paraphrases"]) == 2
+                if name.startswith("near"):
+                    assert not generic and 2 <= int(re.search(r"rank=(\d+)", r["note"]).group(1)) <= 5
+                else:
+                    assert re.search(r"rank=1 gap=(\d+\.\d+)", r["note"])
+                    assert float(re.search(r"gap=(-?\d+\.\d+)", r["note"]).group(1)) >= 0.3
+        assert len(set_file(folder, m, "near8")) == 8
+        assert len(set_file(folder, m, "guards8")) >= 50
+        assert sum(r["id"].startswith("generic:") for r in set_file(folder, m, "guards8")) == 20
+    assert len((folder / "perplexity.txt").read_text(encoding="utf-8").split()) >= 300

@@ -1,11 +1,8 @@
 """bench/fresh4 (the fourth fresh held-out sets) stays held out: the sibling of test_fresh3_heldout.py. Data-only
 checks (no model): its subjects are named by no other file, its prompts are new, the files nest and keep their
 schema and counts."""
-import json
-import re
-from pathlib import Path
-
-from helpers_heldout import REPO, in_pool, named, prompts, rows, subjects
+from helpers_heldout import (REPO, check_counts_and_schema, check_nesting, check_prompts_are_new, in_pool, named,
+                             other_files, rows, set_file, subjects)
 
 FOLDER = REPO / "bench" / "fresh4"
 RELATIONS = {"city_state", "company_city", "birth_city", "city_river"}
@@ -18,18 +15,7 @@ COUNTS = {"smollm2": {"near_all": 68, "near8": 8, "near50": 56, "guards8": 50, "
 
 
 def _file(model: str, name: str) -> list[dict]:
-    return [json.loads(x) for x in (FOLDER / f"{model}_{name}.jsonl").read_text(encoding="utf-8").splitlines()]
-
-
-def _other_files() -> list[Path]:
-    """Every file under patchkit/, bench/ and tests/ but this set's own (bench/fresh, fresh2 and fresh3 included)."""
-    out = []
-    for top in ("patchkit", "bench", "tests"):
-        for p in (REPO / top).rglob("*"):
-            if (p.is_file() and "__pycache__" not in p.parts and FOLDER not in p.parents
-                    and p.name != Path(__file__).name):
-                out.append(p)
-    return out
+    return set_file(FOLDER, model, name)
 
 
 def test_no_fresh4_held_out_subject_is_named_by_another_file_or_the_selection_pool():
@@ -43,44 +29,20 @@ def test_no_fresh4_held_out_subject_is_named_by_another_file_or_the_selection_po
                for r in rows(REPO / folder) if isinstance(r, dict) and "id" in r}
     assert not RELATIONS & earlier
     assert not in_pool(names)
-    assert named(names, "\n".join(p.read_text(encoding="utf-8", errors="ignore") for p in _other_files())) == []
+    assert named(names, "\n".join(p.read_text(encoding="utf-8", errors="ignore") for p in other_files(FOLDER, __file__))) == []
 
 
 def test_no_fresh4_prompt_is_a_prompt_the_project_already_has():
-    earlier = [json.loads(line) for p in _other_files() if p.suffix == ".jsonl"
-               for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
-    ours = {x for r in rows(FOLDER) for x in [r["prompt"], *r.get("paraphrases", [])]}
-    assert not ours & prompts(earlier)
+    check_prompts_are_new(FOLDER, __file__)
 
 
 def test_fresh4_near8_is_in_near50_is_in_near_all_and_guards_are_no_near_miss():
-    for m in ("smollm2", "gemma"):
-        ids = {f: {r["id"] for r in _file(m, f)} for f in FILES}
-        assert ids["near8"] <= ids["near50"] <= ids["near_all"]
-        assert not (ids["guards8"] | ids["right"] | ids["generic"]) & ids["near_all"]
-        assert not ids["right"] & ids["guards8"] and not ids["generic"] & ids["guards8"]
+    check_nesting(FOLDER, FILES)
 
 
 def test_fresh4_counts_and_schema():
-    for m in ("smollm2", "gemma"):
-        for name in FILES:
-            rows = _file(m, name)
-            assert len(rows) == COUNTS[m][name], (m, name)
-            assert len({r["id"] for r in rows}) == len(rows)
-            for r in rows:
-                assert set(r) <= {"prompt", "target", "paraphrases", "id", "note"}
-                assert r["prompt"] and r["target"].startswith(" ") and r["note"].startswith("relation=")
-                generic = r["id"].startswith("generic:")
-                assert ("paraphrases" not in r) if generic else len(r["paraphrases"]) == 2
-                if name.startswith("near"):
-                    assert not generic and 2 <= int(re.search(r"rank=(\d+)", r["note"]).group(1)) <= 5
-                else:
-                    assert re.search(r"rank=1 gap=(\d+\.\d+)", r["note"])
-                    assert float(re.search(r"gap=(-?\d+\.\d+)", r["note"]).group(1)) >= 0.3
-        assert len(_file(m, "near8")) == 8
-        assert len(_file(m, "guards8")) >= 50
-        assert sum(r["id"].startswith("generic:") for r in _file(m, "guards8")) == 20
-    assert len((FOLDER / "perplexity.txt").read_text(encoding="utf-8").split()) >= 300
+    check_counts_and_schema(FOLDER, FILES, COUNTS)
+
 
 
 def test_fresh4_templates_name_their_subjects_kind():
