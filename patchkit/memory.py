@@ -454,13 +454,14 @@ def _heads(model: Any, tokenizer: Any, config: MemoryConfig, seed: int, fingerpr
     return None
 
 
-def question_texts(subject: str | None, template: str | None, skip: Sequence[str] = ()) -> list[tuple[str, int]]:
+def question_texts(subject: str | None, template: str | None, skip: Sequence[str] = (),
+                   kind: str | None = None) -> list[tuple[str, int]]:
     """``subject`` asked the shipped other questions (every kind's, ``data/questions.json``) whose relation is not the
     one ``template`` asks (by the relations' keywords), each with where the subject ends in it; only frames that put
     the subject after their question words (where it opens the text, its key has read no question).
 
     Every kind's frames, not only the subject's kind: the kind of a held-out subject is a guess, and a memory has no
-    business firing on "The currency of Ringo Starr is" either.
+    business firing on "The currency of Ringo Starr is" either. ``kind``: that kind's frames only.
     """
     from patchkit.selection import _fill, _words, other_questions
 
@@ -468,7 +469,8 @@ def question_texts(subject: str | None, template: str | None, skip: Sequence[str
         return []
     words = _words(template)
     out: dict[str, int] = {}
-    for relations in other_questions().values():
+    table = other_questions()
+    for relations in (table.values() if kind is None else [table.get(kind, {})]):
         for rel in relations.values():
             if words & set(rel["keywords"]):
                 continue
@@ -498,6 +500,14 @@ def target_ranks(model: torch.nn.Module, tokenizer: Any, pairs: Sequence[tuple[s
     return out
 
 
+# answers that say nothing about the subject ("The biggest city in Egypt is" -> " the"): a memory that turns one
+# into its target has overwritten no fact the model knew, so such a question is no negative of "answered" kind
+_FUNCTION_WORDS = frozenset(
+    "a an the of in on at to for from by with and or but nor is was are were be been being it its this that these "
+    "those his her their our my your not no also very so as one home located known called considered situated "
+    "about around over under than then there here which who whom whose what when where why how".split())
+
+
 def _plausible_questions(model: torch.nn.Module, tokenizer: Any, facts: Sequence[tuple[str, str]],
                          subjects: Sequence[str | None], templates: Mapping[str, str], prompts: Sequence[str],
                          keyed: Iterable[int], skip: Sequence[str], rank: int,
@@ -514,15 +524,10 @@ def _plausible_questions(model: torch.nn.Module, tokenizer: Any, facts: Sequence
 
     asked: list[tuple[int, str, int]] = []
     for i in keyed:
-        if source == "plausible":
-            asked += [(i, t, end) for t, end in question_texts(subjects[i], templates.get(prompts[i]), skip)]
-            continue
         sub, template = subjects[i], templates.get(prompts[i])
-        kind = selection.known_kind([sub], template) if sub and template else None
-        for q in selection.questions_about(sub, kind, template) if kind else ():
-            at = q.rfind(sub)
-            if at > 0 and q not in skip:  # a subject that opens the question has read no question: no key tells it
-                asked.append((i, q, at + len(sub)))
+        kind = selection.known_kind([sub], template) if source != "plausible" and sub and template else None
+        if source == "plausible" or kind:
+            asked += [(i, t, end) for t, end in question_texts(sub, template, skip, kind)]
     if not asked:
         return []
     ranks = target_ranks(model, tokenizer, [(t, facts[i][1]) for i, t, _ in asked])
@@ -532,14 +537,6 @@ def _plausible_questions(model: torch.nn.Module, tokenizer: Any, facts: Sequence
             word = tokenizer.decode([pr.token]).strip()
             keep[k] = keep[k] and pr.margin >= selection.MIN_MARGIN and word.isalpha() and word.lower() not in _FUNCTION_WORDS
     return [a for a, k in zip(asked, keep) if k]
-
-
-# answers that say nothing about the subject ("The biggest city in Egypt is" -> " the"): a memory that turns one
-# into its target has overwritten no fact the model knew, so such a question is no negative of "answered" kind
-_FUNCTION_WORDS = frozenset(
-    "a an the of in on at to for from by with and or but nor is was are were be been being it its this that these "
-    "those his her their our my your not no also very so as one home located known called considered situated "
-    "about around over under than then there here which who whom whose what when where why how".split())
 
 
 def _answered_questions(model: torch.nn.Module, tokenizer: Any, edited: Mapping[str, torch.Tensor],
@@ -739,13 +736,15 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
             raise errors.UsageError("memory neurons: every fact's subject is its prompt's first token (the attention "
                                 "sink's input, which every text shares); name a component or use --method auto")
         own_negatives = None
-        if config.question_weight:  # each fact's subject under other questions: negatives of its own memory
-            asked = _plausible_questions(model, tokenizer, facts, subjects, templates, prompts, positives,
-                                         [r[0] for r in rows], config.question_rank, config.question_source)
+        # each fact's subject under other questions: negatives of its own memory, and what the leak refit asks
+        asked = (_plausible_questions(model, tokenizer, facts, subjects, templates, prompts, positives,
+                                      [r[0] for r in rows], config.question_rank, config.question_source)
+                 if config.question_weight or (config.leak_refit and config.grow) else [])
+        if config.question_weight:
             own_negatives = _question_keys(model, tokenizer, mlp, asked, keyed, negatives.shape[1], config.max_tokens)
             details["question_negatives"] = len(asked)
-        w = separators([torch.stack([x for i in group for x in positives[i]]) for group in keyed], negatives, config,
-                       seed, own_negatives)
+        grouped = [torch.stack([x for i in group for x in positives[i]]) for group in keyed]  # per neuron, its keys
+        w = separators(grouped, negatives, config, seed, own_negatives)
         width = mlp.down_proj.weight.shape[1]
         swapped: list[int] = []
         rounds: list[list[str]] = []  # per swap round, the selection prompts the edit moved
@@ -767,19 +766,16 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                 lowered.append({"margin": margin, "moved": [p.prompt for p in changed]})
             details["margin"] = margin
             if config.leak_refit and kept:
-                answered = _plausible_questions(model, tokenizer, facts, subjects, templates, prompts, positives,
-                                                [r[0] for r in rows], config.question_rank, config.question_source)
                 if config.refit_on == "fire":
                     answered = _firing_questions(model, tokenizer, mlp, name, edited, width, keyed, right, own,
-                                                 positions, answered, config)
+                                                 positions, asked, config)
                 else:
-                    answered = _answered_questions(model, tokenizer, edited, facts, answered)
+                    answered = _answered_questions(model, tokenizer, edited, facts, asked)
                 if answered:  # refit the memories that wrote their target into another question about their subject
                     own_q = _question_keys(model, tokenizer, mlp, answered, keyed, negatives.shape[1],
                                            config.max_tokens)
                     refit = dataclasses.replace(config, question_weight=config.leak_refit)
-                    w = separators([torch.stack([x for i in group for x in positives[i]]) for group in keyed],
-                                   negatives, refit, seed, own_q, anchor=w if config.refit_anchor else None)
+                    w = separators(grouped, negatives, refit, seed, own_q, anchor=w if config.refit_anchor else None)
                     edited, right, kept = _rewrite(model, mlp, name, keyed, neurons, w, delta, own, positions, config,
                                                    batch, cache)
                     changed = moved(edited) if moved is not None and kept and questions is not None else changed
