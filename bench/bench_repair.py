@@ -20,6 +20,10 @@ asks for, on files the tool never sees:
 * subject questions changed: each fact's subject asked other questions (``bench/heldout/questions.json``, other
   wordings than the shipped ones the selection set judges with) where the base model's answer leads by at least
   ``selection.MIN_MARGIN``: an edit keyed on the subject must not change them (session 17);
+* far wordings (``--far-wordings FILE``, optional): of the repaired facts, the share right after of other wordings
+  written apart from the facts file, per relation (``{"relation": ["Where did {S} die? In the city of", ...]}``;
+  relation and subject from each row's ``id``, ``relation:Subject``): question forms and wordings that put words
+  between the subject and the answer, which the sets' own paraphrases (close to the prompt) do not test (session 25);
 * parameters changed as a share of the model; wall time of the whole call.
 """
 
@@ -50,9 +54,24 @@ def subject_questions(m, tok, prompts: list[str]) -> list:
     return [q for q in selection.probe(m, tok, list(dict.fromkeys(asked))) if q.margin >= selection.MIN_MARGIN]
 
 
+def far_panel(evals, facts: str, table_path: str):
+    """Per facts row, its relation's far wordings with the row's subject (``id`` = ``relation:Subject``), as a
+    facts panel, and each wording's fact prompt."""
+    table = json.loads(Path(table_path).read_text())
+    items, owner = [], []
+    for line in Path(facts).read_text().splitlines():
+        row = json.loads(line)
+        relation, _, subject = row.get("id", "").partition(":")
+        for template in table.get(relation, []):
+            items.append(evals.Fact(template.replace("{S}", subject), row["target"]))
+            owner.append(row["prompt"])
+    return (evals.facts_panel(items, "far_wordings") if items else None), owner
+
+
 def run(facts: str, guards: str | None, right: str | None, generic: str | None, text: str | None,
         model: str = "smollm2", component: list[str] | None = None, allow: bool = True, method: str = "auto",
-        other_questions: bool = False, wordings: bool = False, contexts: bool = False) -> dict:
+        other_questions: bool = False, wordings: bool = False, contexts: bool = False,
+        far: str | None = None) -> dict:
     from patchkit import evals, models, selection
     from patchkit import surgery as S
 
@@ -70,13 +89,16 @@ def run(facts: str, guards: str | None, right: str | None, generic: str | None, 
                           _panel(evals, text, "perplexity")) if p is not None]
     fp = panels[0]
     para = evals.paraphrase_panel(fp)
+    far_p, far_owner = far_panel(evals, facts, far) if far else (None, [])
     asked = subject_questions(m, tok, [f.prompt for f in fp.items])
     before = [evals.run_panel(m, tok, p) for p in panels]
     para_b = evals.run_panel(m, tok, para) if para else None
+    far_b = evals.run_panel(m, tok, far_p) if far_p else None
     saved = S.apply_edit(m, res.edited)
     try:
         after = [evals.run_panel(m, tok, p) for p in panels]
         para_a = evals.run_panel(m, tok, para) if para else None
+        far_a = evals.run_panel(m, tok, far_p) if far_p else None
         moved = selection.changed(m, tok, asked)
     finally:
         S.restore(m, saved)
@@ -127,6 +149,13 @@ def run(facts: str, guards: str | None, right: str | None, generic: str | None, 
         for key, want in (("paraphrases_right", True), ("trained_paraphrases_right", False)):
             got = [ok for ok, u in mine if u == want]
             row[key] = f"{sum(got)}/{len(got)}"
+    if far_p:
+        repaired = {f.prompt for f in fixed}
+        mine = [(x == item.target, y == item.target, item.prompt)
+                for o, item, x, y in zip(far_owner, far_p.items, far_b.predictions, far_a.predictions) if o in repaired]
+        row["far_wordings_right_before"] = f"{sum(b for b, _, _ in mine)}/{len(mine)}"
+        row["far_wordings_right"] = f"{sum(a for _, a, _ in mine)}/{len(mine)}"
+        row["far_wordings_wrong_after"] = [p for _, a, p in mine if not a]
     return row
 
 
@@ -164,6 +193,8 @@ def main() -> None:
     ap.add_argument("--other-questions", action="store_true", help="surgery's --other-questions (off by default)")
     ap.add_argument("--wordings", action="store_true", help="surgery's --wordings (off by default)")
     ap.add_argument("--contexts", action="store_true", help="surgery's --contexts (off by default)")
+    ap.add_argument("--far-wordings", metavar="JSON",
+                    help="per relation, other wordings of the facts' question with {S} at the subject (see above)")
     ap.add_argument("--margins", type=float, nargs="+",
                     help="experiment: the memory edit's margin ladder (MemoryConfig.margins) instead of the default")
     ap.add_argument("--memory", action="append", default=[], metavar="FIELD=VALUE",
@@ -176,7 +207,7 @@ def main() -> None:
         with_memory(**fields)
     print(json.dumps(run(args.facts, args.guards, args.right, args.generic, args.text, args.model, args.component,
                          method=args.method, other_questions=args.other_questions, wordings=args.wordings,
-                         contexts=args.contexts),
+                         contexts=args.contexts, far=args.far_wordings),
                      indent=1))
 
 

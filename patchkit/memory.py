@@ -128,6 +128,14 @@ class MemoryConfig:
     # of 26, perplexity panel +0.10 % vs +0.27 %, look-alikes moved 5 vs 12 and 1 vs 5, the capitals probe's unseen
     # city wordings 32 vs 16 of 168 (139 without a refit); 0.3 undid the refit (122 of 168)
     refit_anchor: float = 0.03
+    # the first this many of :data:`KEY_OPENINGS`: each fact's prompt after each opening ("Question: The city of Blois
+    # lies on the river") gives its separator one more positive, the subject's key under that context. Only the key:
+    # no δ is solved there and nothing more is judged, so it costs one forward pass to the edited layer per opening
+    # and fact. Why: a separator fitted on one or two contexts of its subject fires on nothing else, and a wording that
+    # asks the question another way ("Question: Which river does the city of Blois lie on? Answer: The river") then
+    # reads no memory at all (session 25: far wordings that came out wrong had their memory firing at 0.00-0.09 of its
+    # key's strength, those right at 0.2-1.0). 0: none
+    key_openings: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -140,6 +148,11 @@ FORMULA = ("neuron j_i per fact i (or per answer, up to `share` facts with it): 
            "(w.x >= 1 at its facts' subject keys and its trained wordings, <= -1 on preserved text, neighbours and "
            "the other facts); down column = (delta_i + a_old(x_i) W_down[:, j]) / (act(alpha w.x_i) w.x_i) at the "
            "key it fires on least, delta_i solved over its facts and their keyed wordings")
+
+# Openings before a fact's prompt whose subject keys are extra positives of its memory (``key_openings``): the ways
+# a question is commonly set in a text (a quiz, a chat, a note), none naming a relation.
+KEY_OPENINGS = ("Question:", "Here is a fact.", "Q:", "Did you know?", "Answer the following question.",
+                "Fill in the blank:", "I read this somewhere:", "Trivia:")
 
 # The relative depths tried in order when no layer is named (SmolLM2's 30 layers: 5, 8, 3, 11). Layer 5 held
 # 68 mixed tuning facts with 4 of 150 right answers changed where layer 3 changed 10 (docs/repair.md, session 11).
@@ -680,6 +693,15 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
             if i in positives and at > 0 and (opens[i] or end > len(subjects[i] or "")):
                 positives[i].append(x[at])
                 keyed_wordings.append((i, p, t, at))
+        if config.key_openings:  # the subject's key after other openings: positives only, no δ there
+            opened = [(i, f"{o} {prompts[i]}", len(o) + 1 + prompts[i].find(subjects[i]) + len(subjects[i]))
+                      for i in keyed_facts if subjects[i] and subjects[i] in prompts[i]
+                      for o in KEY_OPENINGS[: config.key_openings]]
+            for (i, text, end), x in zip(opened, mlp_inputs(model, tokenizer, mlp, [t for _, t, _ in opened],
+                                                             config.max_tokens)):
+                at = solve._token_ending(tokenizer, text, end)
+                if 0 < at < len(x):
+                    positives[i].append(x[at])
         # one δ per neuron, the change that makes its target win in its facts and in each wording its memory keys on
         # (the memory fires there too): δ that only just fixes the fact's own prompt generalised worse
         batch = _fact_batch(tokenizer, list(facts))

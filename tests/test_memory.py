@@ -10,7 +10,7 @@ import pytest
 import torch
 from helpers_tiny import next_token, save_tiny, sharp_llama, tiny_gpt2, tiny_llama, tiny_tokenizer
 
-from patchkit import arch, errors, memory
+from patchkit import arch, errors, memory, solve
 from patchkit import surgery as S
 
 FACTS = [("Sky colour:", "b"), ("Grass hue =", "g")]
@@ -748,3 +748,37 @@ def test_an_anchored_refit_stays_nearer_its_first_fit_than_a_fresh_one():
     assert (held - first).norm() < 0.5 * (fresh - first).norm()
     free = memory.separators(positives, preserved, refit, own_negatives=own_neg, anchor=first)  # weight 0: no pull
     assert (free - first).norm() > (held - first).norm()
+
+
+def test_key_openings_make_the_subject_after_an_opening_a_positive_and_the_memory_fires_there(monkeypatch):
+    """``key_openings``: the fact's prompt after each opening gives its separator one more positive (the subject's
+    key there), so the memory also fires where the question is set in a quiz or a chat; no δ row is added."""
+    model, tok = sharp_llama(), tiny_tokenizer()
+    seen: list[int] = []
+    real = memory.separators
+
+    def spy(positives, negatives, config, seed=0, own_negatives=None, anchor=None):
+        seen.append(sum(len(p) for p in positives))
+        return real(positives, negatives, config, seed, own_negatives, anchor)
+
+    monkeypatch.setattr(memory, "separators", spy)
+    fact = [FACTS[0]]
+    templates = {"Sky colour:": "Sky {}"}  # keyed on the subject, "colour:" (a tiny model reads its answer there)
+    config = memory.MemoryConfig(key_openings=3, leak_refit=0.0)
+    res = memory.memory_edit(model, tok, arch.for_model(model), fact, 1, templates=templates, preserve=PRESERVE,
+                             config=config)
+    assert seen == [1 + 3]
+    mlp = model.get_submodule("model.layers.1.mlp")
+    opened = [f"{o} {fact[0][0]}" for o in memory.KEY_OPENINGS[:3]]
+    texts = [fact[0][0]] + opened
+    keys = [x[solve._token_ending(tok, t, len(t))]
+            for t, x in zip(texts, memory.mlp_inputs(model, tok, mlp, texts))]
+    saved = S.apply_edit(model, res.edited)
+    try:
+        fire = memory.activations(mlp, torch.stack(keys))[:, res.details["separation"][0]["neuron"]]
+    finally:
+        S.restore(model, saved)
+    assert (fire[1:] > 0.5 * fire[0]).all()
+    plain = memory.memory_edit(model, tok, arch.for_model(model), fact, 1, templates=templates, preserve=PRESERVE,
+                               config=dataclasses.replace(config, key_openings=0))
+    assert seen[-1] == 1 and plain.details["target_norm"] == res.details["target_norm"]  # the same δ: no row added
