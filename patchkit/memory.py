@@ -131,11 +131,16 @@ class MemoryConfig:
     # the first this many of :data:`KEY_OPENINGS`: each fact's prompt after each opening ("Question: The city of Blois
     # lies on the river") gives its separator one more positive, the subject's key under that context. Only the key:
     # no δ is solved there and nothing more is judged, so it costs one forward pass to the edited layer per opening
-    # and fact. Why: a separator fitted on one or two contexts of its subject fires on nothing else, and a wording that
-    # asks the question another way ("Question: Which river does the city of Blois lie on? Answer: The river") then
-    # reads no memory at all (session 25: far wordings that came out wrong had their memory firing at 0.00-0.09 of its
-    # key's strength, those right at 0.2-1.0). 0: none
-    key_openings: int = 0
+    # and fact. Only where the question comes before the subject: a subject that opens its prompt ("Chelsea FC is a
+    # football club") keys on itself alone, and after an opening its memory learnt to fire on the subject's last word
+    # in any sentence (tune: SmolLM2's look-alikes moved 5 -> 10 of 227, all "… FC"; 7 with the rule). Why: a
+    # separator fitted on one or two contexts of its subject fires on nothing else, and a wording that asks the
+    # question another way ("Question: Which river does the city of Blois lie on? Answer: The river") reads no memory
+    # (far wordings that stayed wrong had their memory firing at 0.00-0.09 of its key's strength, those right at
+    # 0.2-1.0). Session 25, 4 against 0: fresh4's far wordings (a selection set here) SmolLM2 97 -> 115 of 168,
+    # tune paraphrases 27 -> 27 of 68, tune questions 30 -> 30, cross 115 -> 119, perplexity panel +0.10 -> +0.07 %
+    # (docs/repair.md, session 25)
+    key_openings: int = 4
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -695,7 +700,7 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                 keyed_wordings.append((i, p, t, at))
         if config.key_openings:  # the subject's key after other openings: positives only, no δ there
             opened = [(i, f"{o} {prompts[i]}", len(o) + 1 + prompts[i].find(subjects[i]) + len(subjects[i]))
-                      for i in keyed_facts if subjects[i] and subjects[i] in prompts[i]
+                      for i in keyed_facts if subjects[i] and subjects[i] in prompts[i] and not opens[i]
                       for o in KEY_OPENINGS[: config.key_openings]]
             for (i, text, end), x in zip(opened, mlp_inputs(model, tokenizer, mlp, [t for _, t, _ in opened],
                                                              config.max_tokens)):

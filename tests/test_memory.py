@@ -162,21 +162,21 @@ def test_a_wording_that_opens_with_the_subject_keys_no_memory_unless_the_fact_it
     seen: dict[str, int] = {}
     real = memory.separators
 
-    def spy(positives, negatives, config, seed=0, own_negatives=None):
+    def spy(positives, negatives, config, seed=0, own_negatives=None, anchor=None):
         seen["positives"] = sum(len(p) for p in positives)
-        return real(positives, negatives, config, seed, own_negatives)
+        return real(positives, negatives, config, seed, own_negatives, anchor)
 
     monkeypatch.setattr(memory, "separators", spy)
     asked_first = [("The capital of Poland is", " W")]
     templates = {"The capital of Poland is": "The capital of {} is"}
     variants = [("Poland's capital city is", " W"), ("The capital city of Poland is", " W")]
     memory.memory_edit(model, tok, arch.for_model(model), asked_first, 1, templates=templates, preserve=PRESERVE,
-                       variants=variants)
+                       variants=variants, config=memory.MemoryConfig(key_openings=0))
     assert seen["positives"] == 2  # the fact and the wording that asks first
     opens = [("Poland is a country in", " E")]
     memory.memory_edit(model, tok, arch.for_model(model), opens, 1, templates={opens[0][0]: "{} is a country in"},
                        preserve=PRESERVE, variants=[("Poland lies in", " E")])
-    assert seen["positives"] == 2  # nothing else to key on: its wordings count
+    assert seen["positives"] == 2  # nothing else to key on: its wordings count, and no opening is put before it
 
 
 def _margins(model, tok, prompts):
