@@ -377,16 +377,19 @@ def before_after(
 
 
 def format_results(results: list[PanelResult], after: list[PanelResult] | None = None) -> str:
-    """A table for people: one row per panel; with ``after``, before/after side by side."""
+    """A table for people: one row per panel; with ``after``, before/after side by side. The name column is as wide
+    as the longest name ("smollm2_near8.paraphrases" runs into no other column)."""
+    wide = max([len("panel")] + [len(r.name) for r in results]) + 2
+    wide = max(wide, 24)
     if after is None:
-        rows = [f"{'panel':<24}{'kind':<14}{'metric':<12}{'score':>14}"]
+        rows = [f"{'panel':<{wide}}{'kind':<14}{'metric':<12}{'score':>14}"]
         for r in results:
-            rows.append(f"{r.name:<24}{r.kind:<14}{r.metric:<12}{_score(r):>14}")
+            rows.append(f"{r.name:<{wide}}{r.kind:<14}{r.metric:<12}{_score(r):>14}")
         return "\n".join(rows)
-    rows = [f"{'panel':<24}{'kind':<14}{'before':>14}{'after':>14}{'changed':>9}"]
+    rows = [f"{'panel':<{wide}}{'kind':<14}{'before':>14}{'after':>14}{'changed':>9}"]
     for b, a in zip(results, after):
         c = compare(b, a)
-        rows.append(f"{b.name:<24}{b.kind:<14}{_score(b):>14}{_score(a):>14}{c['changed']:>9}")
+        rows.append(f"{b.name:<{wide}}{b.kind:<14}{_score(b):>14}{_score(a):>14}{c['changed']:>9}")
     return "\n".join(rows)
 
 

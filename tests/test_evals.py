@@ -194,3 +194,15 @@ def test_gemma3_general_panel_and_capitals():
     capitals = evals.run_panel(model, tok, evals.load_panel("capitals"))
     assert capitals.correct == 4  # Poland, Japan, Norway, Ireland
     assert capitals.predictions[8] == " the"  # France
+
+
+def test_the_before_after_table_keeps_a_long_panel_name_out_of_the_next_column():
+    """A facts file named ``smollm2_near8`` gives a panel ``smollm2_near8.paraphrases``: longer than the old
+    fixed column, it ran into the kind ("smollm2_near8.paraphrasesparaphrases")."""
+    long = evals.PanelResult("smollm2_near8.paraphrases", "paraphrases", "accuracy", 0.25, 8, 2, [])
+    short = evals.PanelResult("general", "general", "accuracy", 1.0, 20, 20, [])
+    rows = evals.format_results([long, short], [long, short]).splitlines()
+    assert rows[1].split() == ["smollm2_near8.paraphrases", "paraphrases", "2/8", "2/8", "0"]
+    assert rows[2].split() == ["general", "general", "20/20", "20/20", "0"]
+    kind_at = rows[0].index("kind")  # every row's kind starts under the header's
+    assert rows[1][kind_at:].startswith("paraphrases") and rows[2][kind_at:].startswith("general")
