@@ -128,14 +128,14 @@ class MemoryConfig:
     # of 26, perplexity panel +0.10 % vs +0.27 %, look-alikes moved 5 vs 12 and 1 vs 5, the capitals probe's unseen
     # city wordings 32 vs 16 of 168 (139 without a refit); 0.3 undid the refit (122 of 168)
     refit_anchor: float = 0.03
-    # the first this many of :data:`KEY_OPENINGS`: each fact's prompt after each opening ("Question: The city of Blois
-    # lies on the river") gives its separator one more positive, the subject's key under that context. Only the key:
+    # the first this many of :data:`KEY_OPENINGS`: each fact's prompt after each opening ("Question: The capital of Poland
+    # is") gives its separator one more positive, the subject's key under that context. Only the key:
     # no δ is solved there and nothing more is judged, so it costs one forward pass to the edited layer per opening
     # and fact. Only where the question comes before the subject: a subject that opens its prompt ("Chelsea FC is a
     # football club") keys on itself alone, and after an opening its memory learnt to fire on the subject's last word
     # in any sentence (tune: SmolLM2's look-alikes moved 5 -> 10 of 227, all "… FC"; 7 with the rule). Why: a
     # separator fitted on one or two contexts of its subject fires on nothing else, and a wording that asks the
-    # question another way ("Question: Which river does the city of Blois lie on? Answer: The river") reads no memory
+    # question another way ("Question: Which city is the capital of Poland? Answer:") reads no memory
     # (far wordings that stayed wrong had their memory firing at 0.00-0.09 of its key's strength, those right at
     # 0.2-1.0). Session 25, 4 against 0: fresh4's far wordings (a selection set here) SmolLM2 97 -> 115 of 168,
     # tune paraphrases 27 -> 27 of 68, tune questions 30 -> 30, cross 115 -> 119, perplexity panel +0.10 -> +0.07 %
