@@ -26,13 +26,13 @@ def main() -> None:
         bench_repair.with_memory(**{k: bench_repair._value(v) for k, v in (f.split("=", 1) for f in fields)})
     import torch
 
-    from patchkit import evals, models, solve
+    from patchkit import arch, evals, memory, models, solve
     from patchkit import surgery as S
 
     res = S.surgery(model_name, facts_path, None, key=None, allow_regressions=True)
     m, tok = models.load_model(model_name)
     layer = int(res.component.split(".")[0][1:])
-    mlp = m.model.layers[layer].mlp if hasattr(m, "model") else None
+    _, mlp = memory._mlp(m, arch.for_model(m), layer)
     width = mlp.down_proj.weight.shape[1]
     gate = next(v for k, v in res.edited.items() if k.endswith("gate_proj.weight"))[width:].float()
     up = next(v for k, v in res.edited.items() if k.endswith("up_proj.weight"))[width:].float()
@@ -46,10 +46,8 @@ def main() -> None:
             [evals.Fact(r["prompt"], r["target"]) for r in rows])).predictions) if y == r["target"]}
     finally:
         S.restore(m, saved)
-    from patchkit.memory import mlp_inputs
-
     def fire_at(texts: list[str], subjects: list[str]) -> torch.Tensor:
-        xs = mlp_inputs(m, tok, mlp, texts, 96)
+        xs = memory.mlp_inputs(m, tok, mlp, texts, 96)
         keys = []
         for t, s, x in zip(texts, subjects, xs):
             at = solve._token_ending(tok, t, t.rindex(s) + len(s)) if s in t else len(x) - 1
