@@ -1,4 +1,4 @@
-"""Checks that keep a held-out set held out (bench/fresh, fresh2, fresh3, fresh4): its subjects are named by no other file
+"""Checks that keep a held-out set held out (bench/fresh … fresh5): its subjects are named by no other file
 and no selection pool entry, and its prompts are new. One place for what the sets' tests share."""
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def prompts(held_out: Iterable[dict]) -> set[str]:
             for x in [r.get("prompt"), r.get("text"), *r.get("paraphrases", [])] if isinstance(x, str)}
 
 
-# --- the checks bench/fresh3 and bench/fresh4 share (files {model}_{name}.jsonl per model) ---------------------------
+# --- the checks bench/fresh3, fresh4 and fresh5 share (files {model}_{name}.jsonl per model) ---------------------------
 
 MODELS = ("smollm2", "gemma")
 
@@ -102,3 +102,36 @@ def check_counts_and_schema(folder: Path, files: Iterable[str], counts: dict[str
         assert len(set_file(folder, m, "guards8")) >= 50
         assert sum(r["id"].startswith("generic:") for r in set_file(folder, m, "guards8")) == 20
     assert len((folder / "perplexity.txt").read_text(encoding="utf-8").split()) >= 300
+
+
+def check_subjects_held_out(folder: Path, relations: set[str], earlier: Iterable[str], test_file: str,
+                            at_least: int) -> None:
+    """More than ``at_least`` subjects, of ``relations`` only, none of them a relation of the ``earlier`` folders
+    (repository-relative), a selection pool member or named by any other file."""
+    held_out = rows(folder)
+    names = subjects(held_out)
+    assert len(names) > at_least
+    assert {r["id"].split(":", 1)[0] for r in held_out} == relations | {"generic"}
+    seen = {r["id"].split(":", 1)[0] for f in earlier for r in rows(REPO / f) if isinstance(r, dict) and "id" in r}
+    assert not relations & seen
+    assert not in_pool(names)
+    assert named(names, "\n".join(p.read_text(encoding="utf-8", errors="ignore") for p in other_files(folder, test_file))) == []
+
+
+def check_known_kinds(folder: Path, files: Iterable[str], kind: dict[str, str], paraphrases: bool = False) -> None:
+    """``selection.known_kind`` gives each relation row's subject its relation's ``kind`` from the prompt's template
+    (none is a pool member); with ``paraphrases``, ``template_kind`` reads the same kind in each paraphrase."""
+    from patchkit import selection
+
+    for m in MODELS:
+        for name in files:
+            for r in set_file(folder, m, name):
+                rel, _, subject = r["id"].partition(":")
+                if rel == "generic":
+                    continue
+                written = subject[0].upper() + subject[1:]  # as make_fresh2.fact writes {S}: a capital first letter
+                assert written in r["prompt"]
+                template = r["prompt"].replace(written, "{}", 1)
+                assert selection.known_kind([subject], template) == kind[rel], (r["id"], template)
+                for p in r["paraphrases"] if paraphrases else ():
+                    assert selection.template_kind(p.replace(written, "{}", 1)) == kind[rel], (r["id"], p)

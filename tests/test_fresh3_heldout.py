@@ -1,8 +1,7 @@
 """bench/fresh3 (the third fresh held-out sets) stays held out: the sibling of test_fresh2_heldout.py. Data-only
 checks (no model): its subjects are named by no other file, its prompts are new, the files nest and keep their
 schema and counts."""
-from helpers_heldout import (REPO, check_counts_and_schema, check_nesting, check_prompts_are_new, in_pool, named,
-                             other_files, rows, subjects)
+from helpers_heldout import REPO, check_counts_and_schema, check_nesting, check_prompts_are_new, check_subjects_held_out
 
 FOLDER = REPO / "bench" / "fresh3"
 RELATIONS = {"cheese_country", "party_country", "broadcaster_country", "lake_country"}
@@ -15,15 +14,8 @@ COUNTS = {"smollm2": {"near_all": 108, "near8": 8, "near50": 56, "guards8": 68, 
 def test_no_fresh3_held_out_subject_is_named_by_another_file_or_the_selection_pool():
     """bench/fresh3's figures are held out only while no shipped file, tuning file, earlier held-out set or the
     selection pool names their subjects, and its relations are none of the earlier sets'."""
-    held_out = rows(FOLDER)
-    names = subjects(held_out)
-    assert len(names) > 300
-    assert {r["id"].split(":", 1)[0] for r in held_out} == RELATIONS | {"generic"}
-    earlier = {r["id"].split(":", 1)[0] for folder in ("bench/fresh", "bench/fresh2", "bench/heldout", "bench/tune")
-               for r in rows(REPO / folder) if isinstance(r, dict) and "id" in r}
-    assert not RELATIONS & earlier
-    assert not in_pool(names)
-    assert named(names, "\n".join(p.read_text(encoding="utf-8", errors="ignore") for p in other_files(FOLDER, __file__))) == []
+    check_subjects_held_out(FOLDER, RELATIONS, ("bench/fresh", "bench/fresh2", "bench/heldout", "bench/tune"),
+                            __file__, 300)
 
 
 def test_no_fresh3_prompt_is_a_prompt_the_project_already_has():
