@@ -699,9 +699,9 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                 positives[i].append(x[at])
                 keyed_wordings.append((i, p, t, at))
         if config.key_openings:  # the subject's key after other openings: positives only, no δ there
-            opened = [(i, f"{o} {prompts[i]}", len(o) + 1 + prompts[i].find(subjects[i]) + len(subjects[i]))
-                      for i in keyed_facts if subjects[i] and subjects[i] in prompts[i] and not opens[i]
-                      for o in KEY_OPENINGS[: config.key_openings]]
+            ends = {i: solve._subject_end(prompts[i], templates.get(prompts[i])) for i in keyed_facts}
+            opened = [(i, f"{o} {prompts[i]}", len(o) + 1 + ends[i])
+                      for i in keyed_facts if subjects[i] and not opens[i] for o in KEY_OPENINGS[: config.key_openings]]
             for (i, text, end), x in zip(opened, mlp_inputs(model, tokenizer, mlp, [t for _, t, _ in opened],
                                                              config.max_tokens)):
                 at = solve._token_ending(tokenizer, text, end)
