@@ -33,34 +33,32 @@ def main() -> None:
     m, tok = models.load_model(model_name)
     layer = int(res.component.split(".")[0][1:])
     _, mlp = memory._mlp(m, arch.for_model(m), layer)
-    width = mlp.down_proj.weight.shape[1]
-    gate = next(v for k, v in res.edited.items() if k.endswith("gate_proj.weight"))[width:].float()
-    up = next(v for k, v in res.edited.items() if k.endswith("up_proj.weight"))[width:].float()
+    width = mlp.down_proj.weight.shape[1]  # the base's neurons: the added ones come after
     far_p, owner = bench_repair.far_panel(evals, facts_path, far_path)
     rows = [json.loads(line) for line in Path(facts_path).read_text().splitlines()]
     subject = {r["prompt"]: r["id"].partition(":")[2] for r in rows}
-    saved = S.apply_edit(m, res.edited)
-    try:
-        after = evals.run_panel(m, tok, far_p).predictions
-        fixed = {r["prompt"] for r, y in zip(rows, evals.run_panel(m, tok, evals.facts_panel(
-            [evals.Fact(r["prompt"], r["target"]) for r in rows])).predictions) if y == r["target"]}
-    finally:
-        S.restore(m, saved)
     def fire_at(texts: list[str], subjects: list[str]) -> torch.Tensor:
+        """The added neurons' activations at each text's subject (the edit applied; its MLP's inputs are the base's)."""
         xs = memory.mlp_inputs(m, tok, mlp, texts, 96)
         keys = []
         for t, s, x in zip(texts, subjects, xs):
             at = solve._token_ending(tok, t, t.rindex(s) + len(s)) if s in t else len(x) - 1
             keys.append(x[at])
-        k = torch.stack(keys)
-        return mlp.act_fn(k @ gate.T) * (k @ up.T)  # [texts, added neurons]
+        return memory.activations(mlp, torch.stack(keys))[:, width:]  # [texts, added neurons]
 
-    prompts = sorted(fixed)
-    own = fire_at(prompts, [subject[p] for p in prompts])
+    saved = S.apply_edit(m, res.edited)
+    try:
+        after = evals.run_panel(m, tok, far_p).predictions
+        fixed = {r["prompt"] for r, y in zip(rows, evals.run_panel(m, tok, evals.facts_panel(
+            [evals.Fact(r["prompt"], r["target"]) for r in rows])).predictions) if y == r["target"]}
+        prompts = sorted(fixed)
+        own = fire_at(prompts, [subject[p] for p in prompts])
+        texts = [(it.prompt, o, y == it.target) for it, o, y in zip(far_p.items, owner, after) if o in fixed]
+        fires = fire_at([t for t, _, _ in texts], [subject[o] for _, o, _ in texts])
+    finally:
+        S.restore(m, saved)
     mine = own.abs().argmax(1)  # each fact's own neuron: the one that fires most at its key
     neuron = {p: (int(j), float(own[i, j])) for i, (p, j) in enumerate(zip(prompts, mine))}
-    texts = [(it.prompt, o, y == it.target) for it, o, y in zip(far_p.items, owner, after) if o in fixed]
-    fires = fire_at([t for t, _, _ in texts], [subject[o] for _, o, _ in texts])
     forms: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     for (t, o, ok), f in zip(texts, fires):
         j, at_key = neuron[o]
