@@ -121,6 +121,14 @@ class MemoryConfig:
     # Weight 0.3 cost fewer paraphrases (28, 7) and kept less still (31 of 168)
     leak_refit: float = 1.0
     refit_on: str = "fire"
+    # the same rule for facts whose prompt opens with the subject ("off": no refit for them). Their key has read no
+    # question, so their memory firing on another question about the subject is no leak by itself; refitted on the
+    # firing ones ("The country where Glenn Gould was born is"), the memory learnt to fire on no subject after other
+    # words at all ("The instrument that Glenn Gould played was the" fired at 0.00 of its key; 8 of 12 such
+    # paraphrases right without the refit). Session 26, tune with ``subject_first="matched"``: "answer" against
+    # "fire", untrained paraphrases SmolLM2 32 -> 41 of 68 and Gemma 7 -> 9 of 26; tune questions moved 30 -> 30 and
+    # 22 -> 22; look-alikes moved 6 -> 9 and 0 -> 0; cross questions 122 -> 158 and 87 -> 100 (docs/repair.md)
+    refit_first: str = "answer"
     # the refit starts from the first separators and is held near them with this weight (0: a fresh fit). A fresh
     # refit grows the separators (the committed SmolLM2 patch's gate rows: ΔL2 139 -> 210) and they fire more on
     # ordinary text: tune perplexity panel +0.27 % (SmolLM2), and held out, Gemma's fresh4 56 refused for the shipped
@@ -141,6 +149,12 @@ class MemoryConfig:
     # tune paraphrases 27 -> 27 of 68, tune questions 30 -> 30, cross 115 -> 119, perplexity panel +0.10 -> +0.07 %
     # (docs/repair.md, session 25)
     key_openings: int = 4
+    # the key openings for facts whose prompt opens with the subject too: "off" (the rule above); "on"; "matched"
+    # (the default), and each such fact's tail look-alikes after the same openings (in turn) as negatives, so that
+    # "after an opening" tells the separator nothing and only the subject's head does. Session 26, tune (SmolLM2,
+    # NOQ=1; paraphrases / look-alikes moved / perplexity panel): off 27/68 / 7 / +0.07 %, on 30 / 10 (all "… FC") /
+    # +0.09 %, matched 32 / 6 / +0.25 %; with ``refit_first="answer"``: 41/68 / 9 / +0.14 % (docs/repair.md)
+    subject_first: str = "matched"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -701,7 +715,8 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         if config.key_openings:  # the subject's key after other openings: positives only, no δ there
             ends = {i: solve._subject_end(prompts[i], templates.get(prompts[i])) for i in keyed_facts}
             opened = [(i, f"{o} {prompts[i]}", len(o) + 1 + ends[i])
-                      for i in keyed_facts if subjects[i] and not opens[i] for o in KEY_OPENINGS[: config.key_openings]]
+                      for i in keyed_facts if subjects[i] and (config.subject_first != "off" or not opens[i])
+                      for o in KEY_OPENINGS[: config.key_openings]]
             for (i, text, end), x in zip(opened, mlp_inputs(model, tokenizer, mlp, [t for _, t, _ in opened],
                                                              config.max_tokens)):
                 at = solve._token_ending(tokenizer, text, end)
@@ -752,6 +767,12 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         heads = _heads(model, tokenizer, config, seed, fingerprint)
         tails = (_tail_texts(prompts, subjects, templates, config.tail_negatives, heads) if config.tail_negatives
                  else [])
+        if config.key_openings and config.subject_first == "matched" and config.tail_negatives:
+            first = [i for i in keyed_facts if opens[i]]
+            shown = KEY_OPENINGS[: config.key_openings]
+            tails += [f"{shown[k % len(shown)]} {t}" for k, t in enumerate(
+                _tail_texts([prompts[i] for i in first], [subjects[i] for i in first], templates,
+                            config.tail_negatives, heads))]
         negatives = torch.cat([preserved]
                               + (mlp_inputs(model, tokenizer, mlp, list(neighbours), config.max_tokens)
                                  if neighbours else [])
@@ -793,11 +814,16 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
                 lowered.append({"margin": margin, "moved": [p.prompt for p in changed]})
             details["margin"] = margin
             if config.leak_refit and kept:
-                if config.refit_on == "fire":
-                    answered = _firing_questions(model, tokenizer, mlp, name, edited, width, keyed, right, own,
-                                                 positions, asked, config)
-                else:
-                    answered = _answered_questions(model, tokenizer, edited, facts, asked)
+                rule_of = [config.refit_first if opens[i] else config.refit_on for i, _, _ in asked]
+                hit: set[tuple[int, str, int]] = set()
+                for rule in dict.fromkeys(rule_of):
+                    mine = [a for a, r in zip(asked, rule_of) if r == rule]
+                    if rule == "fire":
+                        hit.update(_firing_questions(model, tokenizer, mlp, name, edited, width, keyed, right, own,
+                                                     positions, mine, config))
+                    elif rule != "off":
+                        hit.update(_answered_questions(model, tokenizer, edited, facts, mine))
+                answered = [a for a in asked if a in hit]  # in the order asked: the refit is deterministic
                 if answered:  # refit the memories that wrote their target into another question about their subject
                     own_q = _question_keys(model, tokenizer, mlp, answered, keyed, negatives.shape[1],
                                            config.max_tokens)

@@ -175,8 +175,34 @@ def test_a_wording_that_opens_with_the_subject_keys_no_memory_unless_the_fact_it
     assert seen["positives"] == 2  # the fact and the wording that asks first
     opens = [("Poland is a country in", " E")]
     memory.memory_edit(model, tok, arch.for_model(model), opens, 1, templates={opens[0][0]: "{} is a country in"},
-                       preserve=PRESERVE, variants=[("Poland lies in", " E")])
+                       preserve=PRESERVE, variants=[("Poland lies in", " E")], config=memory.MemoryConfig(
+                           subject_first="off"))
     assert seen["positives"] == 2  # nothing else to key on: its wordings count, and no opening is put before it
+    memory.memory_edit(model, tok, arch.for_model(model), opens, 1, templates={opens[0][0]: "{} is a country in"},
+                       preserve=PRESERVE, variants=[("Poland lies in", " E")])
+    assert seen["positives"] == 2 + 4  # by default the key openings are put before it too ("Q: Poland is a …")
+
+
+def test_matched_openings_put_a_subject_first_facts_look_alikes_after_the_same_openings_as_negatives():
+    """``subject_first="matched"``: a fact that opens with its several-word subject gets the key openings, and its
+    tail look-alikes ("Paris Palace is a …" for "Grand Palace") after the same openings become negatives too, so the
+    separator cannot learn "after an opening" in place of the subject's head."""
+    model, tok = sharp_llama(), tiny_tokenizer()
+    fact = [("Grand Palace is a landmark in", " E")]
+    templates = {fact[0][0]: "{} is a landmark in"}
+
+    def negatives(mode):
+        config = memory.MemoryConfig(subject_first=mode, tail_heads="pool", tail_negatives=5, leak_refit=0.0)
+        res = memory.memory_edit(model, tok, arch.for_model(model), fact, 1, templates=templates, preserve=PRESERVE,
+                                 config=config)
+        return res.details["negatives"]
+
+    tails = memory._tail_texts([fact[0][0]], ["Grand Palace"], templates, 5)
+    assert len(tails) == 5
+    opened = [f"{memory.KEY_OPENINGS[k % 4]} {t}" for k, t in enumerate(tails)]
+    mlp = model.get_submodule("model.layers.1.mlp")
+    added = sum(len(x) for x in memory.mlp_inputs(model, tok, mlp, opened))
+    assert negatives("matched") - negatives("on") == added
 
 
 def _margins(model, tok, prompts):
@@ -782,3 +808,32 @@ def test_key_openings_make_the_subject_after_an_opening_a_positive_and_the_memor
     plain = memory.memory_edit(model, tok, arch.for_model(model), fact, 1, templates=templates, preserve=PRESERVE,
                                config=dataclasses.replace(config, key_openings=0))
     assert seen[-1] == 1 and plain.details["target_norm"] == res.details["target_norm"]  # the same δ: no row added
+
+
+def test_the_refit_trigger_for_facts_that_open_with_their_subject_is_their_own(monkeypatch):
+    """``refit_first``: a fact whose prompt opens with its subject keys on the subject alone, so its memory firing on
+    another question about the subject says nothing about a leak; its questions go to the rule ``refit_first``
+    names ("answer": only where the edit answers them with the target; "off": none), the other facts' to
+    ``refit_on``."""
+    model, tok = sharp_llama(), tiny_tokenizer()
+    facts = [("Sky colour:", "b"), ("Grass hue:", "g")]  # keyed on the last token (a tiny model reads it there)
+    templates = {facts[0][0]: "Sky {}", facts[1][0]: "{}"}  # the second fact's prompt opens with its subject
+    asked = [(0, "A river: colour:", len("A river: colour:")), (1, "A river: Grass hue:", len("A river: Grass hue:"))]
+    monkeypatch.setattr(memory, "_plausible_questions", lambda *a, **k: asked)
+    routed: dict[str, list[int]] = {}
+
+    def record(rule):
+        def spy(*args):
+            routed.setdefault(rule, []).extend(i for i, _, _ in args[-2 if rule == "fire" else -1])
+            return []
+        return spy
+
+    monkeypatch.setattr(memory, "_firing_questions", record("fire"))
+    monkeypatch.setattr(memory, "_answered_questions", record("answer"))
+    for first, expect in (("fire", {"fire": [0, 1]}), ("answer", {"fire": [0], "answer": [1]}),
+                          ("off", {"fire": [0]})):
+        routed.clear()
+        config = memory.MemoryConfig(key_openings=0, tail_heads="pool", refit_first=first)
+        memory.memory_edit(model, tok, arch.for_model(model), facts, 1, templates=templates, preserve=PRESERVE,
+                           config=config)
+        assert {k: sorted(v) for k, v in routed.items()} == expect, first

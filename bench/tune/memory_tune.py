@@ -81,7 +81,8 @@ for c in configs:
                            answers=sel.train_neighbours + sel.spare_neighbours, moved=moved if env.get('SWAP','1')=='1' else None, questions=None if env.get('NOQ') else sel.train_questions)
     with edit_applied(m, r.edited):
         fixed = sum(ok for ok, _, _ in evals.score_facts(m, tok, [evals.Fact(p, t) for p, t in facts]))
-        para = sum(ok for ok, _, _ in evals.score_facts(m, tok, [evals.Fact(p, t) for p, t in untrained])) if untrained else 0
+        para_ok = [p for p, (ok, _, _) in zip(untrained, evals.score_facts(m, tok, [evals.Fact(p, t) for p, t in untrained])) if ok] if untrained else []
+        para = len(para_ok)
         sel_moved = selection.changed(m, tok, sel.judge)
         g_moved = selection.changed(m, tok, gprobes)
         c_moved = selection.changed(m, tok, cprobes)
@@ -103,7 +104,7 @@ for c in configs:
             worst.append(max(fire))
             per_prompt = [max(a, b) for a, b in zip(per_prompt, [f for f, _ in fire])] if per_prompt else [f for f, _ in fire]
         worst.sort(reverse=True)
-    print(json.dumps({'config': c, 'fixed': f"{fixed}/{len(facts)}", 'untrained_para': f"{para}/{len(untrained)}",
+    print(json.dumps({'config': c, 'fixed': f"{fixed}/{len(facts)}", 'untrained_para': f"{para}/{len(untrained)}", 'para_right': [p for p, _ in para_ok],
                       'sel_moved': len(sel_moved), 'lowered': r.details.get('lowered'), 'margin': r.details.get('margin'), 'guards_moved': [g.prompt for g in g_moved], 'q_moved': len(q_moved), 'q_moved_list': [g.prompt for g in q_moved], 'cross_moved': [g.prompt for g in c_moved], 'cross_margins': sorted(round(g.margin, 3) for g in c_moved), 'cross_all_margins_median': sorted(g.margin for g in cprobes)[len(cprobes)//2],
                       'sel_ppl': round(sp / passage[1] - 1, 4), 'ppl': round(pp / ppl0 - 1, 4),
                       'swapped': r.details.get('swapped', []), 'leaked': r.details.get('leaked'), 'resolved': len(r.details.get('resolved', [])), 'questions': len(sel.judge_questions), 'firing_top': [(round(a, 3), p[:40]) for a, p in worst[:4]], 'guards_fire_ge_0.25': sum(f >= 0.25 for f in per_prompt), 'guards_fire_ge_0.5': sum(f >= 0.5 for f in per_prompt), 'guards_fire_mean': round(sum(per_prompt) / max(1, len(per_prompt)), 4), 'guards_moved_confident': sum(g.margin >= 0.3 for g in g_moved), 'component': r.details['component'][:40], 'secs': round(time.time() - t0)}), flush=True)
