@@ -379,8 +379,7 @@ def before_after(
 def format_results(results: list[PanelResult], after: list[PanelResult] | None = None) -> str:
     """A table for people: one row per panel; with ``after``, before/after side by side. The name column is as wide
     as the longest name ("smollm2_near8.paraphrases" runs into no other column)."""
-    wide = max([len("panel")] + [len(r.name) for r in results]) + 2
-    wide = max(wide, 24)
+    wide = name_width(r.name for r in results)
     if after is None:
         rows = [f"{'panel':<{wide}}{'kind':<14}{'metric':<12}{'score':>14}"]
         for r in results:
@@ -391,6 +390,11 @@ def format_results(results: list[PanelResult], after: list[PanelResult] | None =
         c = compare(b, a)
         rows.append(f"{b.name:<{wide}}{b.kind:<14}{_score(b):>14}{_score(a):>14}{c['changed']:>9}")
     return "\n".join(rows)
+
+
+def name_width(names: Iterable[str]) -> int:
+    """The width of a table's panel-name column: 24, or the longest name and two spaces."""
+    return max([24] + [len(n) + 2 for n in names])
 
 
 def _score(r: PanelResult) -> str:

@@ -656,6 +656,8 @@ def _step_bar(steps: int) -> Callable[[int, dict[str, float]], None]:
 
 def format_table(result: SurgeryResult) -> str:
     """The before/after table, in the style of the original write-up."""
+    from patchkit import evals
+
     lines = [f"component {arch.short_name(result.component)}: {result.params:,} parameters "
              f"({result.params / max(result.model_params, 1):.3%} of {result.model_params:,})"]
     if result.minimized_from:
@@ -663,13 +665,14 @@ def format_table(result: SurgeryResult) -> str:
     for t in result.tried:
         if t["regressions"] and t["component"] != result.component:
             lines.append(f"refused {arch.short_name(t['component'])}: " + "; ".join(t["regressions"]))
-    lines.append(f"{'panel':<24}{'kind':<14}{'before':>12}{'after':>12}{'changed':>9}")
+    wide = evals.name_width(r["name"] for r in result.panels)  # "smollm2_near8.paraphrases" runs into no column
+    lines.append(f"{'panel':<{wide}}{'kind':<14}{'before':>12}{'after':>12}{'changed':>9}")
     for r in result.panels:
         if r["metric"] == "accuracy":
             b, a = f"{int(r['before'])}/{r['n']}", f"{int(r['after'])}/{r['n']}"
         else:
             b, a = f"{r['before']:.2f}", f"{r['after']:.2f}"
-        lines.append(f"{r['name']:<24}{r['kind']:<14}{b:>12}{a:>12}{r['changed']:>9}")
+        lines.append(f"{r['name']:<{wide}}{r['kind']:<14}{b:>12}{a:>12}{r['changed']:>9}")
         if r.get("changed_repaired"):
             lines.append(f"  ({r['changed_repaired']} of them ask a repaired fact: judged by the facts panel)")
     if result.routing_fixed[1]:

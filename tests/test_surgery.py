@@ -578,3 +578,17 @@ def test_a_side_effect_item_that_asks_a_repaired_fact_is_listed_not_counted_as_a
     assert judge.regressions([plain], S.DEFAULT_TOLERANCES) == [f"neighbours: {row['changed']} changed answers "
                                                                  "(tolerance 0)"]
     assert evals.load_panel(side, kind="side_effects").items[0].prompt in row["repaired"]
+
+
+def test_the_surgery_table_keeps_a_long_panel_name_out_of_the_kind_column():
+    """``patchkit surgery --facts smollm2_near8.jsonl`` printed "smollm2_near8.paraphrasesparaphrases": its own table
+    kept a fixed name column after the panels' table (evals.format_results) learnt to fit long names."""
+    panels = [{"name": "smollm2_near8.paraphrases", "kind": "paraphrases", "metric": "accuracy", "before": 1, "after": 8,
+               "n": 8, "changed": 7},
+              {"name": "perplexity", "kind": "perplexity", "metric": "perplexity", "before": 18.24, "after": 18.24,
+               "n": 869, "changed": 0}]
+    res = S.SurgeryResult(None, "model.layers.1.mlp.down_proj.weight", [], [], [], panels, [], 10, 1000, None, {}, 1.0)
+    rows = S.format_table(res).splitlines()
+    assert rows[2].split() == ["smollm2_near8.paraphrases", "paraphrases", "1/8", "8/8", "7"]
+    kind_at = rows[1].index("kind")
+    assert rows[2][kind_at:].startswith("paraphrases") and rows[3][kind_at:].startswith("perplexity")
