@@ -5,7 +5,7 @@ Usage (from the repository root):
       MARGINS=... NOQ=1
 A config is ``default`` or comma-separated ``FIELD=value`` (MemoryConfig fields, upper case; ``MARGIN`` sets the
 δ solve's margin; ``CTX=1`` also trains the facts after selection.CONTEXTS; ``MARGINS=6:3`` sets the δ lead ladder; ``NOQ=1`` leaves the other questions out of the judge and the leak rounds). Prints one JSON line
-per config: facts fixed, untrained paraphrases right, selection/guard prompts moved, ``q_moved`` (the tune
+per config: facts fixed, untrained paraphrases right (and which: ``para_right``), selection/guard prompts moved, ``q_moved`` (the tune
 questions of ``bench/tune/questions.json`` whose confident answer moved), ``cross_moved`` (the subjects under seven
 country questions, mostly nonsense for non-countries: session 16's measure), memories solved again / given back.
 """
