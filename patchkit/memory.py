@@ -139,9 +139,9 @@ class MemoryConfig:
     # the first this many of :data:`KEY_OPENINGS`: each fact's prompt after each opening ("Question: The capital of Poland
     # is") gives its separator one more positive, the subject's key under that context. Only the key:
     # no δ is solved there and nothing more is judged, so it costs one forward pass to the edited layer per opening
-    # and fact. Only where the question comes before the subject: a subject that opens its prompt ("Chelsea FC is a
-    # football club") keys on itself alone, and after an opening its memory learnt to fire on the subject's last word
-    # in any sentence (tune: SmolLM2's look-alikes moved 5 -> 10 of 227, all "… FC"; 7 with the rule). Why: a
+    # and fact. In session 25 only where the question comes before the subject (``subject_first`` below extends it):
+    # a subject that opens its prompt ("Chelsea FC is a football club") keys on itself alone, and after an opening its
+    # memory learnt to fire on the subject's last word in any sentence (tune: SmolLM2's look-alikes moved 5 -> 10 of 227, all "… FC"; 7 with the rule). Why: a
     # separator fitted on one or two contexts of its subject fires on nothing else, and a wording that asks the
     # question another way ("Question: Which city is the capital of Poland? Answer:") reads no memory
     # (far wordings that stayed wrong had their memory firing at 0.00-0.09 of its key's strength, those right at
