@@ -446,7 +446,13 @@ def vocab_heads(tokenizer: Any, seed: int = 0, limit: int = 512) -> list[str]:
 
 def _tail_texts(prompts: Sequence[str], subjects: Sequence[str | None], templates: Mapping[str, str],
                 count: int, heads: Sequence[str] | Callable[[str], Sequence[str]] | None = None) -> list[str]:
-    """Per fact whose subject has several words, its template filled with ``count`` other heads before the
+    """:func:`_tail_groups`, one list."""
+    return [t for group in _tail_groups(prompts, subjects, templates, count, heads) for t in group]
+
+
+def _tail_groups(prompts: Sequence[str], subjects: Sequence[str | None], templates: Mapping[str, str],
+                 count: int, heads: Sequence[str] | Callable[[str], Sequence[str]] | None = None) -> list[list[str]]:
+    """Per fact (empty unless its subject has several words), its template filled with ``count`` other heads before the
     subject's last word ("Paris Palace is a famous landmark in …" for "Schonbrunn Palace"), heads taken in turn
     from the shipped subject pool's first words, from a large sample (``heads``, each fact its own slice), or per
     last word (``heads`` callable: :func:`patchkit.lookalikes.likely_heads`).
@@ -460,18 +466,19 @@ def _tail_texts(prompts: Sequence[str], subjects: Sequence[str | None], template
     if heads is None:
         groups = [[n.split()[0] for n in names if n.split()[0][:1].isupper()] for names in subject_pool().values()]
         heads = list(dict.fromkeys(h for row in itertools.zip_longest(*groups) for h in row if h))  # kinds in turn
-    texts: list[str] = []
+    groups: list[list[str]] = []
     for k, (prompt, subject) in enumerate(zip(prompts, subjects)):
         template = templates.get(prompt)
         words = (subject or "").split()
         if template is None or len(words) < 2:
+            groups.append([])
             continue
         own = {w.lower() for w in words}
         others = [h for h in (heads(words[-1]) if callable(heads) else heads) if h.lower() not in own]
         if rotate and not callable(heads):
             others = others[k * count % max(1, len(others)):] + others[: k * count % max(1, len(others))]
-        texts += [_fill(template, f"{h} {words[-1]}") for h in others[:count]]
-    return texts
+        groups.append([_fill(template, f"{h} {words[-1]}") for h in others[:count]])
+    return groups
 
 
 def _heads(model: Any, tokenizer: Any, config: MemoryConfig, seed: int, fingerprint: str | None = None) -> Any:
@@ -765,14 +772,13 @@ def memory_edit(model: torch.nn.Module, tokenizer: Any, amap: Any, facts: Sequen
         bare = sorted({sub for sub, o in zip(subjects, opens) if sub and not o})
         preserved = torch.cat(mlp_inputs(model, tokenizer, mlp, list(preserve), config.max_tokens))
         heads = _heads(model, tokenizer, config, seed, fingerprint)
-        tails = (_tail_texts(prompts, subjects, templates, config.tail_negatives, heads) if config.tail_negatives
-                 else [])
-        if config.key_openings and config.subject_first == "matched" and config.tail_negatives:
-            first = [i for i in keyed_facts if opens[i]]
+        tail_groups = (_tail_groups(prompts, subjects, templates, config.tail_negatives, heads)
+                       if config.tail_negatives else [[] for _ in prompts])
+        tails = [t for group in tail_groups for t in group]
+        if config.key_openings and config.subject_first == "matched":  # the same look-alikes after the openings
             shown = KEY_OPENINGS[: config.key_openings]
             tails += [f"{shown[k % len(shown)]} {t}" for k, t in enumerate(
-                _tail_texts([prompts[i] for i in first], [subjects[i] for i in first], templates,
-                            config.tail_negatives, heads))]
+                t for i in keyed_facts if opens[i] for t in tail_groups[i])]
         negatives = torch.cat([preserved]
                               + (mlp_inputs(model, tokenizer, mlp, list(neighbours), config.max_tokens)
                                  if neighbours else [])
