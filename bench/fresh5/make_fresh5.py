@@ -236,16 +236,19 @@ South China Sea|Pacific, Gulf of Tonkin. White Sea|Arctic. Irish Sea|Atlantic. S
 """
 
 
+def read_pairs(spec: str) -> dict[str, str]:
+    """"Key|names. Key|names." (``_OTHER``, ``_REGIONS``) as a dict; make_fresh6 reads its tables with it too."""
+    out = {}
+    for item in spec.replace("\n", " ").split(". "):
+        key, _, rest = item.strip(" .").partition("|")
+        if key:
+            out[key.strip()] = rest.strip()
+    return out
+
+
 def _tables() -> tuple[dict[str, str], dict[str, str]]:
     """SAME (target -> its other names; architects: also their surname) and REGIONS (target -> regions around it)."""
-    def read(spec: str) -> dict[str, str]:
-        out = {}
-        for item in spec.replace("\n", " ").split(". "):
-            key, _, rest = item.strip(" .").partition("|")
-            if key:
-                out[key.strip()] = rest.strip()
-        return out
-    same, regions = read(_OTHER), read(_REGIONS)
+    same, regions = read_pairs(_OTHER), read_pairs(_REGIONS)
     for name in set(mf4.parse(SUBJECTS["landmark_architect"]).values()):
         surname = name.split()[-1]
         same[name] = ", ".join(words(same.get(name, "")) + [surname])
@@ -597,10 +600,14 @@ def why_not_near(top: str, text: str, target: str, subject: str = "") -> str | N
     return why
 
 
+# the module tables a set's script supplies (make_fresh4's main reads them; make_fresh6 points this file's at its own)
+TABLES = ("OUT", "SEED", "SELF", "EARLIER", "TEMPLATES", "KIND", "ALT", "SUBJECTS", "SAME", "REGIONS", "GENERIC",
+          "why_not_near")
+
+
 def use_fresh5() -> None:
     """Point make_fresh4's module tables at this file's (its main then points make_fresh2's at them)."""
-    for name in ("OUT", "SEED", "SELF", "EARLIER", "TEMPLATES", "KIND", "ALT", "SUBJECTS", "SAME", "REGIONS",
-                 "GENERIC", "why_not_near"):
+    for name in TABLES:
         setattr(mf4, name, globals()[name])
     mf4.__doc__ = __doc__
 

@@ -293,14 +293,7 @@ Huangpu|Yangtze. Elbe|Dresden. Spree|Museum Island. Moskva|Moscow.
 
 def _tables() -> tuple[dict[str, str], dict[str, str]]:
     """SAME (target -> its other names) and REGIONS (target -> regions around it, or its parts)."""
-    def read(spec: str) -> dict[str, str]:
-        out = {}
-        for item in spec.replace("\n", " ").split(". "):
-            key, _, rest = item.strip(" .").partition("|")
-            if key:
-                out[key.strip()] = rest.strip()
-        return out
-    same, regions = read(_OTHER), read(_REGIONS)
+    same, regions = mf5.read_pairs(_OTHER), mf5.read_pairs(_REGIONS)
     return ({k: ", ".join(words(v)) for k, v in same.items()}, {k: ", ".join(words(v)) for k, v in regions.items()})
 
 
@@ -634,8 +627,7 @@ def why_not_near(top: str, text: str, target: str, subject: str = "") -> str | N
 
 def use_fresh6() -> None:
     """Point make_fresh5's tables at this file's; make_fresh5's use_fresh5 then points make_fresh4's at them."""
-    for name in ("OUT", "SEED", "SELF", "EARLIER", "TEMPLATES", "KIND", "ALT", "SUBJECTS", "SAME", "REGIONS",
-                 "GENERIC", "why_not_near"):
+    for name in mf5.TABLES:
         setattr(mf5, name, globals()[name])
     mf5.__doc__ = __doc__
 
